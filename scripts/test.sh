@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Run every test: lint, then pytest on SQLite and on a real PostgreSQL server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+
+if [ -z "${SOUNDING_TEST_PG_URL:-}" ] && [ -x scripts/postgres.sh ]; then
+  if url=$(bash scripts/postgres.sh); then
+    export SOUNDING_TEST_PG_URL="$url"
+    echo "PostgreSQL for tests: $SOUNDING_TEST_PG_URL"
+  else
+    echo "scripts/postgres.sh failed: PostgreSQL tests cannot run" >&2
+    exit 1
+  fi
+fi
+
+$BIN/ruff check src tests bench
+exec $BIN/python -m pytest -q -n 2 --dist loadfile "$@"
