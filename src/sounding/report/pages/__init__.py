@@ -1,0 +1,1 @@
+"""Page builders, one module per layer's view."""
