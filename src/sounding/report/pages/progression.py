@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sounding.progression import GRADE_LABELS, STRANDS, StandardsGraph
+from sounding.progression import GRADE_LABELS, STRANDS, StandardsGraph, code_sort_key
 from sounding.report.site import Page, render_fragment
 
 
@@ -14,6 +14,9 @@ def progression_pages(graph: StandardsGraph) -> list[Page]:
         s = graph[code]
         if s.strand in grid:
             grid[s.strand][s.grade].append(code)
+    for cells in grid.values():
+        for codes in cells.values():
+            codes.sort(key=code_sort_key)
     grades = [g for g in GRADE_LABELS if any(grid[s][g] for s in grid)]
     data = {
         code: {
