@@ -1,0 +1,39 @@
+"""Test helpers for every package: a small simulated district, built by the real simulator.
+
+    from sounding.testing import tiny_district, write_tiny_district
+    d = tiny_district()                  # a few hundred students, cached per (seed, n)
+    folder = write_tiny_district(tmp_path)
+
+The district is cached, so treat it as read-only (copy a frame before changing it).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from sounding.simulate import District, DistrictSpec, simulate_district, write_district
+
+
+@lru_cache(maxsize=8)
+def _tiny(seed: int, n_students: int) -> District:
+    spec = DistrictSpec(n_students=n_students, seed=seed, elementary_grade_size=40,
+                        middle_grade_size=60, n_providers=2, provider_school_share=0.6)
+    return simulate_district(spec)
+
+
+def tiny_district(seed: int = 0, n_students: int = 360) -> District:
+    """A small district (grades 3-8, several schools, every feature present), cached.
+
+    Schools are smaller than the default (40 students per grade in elementary schools, 60 in
+    middle schools) so that even a few hundred students give several schools, weak classes,
+    stale evidence, providers and an Algebra I class.
+    """
+    return _tiny(int(seed), int(n_students))
+
+
+def write_tiny_district(path: str | Path, seed: int = 0, n_students: int = 360) -> Path:
+    """Write :func:`tiny_district` to ``path`` (a folder, created) and return the folder."""
+    out = Path(path)
+    write_district(tiny_district(seed, n_students), out)
+    return out
