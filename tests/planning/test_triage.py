@@ -1,0 +1,206 @@
+"""Triage at system, classroom and student level on hand-made classes (real graph)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from sounding.errors import InvalidData, InvalidInput
+from sounding.planning import TriageConfig, default_scope_sequence, evidence_summary, triage
+
+TARGET = "5.NF.A.1"  # add and subtract fractions with unlike denominators
+AS_OF = "2026-01-15"
+
+
+def _levels(plan):
+    return [(r.level, r.kind, tuple(r.standards), len(r.students)) for r in plan]
+
+
+def test_five_of_twenty_is_classroom_level_at_default(build_class):
+    m, st, cl = build_class(low={TARGET: 5})
+    plan = triage(m, st, cl, as_of=AS_OF)
+    assert _levels(plan) == [("classroom", "reteach", (TARGET,), 5)]
+    r = plan.recommendations[0]
+    assert r.share == pytest.approx(0.25)
+    assert r.class_id == "c1" and r.school_id == "sch1"
+    assert "5 of 20" in r.reason and "20%" in r.reason
+    assert 0.0 < r.confidence <= 1.0
+    assert sorted(r.students) == [f"c1-s{i:02d}" for i in range(5)]
+
+
+def test_three_of_twenty_depends_on_threshold(build_class):
+    m, st, cl = build_class(low={TARGET: 3})
+    at10 = triage(m, st, cl, as_of=AS_OF, config=TriageConfig(threshold=0.10))
+    at20 = triage(m, st, cl, as_of=AS_OF, config=TriageConfig(threshold=0.20))
+    assert _levels(at10) == [("classroom", "reteach", (TARGET,), 3)]
+    assert _levels(at20) == [("student", "targeted_help", (TARGET,), 3)]
+
+
+def test_two_of_twenty_is_student_level(build_class):
+    m, st, cl = build_class(low={TARGET: 2})
+    plan = triage(m, st, cl, as_of=AS_OF)
+    assert _levels(plan) == [("student", "targeted_help", (TARGET,), 2)]
+    r = plan.recommendations[0]
+    assert r.students == ["c1-s00", "c1-s01"]
+    assert r.confidence == pytest.approx(0.8)  # mean of 1 - p over the flagged students
+
+
+def test_exactly_the_threshold_is_not_more_than_it(build_class):
+    m, st, cl = build_class(low={TARGET: 4})  # 20% at a 20% threshold: strictly more needed
+    assert _levels(triage(m, st, cl, as_of=AS_OF))[0][0] == "student"
+
+
+def test_threshold_outside_cde_range_is_refused():
+    with pytest.raises(InvalidInput):
+        TriageConfig(threshold=0.3)
+    with pytest.raises(InvalidInput):
+        TriageConfig(threshold=0.05)
+
+
+def test_thin_evidence_never_flags(build_class):
+    # one answer, no sd: not enough to flag anyone
+    m, st, cl = build_class(low={TARGET: 6}, n_evidence=1)
+    assert len(triage(m, st, cl, as_of=AS_OF)) == 0
+    # a confident posterior without direct answers on the standard is enough
+    m2 = m.copy()
+    m2["sd"] = 0.05
+    plan = triage(m2, st, cl, as_of=AS_OF)
+    assert _levels(plan) == [("classroom", "reteach", (TARGET,), 6)]
+
+
+def test_class_without_recent_evidence_is_a_system_finding(build_class, combined):
+    fresh = build_class(low={TARGET: 2}, class_id="c1")
+    stale = build_class(low={TARGET: 8}, class_id="c2")
+    m, st, cl = combined(fresh, stale)
+    rows = []
+    for s in st["student_id"]:
+        when = "2025-09-05T10:00:00Z" if s.startswith("c2") else "2026-01-10T10:00:00Z"
+        rows.append((s, "5.NF.A.1", 1, when))
+    ev = evidence_summary(pd.DataFrame(rows, columns=["student_id", "standard", "correct",
+                                                      "timestamp"]))
+    plan = triage(m, st, cl, evidence=ev, as_of=AS_OF)
+    c2 = plan.select(class_id="c2")
+    assert [(r.level, r.kind) for r in c2] == [("system", "stale_class")]
+    assert c2[0].share == 1.0 and len(c2[0].students) == 20
+    assert "2025-09-05" in c2[0].reason
+    # the fresh class is still planned normally
+    assert [(r.level, r.kind) for r in plan.select(class_id="c1")] == [
+        ("student", "targeted_help")]
+
+
+def test_class_with_no_evidence_at_all(build_class):
+    m, st, cl = build_class(low={TARGET: 10}, n_evidence=0)
+    m["sd"] = 0.01  # even a "confident" inferred posterior is not enough without any answer
+    plan = triage(m, st, cl, as_of=AS_OF)
+    assert [r.kind for r in plan] == ["stale_class"]
+    assert all(r.level == "system" for r in plan)
+    assert plan.tiers["tier"].isna().all()
+
+
+def test_school_wide_when_many_classes_share_a_topic(build_class, combined):
+    parts = [build_class(low={TARGET: 6}, class_id=f"c{k}") for k in range(3)]
+    parts.append(build_class(low={}, class_id="c3"))
+    m, st, cl = combined(*parts)
+    plan = triage(m, st, cl, as_of=AS_OF)
+    sw = plan.select(kind="school_wide")
+    assert len(sw) == 1
+    assert sw[0].level == "system" and sw[0].classes == ["c0", "c1", "c2"]
+    assert sw[0].share == pytest.approx(0.75)
+    assert "3 of 4 grade-5 classes" in sw[0].reason
+    assert all(r.numbers["school_wide"] for r in plan.select(level="classroom"))
+    assert len(plan.select(level="classroom")) == 3
+    # one class alone is not school-wide
+    m1, st1, cl1 = combined(build_class(low={TARGET: 6}, class_id="c0"),
+                            build_class(low={}, class_id="c1"))
+    assert not triage(m1, st1, cl1, as_of=AS_OF).select(kind="school_wide")
+
+
+def test_related_standards_of_one_cluster_are_one_reteach(build_class):
+    m, st, cl = build_class(low={"5.NF.A.1": 6, "5.NF.A.2": 5})
+    plan = triage(m, st, cl, as_of=AS_OF)
+    assert _levels(plan) == [("classroom", "reteach", ("5.NF.A.1", "5.NF.A.2"), 6)]
+    assert plan.recommendations[0].numbers["n_not_secure"] == {"5.NF.A.1": 6, "5.NF.A.2": 5}
+
+
+def test_unit_comes_from_the_scope_and_untaught_standards_are_skipped(build_class):
+    scope = default_scope_sequence()
+    unit = scope.unit_of(TARGET)
+    m, st, cl = build_class(low={TARGET: 6})
+    after = triage(m, st, cl, scope=scope, as_of=unit.start_date.isoformat())
+    assert after.recommendations[0].unit["unit_id"] == unit.unit_id
+    # before the unit starts, the class has not been taught it: nothing to reteach
+    day_before = (pd.Timestamp(unit.start_date) - pd.Timedelta(days=1)).date()
+    assert len(triage(m, st, cl, scope=scope, as_of=day_before)) == 0
+
+
+def test_roster_findings(build_class):
+    m, st, cl = build_class(low={})
+    st = st.copy()
+    st.loc[st.index[:3], "class_id"] = None  # three students in no class
+    cl = pd.concat([cl, pd.DataFrame({"class_id": ["empty"], "school_id": ["sch1"],
+                                      "grade": [5], "title": ["Math 5"],
+                                      "teacher_ids": ["t2"]})], ignore_index=True)
+    extra = pd.DataFrame({"student_id": ["ghost"], "standard": [TARGET], "p_mastered": [0.1],
+                          "n_evidence": [4]})
+    plan = triage(pd.concat([m, extra]), st, cl, as_of=AS_OF)
+    kinds = {r.kind: r for r in plan}
+    assert set(kinds) == {"unlinked_students", "empty_classes", "unknown_students"}
+    assert len(kinds["unlinked_students"].students) == 3
+    assert kinds["empty_classes"].classes == ["empty"]
+    assert kinds["unknown_students"].students == ["ghost"]
+
+
+def test_grade_level_only_evidence(build_class):
+    m, st, cl = build_class(low={})
+    m = m.copy()
+    below = m["standard"].map(lambda c: not c.startswith("5."))
+    m.loc[below, "n_evidence"] = 0
+    plan = triage(m, st, cl, as_of=AS_OF)
+    assert [r.kind for r in plan] == ["grade_level_only"]
+
+
+def test_family_connection_where_signals_exist(build_class):
+    m, st, cl = build_class(low={})
+    st = st.copy()
+    st["family_contact"] = [0.2] * 8 + [0.9] * 12
+    plan = triage(m, st, cl, as_of=AS_OF)
+    fam = plan.select(kind="family_connection")
+    assert len(fam) == 1 and fam[0].share == pytest.approx(0.4)
+    st["family_contact"] = [0.2] * 2 + [0.9] * 18
+    assert not triage(m, st, cl, as_of=AS_OF).select(kind="family_connection")
+
+
+def test_capacity_far_off_is_a_system_finding(build_class):
+    # every student misses the grade-3 and grade-4 major fractions and operations work
+    low = {c: 20 for c in ("3.NF.A.1", "3.NF.A.2", "3.NF.A.3", "3.OA.A.1", "3.OA.A.2",
+                           "4.NF.A.1", "4.NF.A.2", "4.NF.B.3", "4.OA.A.1", "4.OA.A.2")}
+    m, st, cl = build_class(low=low)
+    plan = triage(m, st, cl, as_of=AS_OF)
+    cap = plan.select(kind="mtss_capacity")
+    assert len(cap) == 1
+    assert "core instruction needs strengthening" in cap[0].reason
+    assert (plan.tiers["tier"] == 3).all()
+
+
+def test_serialises_to_json_and_frame(build_class):
+    m, st, cl = build_class(low={TARGET: 5, "5.NBT.A.1": 2})
+    plan = triage(m, st, cl, as_of=AS_OF, scope=default_scope_sequence())
+    d = json.loads(json.dumps(plan.to_dict()))
+    rec = d["recommendations"][0]
+    for key in ("level", "standards", "students", "share", "reason", "class_id", "school_id",
+                "confidence", "unit"):
+        assert key in rec
+    assert d["summary"]["by_level"] == {"system": 0, "classroom": 1, "student": 1}
+    assert list(plan.to_frame()["level"]) == ["classroom", "student"]
+
+
+def test_bad_tables_name_the_field(build_class):
+    m, st, cl = build_class(low={})
+    with pytest.raises(InvalidData, match="p_mastered"):
+        triage(m.assign(p_mastered=1.5), st, cl)
+    with pytest.raises(InvalidData, match="standard"):
+        triage(m.assign(standard="9.ZZ.A.1"), st, cl)
+    with pytest.raises(InvalidData, match="grade"):
+        triage(m, st.drop(columns=["grade"]), cl)
