@@ -112,6 +112,10 @@ class TriageConfig:
     grade_level_only_share : float, default 0.9
     family_weak : float, default 0.5
     family_share : float, default 0.25
+    peer_min_classes : int, default 3
+        Classes of a grade needed before a classroom finding is compared with its peers
+        (``numbers["distinctive"]``: this class's share exceeds the median class's by more
+        than the threshold).
     tiers : TierRule
     """
 
@@ -129,6 +133,7 @@ class TriageConfig:
     grade_level_only_share: float = 0.9
     family_weak: float = 0.5
     family_share: float = 0.25
+    peer_min_classes: int = 3
     tiers: TierRule = field(default_factory=TierRule)
 
     def __post_init__(self) -> None:
@@ -500,6 +505,8 @@ def _classroom_and_student(ctx: _Context, eligible: np.ndarray) -> list[Recommen
     over = counts > thr * size[:, None] + 1e-9
     big = size >= cfg.min_class_size
     classroom = over & allowed & big[:, None]
+    peer = _peer_share(counts, size, pgrade, big, cfg.peer_min_classes)
+    offset = _class_offset(counts, size, peer, allowed)
     student = (counts > 0) & allowed & ~classroom
     tier_of = dict(zip(ctx.tiers["student_id"], ctx.tiers["tier"], strict=True))
     p = np.nan_to_num(m.p, nan=0.5)
@@ -519,7 +526,7 @@ def _classroom_and_student(ctx: _Context, eligible: np.ndarray) -> list[Recommen
         for j in cols_c:
             by_cluster.setdefault(ga.cluster[j], []).append(int(j))
         for cluster, js in by_cluster.items():
-            out.append(_reteach(ctx, base, rows, js, n, cluster, p))
+            out.append(_reteach(ctx, base, rows, js, n, cluster, p, peer[ci], offset[ci]))
         for j in np.flatnonzero(student[ci]):
             who = rows[ctx.flag[rows, j]]
             ids = list(m.student_ids[who])
@@ -544,8 +551,44 @@ def _classroom_and_student(ctx: _Context, eligible: np.ndarray) -> list[Recommen
     return out
 
 
+def _peer_share(counts: np.ndarray, size: np.ndarray, pgrade: np.ndarray, big: np.ndarray,
+                min_classes: int) -> np.ndarray:
+    """Per class and standard, the median share not secure in the district's classes of the
+    same grade (NaN when there are too few classes to compare with).
+
+    This is what tells a classroom that struggles *more than its peers* (its own instruction)
+    from one that shares a district-wide pattern (core materials, pacing: a system matter).
+    """
+    share = counts / np.maximum(size, 1)[:, None]
+    out = np.full(share.shape, np.nan)
+    for g in np.unique(pgrade):
+        rows = (pgrade == g) & big
+        if rows.sum() >= min_classes:
+            out[pgrade == g] = np.median(share[rows], axis=0)
+    return out
+
+
+def _class_offset(counts: np.ndarray, size: np.ndarray, peer: np.ndarray,
+                  allowed: np.ndarray) -> np.ndarray:
+    """How far each class sits above its peers on a typical standard it is checked on.
+
+    A class behind on everything (its students started further back) is not the same finding
+    as a class whose instruction missed one topic; subtracting the class's typical excess
+    leaves the topic-specific part.
+    """
+    share = counts / np.maximum(size, 1)[:, None]
+    excess = np.where(allowed & ~np.isnan(peer), share - peer, np.nan)
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            off = np.nanmedian(excess, axis=1)
+    return np.nan_to_num(off, nan=0.0)
+
+
 def _reteach(ctx: _Context, base: dict[str, Any], rows: np.ndarray, js: list[int], n: int,
-             cluster: str, p: np.ndarray) -> Recommendation:
+             cluster: str, p: np.ndarray, peer: np.ndarray, offset: float) -> Recommendation:
     cfg, ga, m = ctx.cfg, ctx.ga, ctx.m
     thr = cfg.threshold
     codes = [ga.codes[j] for j in js]
@@ -558,17 +601,31 @@ def _reteach(ctx: _Context, base: dict[str, Any], rows: np.ndarray, js: list[int
     s0 = ctx.graph[codes[0]]
     topic = sentence_case(s0.cluster_name) or cluster
     detail = ", ".join(f"{c}: {v} of {n}" for c, v in per.items())
+    j_worst = js[int(np.argmax([per[ga.codes[j]] for j in js]))]
+    peer_share = float(peer[j_worst])
+    distinctive = bool(np.isnan(peer_share)
+                       or worst / n - peer_share - max(offset, 0.0) > thr + 1e-12)
+    if np.isnan(peer_share):
+        versus = ""
+    elif distinctive:
+        versus = (f"; the median grade-{base['grade']} class has {peer_share:.0%} not secure, "
+                  "so this class stands out")
+    else:
+        versus = (f"; the median grade-{base['grade']} class has {peer_share:.0%} not secure "
+                  "too, a district-wide pattern as much as this class's")
     return Recommendation(
         level="classroom", kind="reteach", standards=codes, students=list(m.student_ids[who]),
         share=len(who) / n, confidence=conf, unit=ctx.unit(codes[0]),
         reason=(f"{worst} of {n} students ({worst / n:.0%}) not secure on "
                 f"{codes[0] if len(codes) == 1 else 'the cluster ' + cluster}"
                 f" ({detail}), more than the {thr:.0%} threshold: whole-class instruction "
-                "is the place to act"),
+                f"is the place to act{versus}"),
         action=(f"Reteach to the whole class: {topic} ({', '.join(codes)})"
                 + (f", unit {ctx.unit(codes[0])['unit_id']}" if ctx.unit(codes[0]) else "")),
         numbers={"n_class": n, "n_not_secure": per, "n_students_any": int(len(who)),
-                 "threshold": thr, "cluster": cluster, "school_wide": False},
+                 "threshold": thr, "cluster": cluster, "school_wide": False,
+                 "peer_share": None if np.isnan(peer_share) else round(peer_share, 3),
+                 "class_offset": round(float(offset), 3), "distinctive": distinctive},
         **base)
 
 
