@@ -1,0 +1,482 @@
+"""Privacy-safe public tables: primary and complementary cell suppression.
+
+Accountability tables are published per school, district or provider and per student subgroup.
+A group with very few students must not be shown (its median growth or share proficient is
+close to a statement about named children), and hiding it is not enough when the hidden number
+can be worked out from what *is* shown: if a school publishes "All students: 45" and
+"Not English learner: 41", the suppressed "English learner" row holds 4 students, and its share
+proficient follows from the two published shares weighted by their counts.
+
+The rule, in the order it is applied
+-------------------------------------
+1. **Primary suppression.** Every cell whose count is below ``min_n`` (default :data:`MIN_N`,
+   the one place the default lives) or missing is suppressed: its count and every value column
+   are replaced by the marker.
+2. **Complementary suppression.** The table's *margins* say which published cells add up:
+   each :class:`Partition` contributes equations ``total = part_1 + ... + part_k`` (for
+   example, per school: "All students" = "English learner" + "Not English learner"; per
+   subgroup: "All schools" = the sum of the school rows). An equation whose cells contain
+   exactly one suppressed cell reveals it (total minus the published parts), so the smallest
+   published *part* of that equation (the total only if every part is already suppressed) is
+   suppressed as well; ties prefer cells with students, so the hidden cells never sum to a
+   known zero. The same happens when the suppressed parts of an equation with a published total
+   are all empty (they would be pinned at 0). This repeats until no equation changes (a cell
+   suppressed for one equation can isolate a cell in another: school rows with an "All
+   students" total, EL/non-EL, SWD/non-SWD and race/ethnicity partitions, and a district total
+   per subgroup all interact).
+3. **Exact audit.** The equation-by-equation rule is not enough in a multi-way table: two
+   blocks of suppressed cells joined by one "bridge" cell let a reader add and subtract whole
+   rows and columns until the bridge is isolated. :func:`disclosed_cells` therefore checks the
+   whole system: with the published cells known and the suppressed counts unknown but
+   non-negative, a suppressed count is *disclosed* when it takes one value in every solution
+   of the equations. Any disclosed cell gets one more complement (the smallest published cell
+   in one of its equations) and steps 2-3 repeat.
+4. **Pruning.** Greedy choices can leave a complement that a later one made unnecessary, so
+   each complementary cell (largest first, because larger cells are the most useful to publish)
+   is published again if the table stays safe without it. After this every complementary cell
+   is needed: publishing any one of them alone would disclose a suppressed cell.
+
+Values derived from counts (means and shares weighted by ``n``) add up with the same equations
+as the counts (``total_n * total_mean = sum(n_i * mean_i)``), so the same suppression pattern
+protects them; values are always suppressed together with their cell's count. Medians are not
+additive and need no further protection. Not covered: a published 0 % or 100 % share in a total
+reveals every part's share whatever is suppressed (report such totals as "<5 %"/">95 %" when
+that matters), and equations the table does not declare in ``margins``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.linalg import null_space
+from scipy.optimize import linprog
+
+from sounding.errors import InvalidInput
+
+#: Smallest group size published (the Colorado and federal ESSA-reporting convention is 10-16;
+#: the design asks for 10, configurable). Every default in the package points here.
+MIN_N: int = 10
+
+#: What a suppressed count or value reads as in a published table.
+SUPPRESSED: str = "*"
+
+#: Values of the status column :func:`suppress_table` adds.
+PRIMARY = "primary"
+COMPLEMENTARY = "complementary"
+
+Equation = tuple[int, tuple[int, ...]]
+"""``(total_row, (part_rows...))`` by position: the total equals the sum of the parts."""
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Rows of a table in which one *total* row equals the sum of its *part* rows.
+
+    Parameters
+    ----------
+    column
+        Column whose value names the cell inside one instance of the partition (for example
+        ``"subgroup"`` or ``"school_id"``).
+    total
+        Value of ``column`` on the total row (``"All students"``, ``"ALL"``).
+    parts
+        Values of ``column`` on the part rows; ``None`` means every other row of the instance.
+        A part with no row in an instance counts as a published zero (the group is absent).
+    within
+        Columns that identify one instance (``("school_id",)``: one equation per school). Empty:
+        the whole table is one instance.
+
+    Examples
+    --------
+    Per school, the English-learner split of "All students", and per subgroup the schools of
+    a district adding up to the district row ``"ALL"``::
+
+        Partition("subgroup", "All students", ("English learner", "Not English learner"),
+                  within=("school_id",))
+        Partition("school_id", "ALL", None, within=("subgroup",))
+    """
+
+    column: str
+    total: Hashable
+    parts: tuple[Hashable, ...] | None = None
+    within: tuple[str, ...] = ()
+
+    def equations(self, table: pd.DataFrame) -> list[Equation]:
+        """The equations this partition states about ``table`` (positional row indices).
+
+        Raises
+        ------
+        InvalidInput
+            When a column is missing or an instance has more than one total row (the table
+            would then state two different totals for the same thing).
+        """
+        missing = [c for c in (self.column, *self.within) if c not in table.columns]
+        if missing:
+            raise InvalidInput(f"partition on {self.column!r}: table has no column(s) {missing}")
+        labels = table[self.column].to_numpy()
+        positions = np.arange(len(table))
+        if self.within:
+            keys = table[list(self.within)].astype(object).itertuples(index=False, name=None)
+            groups: dict[tuple, list[int]] = {}
+            for pos, key in zip(positions, keys, strict=True):
+                groups.setdefault(key, []).append(int(pos))
+            instances: Iterable[tuple[tuple, list[int]]] = groups.items()
+        else:
+            instances = [((), [int(p) for p in positions])]
+        part_set = None if self.parts is None else set(self.parts)
+        out: list[Equation] = []
+        for key, rows in instances:
+            totals = [r for r in rows if labels[r] == self.total]
+            if not totals:
+                continue  # nothing published to subtract from
+            if len(totals) > 1:
+                raise InvalidInput(
+                    f"partition on {self.column!r}: {len(totals)} rows are the total "
+                    f"{self.total!r} for {dict(zip(self.within, key, strict=True))}")
+            parts = [r for r in rows if labels[r] != self.total
+                     and (part_set is None or labels[r] in part_set)]
+            if parts:
+                out.append((totals[0], tuple(parts)))
+        return out
+
+
+def suppress_table(
+    table: pd.DataFrame,
+    *,
+    min_n: int = MIN_N,
+    count_col: str = "n",
+    value_cols: Sequence[str] | None = None,
+    margins: Sequence[Partition | Equation] = (),
+    marker: str | None = SUPPRESSED,
+    status_col: str = "suppression",
+    prune: bool = True,
+) -> pd.DataFrame:
+    """The public version of ``table``: small cells and their complements suppressed.
+
+    Parameters
+    ----------
+    table
+        One row per published cell (group x subgroup), with a count column and value columns.
+    min_n
+        Cells with fewer students are suppressed (primary suppression).
+    count_col
+        The column holding each cell's number of students.
+    value_cols
+        Columns suppressed together with the count. ``None``: every numeric column except the
+        count and the columns named by the margins.
+    margins
+        What adds up in the table, as :class:`Partition` objects or raw
+        ``(total_position, (part_positions...))`` equations. Without margins nothing can be
+        recovered by subtraction and only primary suppression applies.
+    marker
+        What suppressed counts and values read as (the columns become ``object``). ``None``
+        keeps the numeric dtypes and writes missing values instead, for code that reads the
+        status column.
+    status_col
+        Name of the added column: ``"primary"``, ``"complementary"`` or ``""`` (published).
+    prune
+        Re-publish complementary cells that turn out to be unnecessary (see module docs).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``table`` with suppressed cells masked and ``status_col`` added.
+
+    Raises
+    ------
+    InvalidInput
+        When a named column is missing or the counts are negative.
+    """
+    if count_col not in table.columns:
+        raise InvalidInput(f"suppress_table: no count column {count_col!r}")
+    if min_n < 1:
+        raise InvalidInput(f"min_n must be at least 1, not {min_n}")
+    equations = _resolve_margins(table, margins)
+    if value_cols is None:
+        skip = {count_col, status_col}
+        for m in margins:
+            if isinstance(m, Partition):
+                skip.update((m.column, *m.within))
+        value_cols = [c for c in table.columns
+                      if c not in skip and pd.api.types.is_numeric_dtype(table[c])
+                      and not pd.api.types.is_bool_dtype(table[c])]
+    missing = [c for c in value_cols if c not in table.columns]
+    if missing:
+        raise InvalidInput(f"suppress_table: no value column(s) {missing}")
+    counts = pd.to_numeric(table[count_col], errors="coerce").to_numpy(dtype=float)
+    if np.any(counts[~np.isnan(counts)] < 0):
+        raise InvalidInput(f"suppress_table: negative counts in {count_col!r}")
+
+    status = suppression_pattern(counts, equations, min_n=min_n, prune=prune)
+    hidden = status != ""
+    out = table.copy()
+    for col in [count_col, *value_cols]:
+        if marker is None:
+            series = out[col]
+            if pd.api.types.is_integer_dtype(series):
+                series = series.astype("Int64")
+            out[col] = series.mask(hidden)
+        else:
+            col_values = out[col].astype(object).to_numpy(copy=True)
+            col_values[hidden] = marker
+            out[col] = col_values
+    out[status_col] = status
+    return out
+
+
+def suppression_pattern(
+    counts: Sequence[float] | np.ndarray,
+    equations: Sequence[Equation],
+    *,
+    min_n: int = MIN_N,
+    prune: bool = True,
+) -> np.ndarray:
+    """Which cells to suppress, and why: ``"primary"``, ``"complementary"`` or ``""``.
+
+    The array-level core of :func:`suppress_table` (rule in the module docstring), usable for
+    any table whose additive structure is given as equations over cell positions.
+
+    Parameters
+    ----------
+    counts
+        Students per cell; missing (NaN) counts are suppressed and treated as 0.
+    equations
+        ``(total, parts)`` position tuples: ``counts[total] == sum(counts[parts])``.
+    min_n
+        Primary-suppression threshold.
+    prune
+        Re-publish complements that are not needed.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``object`` array of status strings, one per cell.
+    """
+    x = np.nan_to_num(np.asarray(counts, dtype=float), nan=0.0)
+    raw = np.asarray(counts, dtype=float)
+    primary = np.isnan(raw) | (x < min_n)
+    eqs = [(int(t), tuple(int(p) for p in parts)) for t, parts in equations]
+    by_cell: dict[int, list[int]] = {}
+    for k, (t, parts) in enumerate(eqs):
+        for c in (t, *parts):
+            by_cell.setdefault(c, []).append(k)
+
+    sup = primary.copy()
+    while True:
+        _close_equations(x, sup, eqs)
+        leaks = disclosed_cells(x, sup, eqs)
+        if leaks.size == 0:
+            break
+        added = False
+        for cell in leaks:
+            pick = _complement_for(x, sup, eqs, by_cell.get(int(cell), []))
+            if pick is not None and not sup[pick]:
+                sup[pick] = True
+                added = True
+        if not added:
+            # Every cell the leaking equations touch is hidden already; widen to the whole
+            # component so the loop always ends (in the worst case with everything hidden).
+            comp = _component_cells(int(leaks[0]), eqs, by_cell)
+            free = [c for c in comp if not sup[c]]
+            if not free:
+                break
+            sup[min(free, key=lambda c: (x[c] == 0, x[c], c))] = True
+
+    if prune:
+        while True:
+            changed = False
+            comp_cells = np.flatnonzero(sup & ~primary)
+            for cell in sorted(comp_cells, key=lambda c: (-x[c], c)):
+                trial = sup.copy()
+                trial[cell] = False
+                if _safe(x, trial, eqs):
+                    sup = trial
+                    changed = True
+            if not changed:
+                break
+
+    status = np.full(len(x), "", dtype=object)
+    status[sup] = COMPLEMENTARY
+    status[primary] = PRIMARY
+    return status
+
+
+def disclosed_cells(
+    counts: Sequence[float] | np.ndarray,
+    suppressed: Sequence[bool] | np.ndarray,
+    equations: Sequence[Equation],
+) -> np.ndarray:
+    """Suppressed cells whose count a reader can work out exactly from the published table.
+
+    The reader knows every published count, that each equation holds, and that counts are
+    non-negative. A suppressed count is disclosed when it has the same value in every
+    non-negative solution. Two mechanisms cover all cases:
+
+    * cells forced to 0 (checked with one linear programme per suppressed zero cell: only a
+      cell whose true count is 0 can be forced there, since the true table is a solution);
+    * cells fixed by the linear equations once the forced zeros are known: with all other
+      unknowns free to move a little around the true (positive) solution, a count is fixed
+      exactly when its coordinate vanishes from the null space of the equation matrix.
+
+    Integer counts do not add disclosure beyond this for tables whose equations form a
+    hierarchy or a two-way table (their matrices are totally unimodular, so interval ends are
+    integers).
+
+    Parameters
+    ----------
+    counts
+        True counts of every cell (NaN read as 0).
+    suppressed
+        Which cells are hidden.
+    equations
+        ``(total, parts)`` position tuples.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted positions of the disclosed cells (empty when the table is safe).
+    """
+    x = np.nan_to_num(np.asarray(counts, dtype=float), nan=0.0)
+    sup = np.asarray(suppressed, dtype=bool)
+    rows: list[dict[int, float]] = []
+    for t, parts in equations:
+        row: dict[int, float] = {}
+        for c, coef in ((t, 1.0), *((p, -1.0) for p in parts)):
+            if sup[c]:
+                row[c] = row.get(c, 0.0) + coef
+        row = {c: v for c, v in row.items() if v != 0.0}
+        if row:
+            rows.append(row)
+    if not rows:
+        return np.array([], dtype=int)
+
+    # Connected components of hidden cells that share an equation.
+    parent: dict[int, int] = {}
+
+    def find(a: int) -> int:
+        while parent.setdefault(a, a) != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for row in rows:
+        cells = list(row)
+        for c in cells[1:]:
+            parent[find(c)] = find(cells[0])
+        find(cells[0])
+    comps: dict[int, list[int]] = {}
+    for c in parent:
+        comps.setdefault(find(c), []).append(c)
+    comp_rows: dict[int, list[dict[int, float]]] = {}
+    for row in rows:
+        comp_rows.setdefault(find(next(iter(row))), []).append(row)
+
+    disclosed: list[int] = []
+    for root, cells in comps.items():
+        cells = sorted(cells)
+        col = {c: j for j, c in enumerate(cells)}
+        a = np.zeros((len(comp_rows[root]), len(cells)))
+        for i, row in enumerate(comp_rows[root]):
+            for c, v in row.items():
+                a[i, col[c]] = v
+        b = a @ x[cells]
+        forced = np.zeros(len(cells), dtype=bool)
+        for j, c in enumerate(cells):
+            if x[c] != 0.0:
+                continue
+            obj = np.zeros(len(cells))
+            obj[j] = -1.0
+            res = linprog(obj, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+            if res.status == 0 and -res.fun <= 1e-9:
+                forced[j] = True
+        free = ~forced
+        if free.any():
+            basis = null_space(a[:, free]) if a.shape[0] else np.eye(int(free.sum()))
+            norms = np.linalg.norm(basis, axis=1) if basis.size else np.zeros(int(free.sum()))
+            fixed = norms < 1e-9
+        else:
+            fixed = np.zeros(0, dtype=bool)
+        free_cells = [c for j, c in enumerate(cells) if free[j]]
+        disclosed.extend(c for j, c in enumerate(cells) if forced[j])
+        disclosed.extend(c for c, f in zip(free_cells, fixed, strict=True) if f)
+    return np.array(sorted(disclosed), dtype=int)
+
+
+def _resolve_margins(table: pd.DataFrame, margins: Sequence[Partition | Equation]
+                     ) -> list[Equation]:
+    eqs: list[Equation] = []
+    n = len(table)
+    for m in margins:
+        if isinstance(m, Partition):
+            eqs.extend(m.equations(table))
+            continue
+        t, parts = m
+        cells = (int(t), *(int(p) for p in parts))
+        if any(not 0 <= c < n for c in cells):
+            raise InvalidInput(f"equation {m!r} refers to a row outside the table (0..{n - 1})")
+        eqs.append((cells[0], cells[1:]))
+    return eqs
+
+
+def _close_equations(x: np.ndarray, sup: np.ndarray, eqs: list[Equation]) -> None:
+    """Step 2 of the rule: fix every single-equation leak, in place, until stable."""
+    changed = True
+    while changed:
+        changed = False
+        for k, (t, parts) in enumerate(eqs):
+            hidden_parts = [p for p in parts if sup[p]]
+            n_hidden = len(hidden_parts) + int(sup[t])
+            if n_hidden == 0:
+                continue
+            zero_parts = (not sup[t] and hidden_parts
+                          and all(x[p] == 0.0 for p in hidden_parts))
+            if n_hidden == 1 or zero_parts:
+                pick = _complement_for(x, sup, eqs, [k])
+                if pick is not None:
+                    sup[pick] = True
+                    changed = True
+
+
+def _complement_for(x: np.ndarray, sup: np.ndarray, eqs: list[Equation],
+                    eq_ids: Sequence[int]) -> int | None:
+    """The published cell to hide next: a part before a total, cells with students first,
+    then the smallest count, then the earliest row (deterministic)."""
+    best: tuple | None = None
+    pick: int | None = None
+    for k in eq_ids:
+        t, parts = eqs[k]
+        for c, is_total in ((t, True), *((p, False) for p in parts)):
+            if sup[c]:
+                continue
+            key = (is_total, x[c] == 0.0, x[c], c)
+            if best is None or key < best:
+                best, pick = key, c
+    return pick
+
+
+def _component_cells(cell: int, eqs: list[Equation], by_cell: dict[int, list[int]]) -> list[int]:
+    seen = {cell}
+    stack = [cell]
+    while stack:
+        c = stack.pop()
+        for k in by_cell.get(c, []):
+            t, parts = eqs[k]
+            for d in (t, *parts):
+                if d not in seen:
+                    seen.add(d)
+                    stack.append(d)
+    return sorted(seen)
+
+
+def _safe(x: np.ndarray, sup: np.ndarray, eqs: list[Equation]) -> bool:
+    for t, parts in eqs:
+        hidden_parts = [p for p in parts if sup[p]]
+        n_hidden = len(hidden_parts) + int(sup[t])
+        if n_hidden == 1:
+            return False
+        if not sup[t] and hidden_parts and all(x[p] == 0.0 for p in hidden_parts):
+            return False
+    return disclosed_cells(x, sup, eqs).size == 0

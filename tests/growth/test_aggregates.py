@@ -1,0 +1,195 @@
+"""Accountability tables on a hand-made district; provider CSVs; growth-achievement quadrants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from sounding.errors import InvalidData, InvalidInput
+from sounding.growth.aggregates import (
+    ALL_STUDENTS,
+    NO_PROVIDER,
+    TOTAL,
+    accountability_table,
+    read_provider_assignments,
+)
+from sounding.growth.quadrant import (
+    HIGH_HIGH,
+    LOW_HIGH,
+    LOW_LOW,
+    SUPPRESSED_LABEL,
+    growth_achievement_quadrants,
+    quadrant_figure,
+)
+from sounding.growth.suppression import SUPPRESSED
+
+
+def district() -> pd.DataFrame:
+    """School A: 14 students (3 English learners), school B: 12 (none), one student without SGP.
+
+    A's SGPs 10, 20, ..., 140 clipped to 99 are not used; they are listed explicitly so the
+    medians can be checked by hand.
+    """
+    a_sgp = [5, 15, 25, 35, 45, 55, 65, 75, 85, 95, 40, 50, 60, 70]
+    b_sgp = [30, 32, 34, 36, 38, 40, 42, 44, 46, 48, 50, 52]
+    rows = []
+    for i, s in enumerate(a_sgp):
+        rows.append({
+            "student_id": f"A{i}", "school_id": "A", "district_id": "D1", "sgp": s,
+            "proficient": i % 2 == 0,                      # 7 of 14
+            "catch_up": (i < 6) if i % 2 == 1 else pd.NA,  # needing: 7 odd i; 3 of them < 6
+            "keep_up": (i < 8) if i % 2 == 0 else pd.NA,   # 4 of 7 even i are < 8
+            "english_learner": i < 3,
+            "grade_span_growth": i,
+        })
+    for i, s in enumerate(b_sgp):
+        rows.append({
+            "student_id": f"B{i}", "school_id": "B", "district_id": "D1", "sgp": s,
+            "proficient": i < 3, "catch_up": pd.NA if i < 3 else i < 6, "keep_up": pd.NA,
+            "english_learner": False, "grade_span_growth": 2,
+        })
+    rows.append({"student_id": "A99", "school_id": "A", "district_id": "D1", "sgp": np.nan,
+                 "proficient": True, "catch_up": pd.NA, "keep_up": True,
+                 "english_learner": True, "grade_span_growth": 9})
+    return pd.DataFrame(rows)
+
+
+def cell(table: pd.DataFrame, school: str, subgroup: str) -> pd.Series:
+    row = table[(table.school_id == school) & (table.subgroup == subgroup)]
+    assert len(row) == 1, (school, subgroup)
+    return row.iloc[0]
+
+
+def test_full_table_medians_and_shares_by_hand():
+    full = accountability_table(district(), subgroups=["english_learner"], public=False)
+    a = cell(full, "A", ALL_STUDENTS)
+    assert a["n"] == 14  # the student without an SGP is not in the growth population
+    assert a["median_sgp"] == pytest.approx(np.median([5, 15, 25, 35, 45, 55, 65, 75, 85, 95,
+                                                       40, 50, 60, 70]))  # 52.5
+    assert a["median_sgp"] == 52.5
+    assert a["proficient_share"] == pytest.approx(7 / 14)
+    assert a["catch_up_share"] == pytest.approx(3 / 7)  # of those who need to catch up
+    assert a["keep_up_share"] == pytest.approx(4 / 7)
+    assert a["mean_grade_span_growth"] == pytest.approx(np.mean(range(14)))
+    el = cell(full, "A", "English learner")
+    assert el["n"] == 3 and el["median_sgp"] == 15
+    b = cell(full, "B", ALL_STUDENTS)
+    assert b["n"] == 12 and b["median_sgp"] == 41
+    assert b["catch_up_share"] == pytest.approx(3 / 9)
+    assert pd.isna(b["keep_up_share"])
+    # district and overall totals sum over schools
+    d = full[(full.school_id == TOTAL) & (full.district_id == "D1")
+             & (full.subgroup == ALL_STUDENTS)].iloc[0]
+    assert d["n"] == 26
+    assert d["median_sgp"] == np.median([5, 15, 25, 35, 45, 55, 65, 75, 85, 95, 40, 50, 60, 70,
+                                         30, 32, 34, 36, 38, 40, 42, 44, 46, 48, 50, 52])
+    top = full[(full.district_id == TOTAL) & (full.subgroup == ALL_STUDENTS)]
+    assert top["n"].tolist() == [26]
+    # subgroups partition "All students" in every group
+    for school in ("A", "B", TOTAL):
+        rows = full[(full.school_id == school) & (full.district_id == "D1")]
+        sub = rows[rows.subgroup_type == "english_learner"]["n"].sum()
+        assert sub == rows[rows.subgroup == ALL_STUDENTS]["n"].iloc[0]
+
+
+def test_public_table_suppresses_small_groups_and_their_complements():
+    pub = accountability_table(district(), subgroups=["english_learner"], min_n=10)
+    el = cell(pub, "A", "English learner")
+    assert el["n"] == SUPPRESSED and el["median_sgp"] == SUPPRESSED
+    assert el["suppression"] == "primary"
+    # A's non-EL row (11) would reveal A's EL count from A's 14: complementary.
+    assert cell(pub, "A", "Not English learner")["suppression"] == "complementary"
+    # A's EL students are the district's EL students: the district EL row (3) is primary too,
+    # and its complement within the district (non-EL) must go as well.
+    d_rows = pub[(pub.school_id == TOTAL) & (pub.district_id == "D1")].set_index("subgroup")
+    assert d_rows.loc["English learner", "suppression"] == "primary"
+    assert d_rows.loc["Not English learner", "suppression"] != ""
+    assert cell(pub, "A", ALL_STUDENTS)["n"] == 14
+    assert cell(pub, "B", ALL_STUDENTS)["median_sgp"] == 41
+    assert len(pub.attrs["partitions"]) == 3
+
+
+def test_by_district_and_default_subgroups():
+    df = district()
+    df["race_ethnicity"] = ["hispanic"] * 20 + ["white"] * 7
+    df["econ_disadvantaged"] = [True, False] * 13 + [True]
+    pub = accountability_table(df, by="district", min_n=1)
+    labels = set(pub["subgroup"])
+    assert {"Hispanic or Latino", "White", "Economically disadvantaged",
+            "English learner"} <= labels
+    assert (pub["suppression"] == "").all()
+    assert set(pub["district_id"]) == {"D1", TOTAL}
+
+
+def test_by_provider_with_assignment_table():
+    df = district()
+    providers = pd.DataFrame({"provider_id": ["P1"], "school_id": ["A"]})
+    full = accountability_table(df, by="provider", providers=providers, subgroups=[],
+                                public=False)
+    n = full.set_index("provider_id")["n"].to_dict()
+    assert n == {"P1": 14, NO_PROVIDER: 12, TOTAL: 26}
+    shared = pd.DataFrame({"provider_id": ["P1", "P2", "P2"], "school_id": ["A", "A", "B"]})
+    full = accountability_table(df, by="provider", providers=shared, subgroups=[],
+                                public=False)
+    assert full.set_index("provider_id")["n"].to_dict() == {"P1": 14, "P2": 26}  # no total
+
+
+def test_bad_students_tables_are_rejected():
+    df = district()
+    with pytest.raises(InvalidInput, match="sgp"):
+        accountability_table(df.assign(sgp=df["sgp"].replace(5, 100)))
+    with pytest.raises(InvalidInput, match="district_id"):
+        accountability_table(df.drop(columns=["district_id"]))
+    with pytest.raises(InvalidInput, match="disability"):
+        accountability_table(df, subgroups=["disability"])
+    with pytest.raises(InvalidInput, match="provider"):
+        accountability_table(df, by="provider")
+
+
+def test_read_provider_assignments(tmp_path):
+    good = tmp_path / "providers.csv"
+    good.write_text("provider_id,school_id,name\nP1,A,x\nP2, B ,y\n")
+    out = read_provider_assignments(good, known_schools=["A", "B"])
+    assert out.values.tolist() == [["P1", "A"], ["P2", "B"]]
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("provider_id,school_id\nP1,A\n,B\nP1,\nP1,A\nP2,Z\n")
+    with pytest.raises(InvalidData) as err:
+        read_provider_assignments(bad, known_schools=["A", "B"])
+    found = [(p.line, p.field) for p in err.value.problems]
+    assert found == [(3, "provider_id"), (4, "school_id"), (5, "school_id"), (6, "school_id")]
+    assert all(p.file == str(bad) for p in err.value.problems)
+    assert "repeats line 2" in err.value.problems[2].message
+    assert "unknown school" in err.value.problems[3].message
+
+    nocol = tmp_path / "nocol.csv"
+    nocol.write_text("provider,school_id\nP1,A\n")
+    with pytest.raises(InvalidData) as err:
+        read_provider_assignments(nocol)
+    assert (err.value.problems[0].line, err.value.problems[0].field) == (1, "provider_id")
+    with pytest.raises(InvalidData, match="not found"):
+        read_provider_assignments(tmp_path / "missing.csv")
+
+
+def test_quadrants_and_figure():
+    df = district()
+    extra = pd.DataFrame({"student_id": [f"C{i}" for i in range(5)], "school_id": "C",
+                          "district_id": "D1", "sgp": 90, "proficient": True})
+    df = pd.concat([df, extra], ignore_index=True)
+    q = growth_achievement_quadrants(df, achievement_split=0.4)
+    by = q.set_index("school_id")
+    assert by.loc["A", "quadrant"] == HIGH_HIGH  # median 52.5, 50 % proficient
+    assert by.loc["B", "quadrant"] == LOW_LOW    # median 41, 25 %
+    assert by.loc["C", "quadrant"] == SUPPRESSED_LABEL and pd.isna(by.loc["C", "median_sgp"])
+    q2 = growth_achievement_quadrants(df, growth_split=60, achievement_split=0.2)
+    assert q2.set_index("school_id").loc["A", "quadrant"] == LOW_HIGH
+    # default achievement split: share proficient of all students with an SGP (12/31)
+    assert growth_achievement_quadrants(df).attrs["achievement_split"] == pytest.approx(
+        (7 + 3 + 5) / 31)
+    fig = quadrant_figure(q)
+    assert isinstance(fig, go.Figure)
+    xs = sorted(x for trace in fig.data for x in trace.x)
+    assert xs == [41, 52.5]  # the small school is not drawn
+    assert "1 with too few students" in fig.layout.title.text
