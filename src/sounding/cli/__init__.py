@@ -86,10 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         err_console.print("Aborted.")
         return 1
-    except Exception as exc:  # click usage errors carry their own exit code and message
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except Exception as exc:  # usage errors (Typer's click) carry their own exit code and message
+        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
             return exc.exit_code
         raise

@@ -113,8 +113,8 @@ def inputs_from_frames(*, mastery: Any, students: Any, classes: Any, enrollments
     return PlanningInputs(ms, st, cl, en, rs, sc)
 
 
-def load_inputs(db: str) -> PlanningInputs:
-    """Open the store at ``db`` (a path or a database URL) and read what planning needs.
+def load_inputs(db: Any) -> PlanningInputs:
+    """Read what planning needs from a store (an open Store, a path or a database URL).
 
     Raises
     ------
@@ -125,7 +125,7 @@ def load_inputs(db: str) -> PlanningInputs:
         from sounding.store import Store
     except ModuleNotFoundError as exc:  # the store package is built in parallel
         raise SoundingError(f"the evidence store is not available ({exc.name})") from None
-    store = Store.open(db)
+    store = db if isinstance(db, Store) else Store.open(db)
 
     def read(name: str) -> Any:
         fn = getattr(store, name, None)

@@ -54,9 +54,30 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["pct"] = lambda v, d=0: "–" if v is None else f"{100 * float(v):.{d}f}%"
-    env.filters["num"] = lambda v: "–" if v is None else f"{v:,}"
+    env.filters["pct"] = _pct
+    env.filters["num"] = _num
     return env
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and v != v)
+
+
+def _pct(v, digits: int = 0) -> str:
+    """A share as a percentage; suppressed markers and missing values pass through."""
+    if _missing(v):
+        return "–"
+    if isinstance(v, str):
+        return v
+    return f"{100 * float(v):.{digits}f}%"
+
+
+def _num(v) -> str:
+    if _missing(v):
+        return "–"
+    if isinstance(v, str):
+        return v
+    return f"{v:,}"
 
 
 def render_fragment(template: str, **context) -> str:
@@ -90,7 +111,10 @@ def write_site(site: Site, out_dir: str | Path) -> Path:
     for page in site.pages:
         depth = page.slug.count("/")
         root = "../" * depth
-        html = layout.render(site=site, page=page, nav=nav, root=root, generated=generated)
+        if getattr(page, "raw", False):  # a complete document of its own (printable)
+            html = page.body
+        else:
+            html = layout.render(site=site, page=page, nav=nav, root=root, generated=generated)
         target = out / page.slug
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(html, encoding="utf-8")

@@ -1,0 +1,191 @@
+"""The whole chain, end to end: what `sounding demo` (and `make demo`) runs.
+
+simulate a district -> import it through the same importers a district's files go through ->
+mastery (graph-aware) -> planning -> growth -> one offline HTML report. Each stage is a plain
+function of the previous stage's outputs, so a later stage can be added without touching the
+others, and the same functions serve `sounding run` on a real district's store.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sounding.progression import StandardsGraph, load_default
+
+#: ``callback(stage_label)`` called as each stage starts.
+StageCallback = Callable[[str], None]
+
+
+@dataclass
+class PipelineResult:
+    out_dir: Path
+    db_url: str
+    report_index: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+class _Timer:
+    def __init__(self, result: PipelineResult, on_stage: StageCallback | None) -> None:
+        self.result, self.on_stage = result, on_stage
+
+    def stage(self, label: str):
+        timer = self
+
+        class _Ctx:
+            def __enter__(self_inner):
+                if timer.on_stage:
+                    timer.on_stage(label)
+                self_inner.t = time.perf_counter()
+
+            def __exit__(self_inner, *exc):
+                timer.result.timings[label] = round(time.perf_counter() - self_inner.t, 2)
+                return False
+
+        return _Ctx()
+
+
+def simulate_stage(out_dir: Path, *, n_students: int, seed: int) -> dict[str, Any]:
+    from sounding.simulate import DistrictSpec, simulate_to_dir
+
+    summary = simulate_to_dir(DistrictSpec(n_students=n_students, seed=seed), out_dir)
+    return {"district_dir": out_dir, "simulated": _plain_summary(summary)}
+
+
+def _plain_summary(summary: Any) -> dict[str, Any]:
+    if hasattr(summary, "to_dict"):
+        return summary.to_dict()
+    if hasattr(summary, "__dataclass_fields__"):
+        from dataclasses import asdict
+
+        return {k: v for k, v in asdict(summary).items() if isinstance(v, int | float | str)}
+    return {}
+
+
+def import_stage(store: Any, district_dir: Path) -> dict[str, Any]:
+    """Import roster, responses and scores through the public importers."""
+    from sounding.evidence import import_responses, import_scores
+    from sounding.roster import import_roster
+    from sounding.store.quality import data_quality
+
+    roster = import_roster(store, district_dir / "oneroster")
+    responses_file = district_dir / "responses.parquet"
+    if not responses_file.exists():
+        responses_file = district_dir / "responses.csv"
+    responses = import_responses(store, responses_file)
+    scores = import_scores(store, district_dir / "scores.csv")
+    quality = data_quality(store)
+    return {"roster": roster, "responses": responses, "scores": scores, "quality": quality}
+
+
+def run_pipeline(
+    out_dir: str | Path,
+    *,
+    n_students: int = 3000,
+    seed: int = 7,
+    db: str | None = None,
+    graph: StandardsGraph | None = None,
+    on_stage: StageCallback | None = None,
+    report: bool = True,
+) -> PipelineResult:
+    """Run every stage on a simulated district and write the report under ``out_dir``."""
+    from sounding.store import Store
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    db_path = out / "sounding.db"
+    if db is None:
+        for suffix in ("", "-wal", "-shm"):  # the demo starts from a clean store each time
+            Path(str(db_path) + suffix).unlink(missing_ok=True)
+    db_url = db or str(db_path)
+    graph = graph or load_default().k8_algebra1()
+    result = PipelineResult(out_dir=out, db_url=db_url)
+    timer = _Timer(result, on_stage)
+    with timer.stage("Simulating the district"):
+        sim = simulate_stage(out / "district", n_students=n_students, seed=seed)
+    with Store.open(db_url) as store:
+        with timer.stage("Importing roster, responses and scores"):
+            imported = import_stage(store, sim["district_dir"])
+        ctx = _Context(store=store, graph=graph, imported=imported, district_dir=out / "district")
+        with timer.stage("Estimating mastery of every standard (graph-aware)"):
+            ctx.fit_mastery()
+        with timer.stage("Planning: triage, tiers, groups, Algebra I readiness"):
+            ctx.plan()
+        with timer.stage("Growth: student growth percentiles and accountability"):
+            ctx.growth()
+        if report:
+            with timer.stage("Writing the report"):
+                result.report_index = ctx.write_report(out / "report")
+        result.facts = ctx.facts()
+    return result
+
+
+@dataclass
+class _Context:
+    """What the stages share: the store, the graph, and each stage's outputs."""
+
+    store: Any
+    graph: StandardsGraph
+    imported: dict[str, Any]
+    district_dir: Path
+    mastery: Any = None
+    inputs: Any = None
+    plan_result: Any = None
+    groups: dict[str, Any] = field(default_factory=dict)
+    readiness: Any = None
+    sgp: pd.DataFrame | None = None
+    growth_tables: dict[str, Any] = field(default_factory=dict)
+
+    def fit_mastery(self) -> None:
+        from sounding.mastery.pipeline import fit_store_mastery
+
+        self.mastery = fit_store_mastery(self.store, model="graph", graph=self.graph)
+
+    def plan(self) -> None:
+        from sounding.planning import (
+            algebra_readiness,
+            default_scope_sequence,
+            evidence_summary,
+            small_groups,
+            triage,
+        )
+        from sounding.planning.from_store import load_inputs
+
+        inp = load_inputs(self.store)
+        self.inputs = inp
+        scope = default_scope_sequence()
+        ev = evidence_summary(inp.responses)
+        self.plan_result = triage(inp.mastery, inp.students, inp.classes, inp.enrollments,
+                                  evidence=ev, graph=self.graph, scope=scope)
+        self.groups = small_groups(inp.mastery, inp.students, inp.classes, inp.enrollments,
+                                   graph=self.graph, scope=scope, as_of=self.plan_result.as_of)
+        self.readiness = algebra_readiness(inp.mastery, inp.students, inp.classes,
+                                           inp.enrollments, scores=inp.scores, graph=self.graph)
+
+    def growth(self) -> None:
+        from sounding.growth import growth_percentiles
+
+        scores = self.store.scores()
+        self.sgp = growth_percentiles(scores)
+
+    def write_report(self, out: Path) -> Path:
+        from sounding.report.demo import build_demo_site
+        from sounding.report.site import write_site
+
+        site = build_demo_site(self)
+        return write_site(site, out)
+
+    def facts(self) -> dict[str, Any]:
+        f: dict[str, Any] = {}
+        if self.plan_result is not None:
+            f["plan"] = self.plan_result.summary()
+        if self.sgp is not None and len(self.sgp):
+            s = self.sgp.dropna(subset=["sgp"])
+            f["sgp"] = {"students": int(len(s)), "median": float(s["sgp"].median())}
+        return f
