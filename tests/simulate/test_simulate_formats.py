@@ -237,3 +237,11 @@ def test_usernames_and_identifiers_unique(out: Path) -> None:
     assert users["username"].is_unique
     assert users["identifier"].is_unique
     assert users["email"].str.contains("@").all()
+
+
+def test_response_keys_are_unique_even_for_large_districts():
+    """The importers reject a file whose (student, item, timestamp, source) key repeats."""
+    from sounding.simulate import DistrictSpec, simulate_district
+
+    r = simulate_district(DistrictSpec(n_students=3000, seed=7)).responses
+    assert not r.duplicated(["student_id", "item_id", "timestamp", "source"]).any()

@@ -762,8 +762,17 @@ def _responses_school(spec: DistrictSpec, cur: Curriculum, d: _SchoolDraws,
     dates = np.busday_offset(t0 + day, 0, roll="forward", holidays=_holidays(cal))
     ts = dates.astype("datetime64[s]") + (minute * 60).astype("timedelta64[s]")
     order = np.lexsort((ts, st.gid[row]))
+    ts = ts[order]
+    # Two answers of one student in the same minute get distinct seconds, so every response
+    # has its own (student, item, timestamp, source) key, as a real export would.
+    gid = st.gid[row[order]]
+    if n:
+        new_run = np.r_[True, (gid[1:] != gid[:-1]) | (ts[1:] != ts[:-1])]
+        run = np.cumsum(new_run) - 1
+        rank = np.arange(n) - np.flatnonzero(new_run)[run]
+        ts = ts + rank.astype("timedelta64[s]")
     return {"row": row[order], "col": col[order], "item": item[order],
-            "correct": correct[order], "ts": ts[order], "source": source[order]}
+            "correct": correct[order], "ts": ts, "source": source[order]}
 
 
 def _holidays(cal: dict) -> np.ndarray:
