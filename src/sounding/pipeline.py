@@ -140,6 +140,7 @@ class _Context:
     groups: dict[str, Any] = field(default_factory=dict)
     readiness: Any = None
     sgp: pd.DataFrame | None = None
+    targets: pd.DataFrame | None = None
     growth_tables: dict[str, Any] = field(default_factory=dict)
 
     def fit_mastery(self) -> None:
@@ -169,10 +170,15 @@ class _Context:
                                            inp.enrollments, scores=inp.scores, graph=self.graph)
 
     def growth(self) -> None:
-        from sounding.growth import growth_percentiles
+        from sounding.growth import GrowthPercentiles, growth_targets
+        from sounding.report.pages.growth import cuts_from_levels
 
         scores = self.store.scores()
-        self.sgp = growth_percentiles(scores)
+        model = GrowthPercentiles(max_order=2)
+        self.sgp = model.fit_transform(scores)
+        cuts = cuts_from_levels(scores)
+        if cuts and model.models_:
+            self.targets = growth_targets(model, scores, cuts)
 
     def write_report(self, out: Path) -> Path:
         from sounding.report.demo import build_demo_site
