@@ -113,17 +113,46 @@ def run_pipeline(
         with timer.stage("Importing roster, responses and scores"):
             imported = import_stage(store, sim["district_dir"])
         ctx = _Context(store=store, graph=graph, imported=imported, district_dir=out / "district")
-        with timer.stage("Estimating mastery of every standard (graph-aware)"):
-            ctx.fit_mastery()
-        with timer.stage("Planning: triage, tiers, groups, Algebra I readiness"):
-            ctx.plan()
-        with timer.stage("Growth: student growth percentiles and accountability"):
-            ctx.growth()
-        if report:
-            with timer.stage("Writing the report"):
-                result.report_index = ctx.write_report(out / "report")
-        result.facts = ctx.facts()
+        _analyse(ctx, timer, out / "report" if report else None, result)
     return result
+
+
+def run_store(
+    db: str,
+    out_dir: str | Path,
+    *,
+    graph: StandardsGraph | None = None,
+    providers: str | Path | None = None,
+    on_stage: StageCallback | None = None,
+) -> PipelineResult:
+    """Everything after the import, on a district's own store: mastery, plans, growth, report."""
+    from sounding.store import Store
+    from sounding.store.quality import data_quality
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    result = PipelineResult(out_dir=out, db_url=db)
+    timer = _Timer(result, on_stage)
+    with Store.open(db) as store:
+        ctx = _Context(store=store, graph=graph or load_default().k8_algebra1(),
+                       imported={"quality": data_quality(store)},
+                       district_dir=Path(providers).parent if providers else out)
+        _analyse(ctx, timer, out, result)
+    return result
+
+
+def _analyse(ctx: _Context, timer: _Timer, report_dir: Path | None,
+             result: PipelineResult) -> None:
+    with timer.stage("Estimating mastery of every standard (graph-aware)"):
+        ctx.fit_mastery()
+    with timer.stage("Planning: triage, tiers, groups, Algebra I readiness"):
+        ctx.plan()
+    with timer.stage("Growth: student growth percentiles and accountability"):
+        ctx.growth()
+    if report_dir is not None:
+        with timer.stage("Writing the report"):
+            result.report_index = ctx.write_report(report_dir)
+    result.facts = ctx.facts()
 
 
 @dataclass
