@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -47,7 +48,9 @@ class Site:
         self.pages.extend(pages)
 
 
+@lru_cache(maxsize=1)
 def environment() -> Environment:
+    """One Jinja environment for the process (templates compile once, not per page)."""
     env = Environment(
         loader=PackageLoader("sounding.report", "templates"),
         autoescape=select_autoescape(["html"]),

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from sounding.report.pages.mastery import class_slug
 from sounding.report.site import Page, render_fragment
 
 
@@ -119,7 +120,7 @@ def planning_pages(
                 names=names, family_links=family_links or {},
                 n_tiered=len(members), class_id=cid,
                 school_slug=_school_slug(str(cls.loc[cid, "school_id"])),
-                mastery_slug=f"classes/{cid}.html",
+                mastery_slug=class_slug(cid),
             ),
             section="Planning", nav=False,
             summary="Monday morning: what to reteach to everyone, who needs targeted help on "
