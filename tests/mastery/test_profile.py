@@ -59,6 +59,20 @@ def test_hand_made_student_secure_levels(graph):
     assert prof.strand("fractions").p_secure == pytest.approx(0.95**n_frac)
 
 
+def test_a_strand_that_ends_before_the_current_grade_counts_as_on_grade(graph):
+    """Number (CC, NBT) stops at grade 5: a grade-8 student secure through 5 is not behind."""
+    post = _posterior(graph, 8, {})
+    t = compute_icebergs(post, pd.DataFrame({"student_id": ["stu"], "grade": ["8"]}), graph,
+                         tolerance=0.0)
+    number = t.profile("stu").strand("number")
+    assert number.secure_through == 5 and number.grades_below == 0
+    post = _posterior(graph, 8, {"4.NBT.B.5": 0.1})  # a real grade-4 gap is still 2 below 5
+    t = compute_icebergs(post, pd.DataFrame({"student_id": ["stu"], "grade": ["8"]}), graph,
+                         tolerance=0.0)
+    number = t.profile("stu").strand("number")
+    assert number.secure_through == 3 and number.grades_below == 2
+
+
 def test_hand_made_student_unfinished_order_and_depth(graph):
     post = _posterior(graph, 5, GAPS)
     t = compute_icebergs(post, pd.DataFrame({"student_id": ["stu"], "grade": [5]}), graph)

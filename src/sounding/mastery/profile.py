@@ -24,7 +24,9 @@ Definitions (kept here so every report says the same thing):
     is that grade minus one (nothing in the strand is secure; -1 reads "below K"). NaN when the
     strand has no standards at or below the current grade.
 ``grades_below``
-    ``max(0, current grade - 1 - secure_through)``: how many of the grades the student has
+    ``max(0, last grade taught in the strand before the current one - secure_through)``
+    (the last taught grade is ``current grade - 1``, or earlier where the strand ends, as
+    number does after grade 5): how many of the grades the student has
     already been through are not secure (0 = "on grade").
 ``p_secure``
     The probability that the claim holds: that at most the tolerated number of the standards
@@ -365,7 +367,12 @@ def compute_icebergs(
         none_secure = applicable & np.isnan(level)
         level = np.where(none_secure, grades_s[0] - 1, level)
         level = np.where(applicable, level, np.nan)
-        gb = np.where(np.isnan(level), 0, np.maximum(0, G - 1 - np.nan_to_num(level, nan=0)))
+        # The grades already taught end at G - 1, or earlier where the strand stops (number
+        # ends with grade 5): a grade-8 student secure through grade 5 in number is on grade.
+        taught_top = np.array([grades_s[grades_s <= g - 1].max() if (grades_s <= g - 1).any()
+                               else -9 for g in range(11)])[np.clip(G, 0, 10)]
+        gb = np.where(np.isnan(level) | (taught_top < -1), 0,
+                      np.maximum(0, taught_top - np.nan_to_num(level, nan=0)))
         n_un = U[:, cols].sum(axis=1)
         strand_rows.append(pd.DataFrame({
             "student_id": ids, "grade": G, "strand": s_name, "secure_through": level,
