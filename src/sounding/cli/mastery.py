@@ -1,0 +1,116 @@
+"""`sounding mastery ...`: knowledge-tracing models of P(mastered), and how well they predict.
+
+Models are looked up in :data:`MODELS` (name -> factory taking the seed), so a new model is
+one line there and every command (``evaluate`` now) can use it by ``--model NAME``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sounding.errors import InvalidInput, NotFound
+from sounding.evidence.kt_sequences import is_kt_sequences, read_kt_path
+from sounding.mastery.bkt import BKT
+from sounding.mastery.evaluate import CVResult, FoldScores, NextAnswerModel, cross_validate
+
+app = typer.Typer(help="Mastery models (Bayesian Knowledge Tracing) and their evaluation.",
+                  no_args_is_help=True)
+console = Console(highlight=False)
+
+MODELS: dict[str, Callable[[int], NextAnswerModel]] = {
+    "bkt": lambda seed: BKT(random_state=seed),
+    "bkt-forget": lambda seed: BKT(forget=True, random_state=seed),
+}
+"""Model name -> factory(seed) returning a fresh unfitted model (fit / predict_proba)."""
+
+
+class OutFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+FormatOpt = typer.Option(OutFormat.text, "--format", help="text for people, json for scripts.")
+
+
+def load_responses(path: Path) -> pd.DataFrame:
+    """Read a response table: CSV / Parquet in pyBKT columns, or the AKT 4-line format.
+
+    An AKT folder (``*_test1.csv`` ...) also yields a ``fold`` column with its published
+    student folds.
+    """
+    if not path.exists():
+        raise NotFound(f"no such file or folder: {path}")
+    if is_kt_sequences(path):
+        return read_kt_path(path)
+    if path.is_dir():
+        raise InvalidInput(f"{path} is a folder but not an AKT data folder (*_test1.csv ...)")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    return pd.read_csv(path)
+
+
+def _model_factory(name: str, seed: int) -> Callable[[], NextAnswerModel]:
+    if name not in MODELS:
+        raise InvalidInput(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
+    return lambda: MODELS[name](seed)
+
+
+def _fold_row(table: Table, f: FoldScores, *, bold: bool = False) -> None:
+    def num(x: float) -> str:
+        return "-" if x != x else f"{x:.4f}"
+
+    cells = [str(f.fold), f"{f.n_train_students:,}", f"{f.n_test_students:,}",
+             f"{f.n_predictions:,}", num(f.auc), num(f.rmse), num(f.accuracy), f"{f.seconds:.1f}"]
+    table.add_row(*(f"[bold]{c}[/]" for c in cells) if bold else cells)
+
+
+def _cv_table(res: CVResult, path: Path) -> Table:
+    table = Table(title=f"{res.model} on {path.name}: next-answer prediction, held-out students",
+                  caption="train/test = students; answers = test answers scored")
+    for col in ("fold", "train", "test", "answers", "AUC", "RMSE", "accuracy", "s"):
+        table.add_column(col, justify="left" if col == "fold" else "right")
+    for f in res.folds:
+        _fold_row(table, f)
+    table.add_section()
+    _fold_row(table, res.overall, bold=True)
+    return table
+
+
+@app.command()
+def evaluate(
+    responses: Path = typer.Option(..., "--responses",
+                                   help="CSV/Parquet (user_id, skill_name, correct, order_id) or "
+                                        "an AKT 4-line file or folder."),
+    folds: int = typer.Option(5, "--folds", min=2, help="Number of student folds."),
+    model: str = typer.Option("bkt", "--model", help="Model name: " + ", ".join(MODELS) + "."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the student split and the model."),
+    given_folds: bool = typer.Option(
+        True, "--given-folds/--random-folds",
+        help="Use the folds the data defines (AKT test1..K files) when it has them."),
+    fmt: OutFormat = FormatOpt,
+) -> None:
+    """Cross-validate next-answer prediction: AUC, RMSE, accuracy per fold and pooled."""
+    factory = _model_factory(model, seed)
+    df = load_responses(responses)
+    fold_spec: Any = folds
+    if given_folds and "fold" in df.columns:
+        n_given = int((pd.unique(df["fold"]) > 0).sum())
+        if n_given != folds:
+            raise InvalidInput(f"{responses} defines {n_given} test folds, not {folds}; pass "
+                               f"--folds {n_given} or --random-folds")
+        fold_spec = "fold"
+    res = cross_validate(df, folds=fold_spec, model_factory=factory, seed=seed,
+                         model_name=model, source=str(responses))
+    if fmt == OutFormat.json:
+        typer.echo(json.dumps(res.to_dict(), indent=2))
+        return
+    console.print(_cv_table(res, responses))
