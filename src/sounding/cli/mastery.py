@@ -22,13 +22,22 @@ from sounding.evidence.kt_sequences import is_kt_sequences, read_kt_path
 from sounding.mastery.bkt import BKT
 from sounding.mastery.evaluate import CVResult, FoldScores, NextAnswerModel, cross_validate
 
-app = typer.Typer(help="Mastery models (Bayesian Knowledge Tracing) and their evaluation.",
+app = typer.Typer(help="Mastery of every standard: fit, show a student or class, evaluate models.",
                   no_args_is_help=True)
 console = Console(highlight=False)
+
+def _graph_model(seed: int) -> NextAnswerModel:
+    """The graph-aware model on the K-8 + Algebra I progression (skills must be its codes)."""
+    from sounding.mastery.graph_model import GraphMastery
+    from sounding.progression import load_default
+
+    return GraphMastery(load_default().k8_algebra1())
+
 
 MODELS: dict[str, Callable[[int], NextAnswerModel]] = {
     "bkt": lambda seed: BKT(random_state=seed),
     "bkt-forget": lambda seed: BKT(forget=True, random_state=seed),
+    "graph": _graph_model,
 }
 """Model name -> factory(seed) returning a fresh unfitted model (fit / predict_proba)."""
 
@@ -114,3 +123,62 @@ def evaluate(
         typer.echo(json.dumps(res.to_dict(), indent=2))
         return
     console.print(_cv_table(res, responses))
+
+
+DbOpt = typer.Option("sounding.db", "--db", help="The store: a SQLite file or a database URL.")
+
+
+@app.command("fit")
+def fit_cmd(
+    db: str = DbOpt,
+    responses: Path | None = typer.Option(
+        None, "--responses", help="Responses CSV/Parquet; with --roster, fit from files."),
+    roster: Path | None = typer.Option(None, "--roster", help="OneRoster 1.2 folder or zip."),
+    model: str = typer.Option("graph", "--model", help="graph (default) or bkt."),
+    fmt: OutFormat = FormatOpt,
+) -> None:
+    """Estimate P(mastered) of every student on every standard, and the iceberg profiles."""
+    from sounding.mastery.pipeline import (
+        fit_files,
+        fit_store_mastery,
+        rich_progress,
+        text_summary,
+    )
+    from sounding.store import Store
+
+    if (responses is None) != (roster is None):
+        raise InvalidInput("--responses and --roster go together (without them: the store)")
+    with rich_progress() as progress:
+        if responses is not None:
+            result = fit_files(responses, roster, model=model, progress=progress)
+        else:
+            with Store.open(db) as store:
+                result = fit_store_mastery(store, model=model, progress=progress)
+    summary = result.summary()
+    if fmt == OutFormat.json:
+        typer.echo(json.dumps(summary, indent=2, default=str))
+    else:
+        console.print(text_summary(summary))
+
+
+@app.command("show")
+def show_cmd(
+    student: str | None = typer.Option(None, "--student", help="A student's id."),
+    class_id: str | None = typer.Option(None, "--class", help="A class's id."),
+    db: str = DbOpt,
+    model: str = typer.Option("graph", "--model", help="Which stored estimates."),
+    fmt: OutFormat = FormatOpt,
+) -> None:
+    """One student's iceberg, or a class's: secure levels per strand and unfinished standards."""
+    from sounding.mastery.pipeline import class_view, student_view, text_class, text_student
+    from sounding.store import Store
+
+    if (student is None) == (class_id is None):
+        raise InvalidInput("give exactly one of --student ID or --class ID")
+    with Store.open(db) as store:
+        view = (student_view(store, student, model=model) if student is not None
+                else class_view(store, class_id, model=model))
+    if fmt == OutFormat.json:
+        typer.echo(json.dumps(view, indent=2, default=str))
+    else:
+        console.print(text_student(view) if student is not None else text_class(view))
