@@ -170,6 +170,7 @@ class _Context:
     readiness: Any = None
     sgp: pd.DataFrame | None = None
     targets: pd.DataFrame | None = None
+    grade_span: pd.DataFrame | None = None
     growth_tables: dict[str, Any] = field(default_factory=dict)
 
     def fit_mastery(self) -> None:
@@ -208,6 +209,23 @@ class _Context:
         cuts = cuts_from_levels(scores)
         if cuts and model.models_:
             self.targets = growth_targets(model, scores, cuts)
+        self.grade_span = self._grade_span()
+
+    def _grade_span(self) -> pd.DataFrame | None:
+        """Standards newly secured this school year: evidence before January vs all of it."""
+        from sounding.growth.grade_span import grade_span_growth, mastery_snapshots
+
+        if self.mastery is None or self.inputs is None or not len(self.inputs.responses):
+            return None
+        responses = self.inputs.responses
+        last = pd.to_datetime(responses["timestamp"]).max()
+        cut = pd.Timestamp(year=last.year if last.month >= 7 else last.year - 1, month=12,
+                           day=31) if last.month < 7 else pd.Timestamp(last.year, 1, 1)
+        st = self.mastery.students
+        grades = dict(zip(st["student_id"].astype(str), st["model_grade"], strict=False))
+        before, after = mastery_snapshots(responses, grades, self.graph, cut,
+                                          model=self.mastery.model)
+        return grade_span_growth(before, after, grades, self.graph)
 
     def write_report(self, out: Path) -> Path:
         from sounding.report.demo import build_demo_site

@@ -67,7 +67,7 @@ def build_demo_site(ctx: Any) -> Site:
             providers = read_provider_assignments(pfile)
         site.add(growth_pages(sgp=ctx.sgp, scores=store.scores(), students=students,
                               school_names=school_names, providers=providers,
-                              targets=getattr(ctx, "targets", None)))
+                              targets=ctx.targets, grade_span=ctx.grade_span))
     return site
 
 

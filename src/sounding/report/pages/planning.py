@@ -99,7 +99,8 @@ def planning_pages(
             })
         pages.append(Page(
             _school_slug(sid), f"Plan: {row['name']}",
-            render_fragment("plan_school.html", school=row, system=[r for r in rs if r.level == "system"],
+            render_fragment("plan_school.html", school=row,
+                            system=[r for r in rs if r.level == "system"],
                             classes=class_rows, root="../"),
             section="Planning", nav=False,
         ))
