@@ -65,7 +65,10 @@ def build_demo_site(ctx: Any) -> Site:
             from sounding.growth.aggregates import read_provider_assignments
 
             providers = read_provider_assignments(pfile)
-        site.add(growth_pages(sgp=ctx.sgp, scores=store.scores(), students=students,
+        from sounding.mastery.pipeline import normalize_students
+
+        site.add(growth_pages(sgp=ctx.sgp, scores=store.scores(),
+                              students=normalize_students(store.students()),
                               school_names=school_names, providers=providers,
                               targets=ctx.targets, grade_span=ctx.grade_span))
     return site
