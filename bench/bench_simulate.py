@@ -16,11 +16,15 @@ def main() -> None:
     ap.add_argument("--students", type=int, nargs="*", default=[2_000, 200_000])
     ap.add_argument("--chunk", type=int, default=50_000)
     args = ap.parse_args()
-    print(f"{'students':>10} {'seconds':>8} {'students/s':>11} {'peak RSS MB':>12} {'output MB':>10}")
+    print(
+        f"{'students':>10} {'seconds':>8} {'students/s':>11} {'peak RSS MB':>12} {'output MB':>10}"
+    )
     for n in args.students:
         with tempfile.TemporaryDirectory() as tmp:
             t = time.perf_counter()
-            simulate_to_dir(DistrictSpec(n_students=n, seed=1), Path(tmp), chunk_students=args.chunk)
+            simulate_to_dir(
+                DistrictSpec(n_students=n, seed=1), Path(tmp), chunk_students=args.chunk
+            )
             secs = time.perf_counter() - t
             size = sum(p.stat().st_size for p in Path(tmp).rglob("*") if p.is_file()) / 2**20
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -15,12 +15,18 @@ console = Console(highlight=False)
 def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
-        out: Path = typer.Option(Path("demo"), "--out", help="Folder for the district, database and report."),
-        students: int = typer.Option(3000, "--students", min=50, help="Size of the simulated district."),
-        seed: int = typer.Option(7, "--seed", help="Random seed (the same seed gives the same district)."),
+        out: Path = typer.Option(
+            Path("demo"), "--out", help="Folder for the district, database and report."
+        ),
+        students: int = typer.Option(
+            3000, "--students", min=50, help="Size of the simulated district."
+        ),
+        seed: int = typer.Option(
+            7, "--seed", help="Random seed (the same seed gives the same district)."
+        ),
         fmt: str = typer.Option("text", "--format", help="text or json (a summary of what ran)."),
     ) -> None:
-        """Simulate a district, import it, estimate mastery, plan, compute growth, write the report."""
+        """Simulate a district, import it, estimate mastery, plan, compute growth, report."""
         from sounding.pipeline import run_pipeline
 
         t0 = time.perf_counter()
@@ -28,6 +34,7 @@ def register(app: typer.Typer) -> None:
         if status:
             status.start()
         try:
+
             def on_stage(label: str) -> None:
                 if status:
                     status.update(label + " …")
@@ -39,10 +46,19 @@ def register(app: typer.Typer) -> None:
                 status.stop()
         total = time.perf_counter() - t0
         if fmt == "json":
-            typer.echo(json.dumps({
-                "report": str(result.report_index), "database": result.db_url,
-                "timings": result.timings, "seconds": round(total, 1), **result.facts,
-            }, indent=2, default=str))
+            typer.echo(
+                json.dumps(
+                    {
+                        "report": str(result.report_index),
+                        "database": result.db_url,
+                        "timings": result.timings,
+                        "seconds": round(total, 1),
+                        **result.facts,
+                    },
+                    indent=2,
+                    default=str,
+                )
+            )
             return
         for label, secs in result.timings.items():
             console.print(f"  {secs:7.1f} s  {label}")
@@ -50,4 +66,6 @@ def register(app: typer.Typer) -> None:
         if plan:
             console.print(f"Plan: {plan['by_level']} recommendations; tiers {plan['tiers']}.")
         console.print(f"Done in {total:.0f} s. Database: {result.db_url}")
-        console.print(f"[bold]Report: {result.report_index}[/] (open it in a browser; it works offline)")
+        console.print(
+            f"[bold]Report: {result.report_index}[/] (open it in a browser; it works offline)"
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -14,22 +14,25 @@ from rich.tree import Tree
 from sounding.errors import InvalidInput
 from sounding.progression import StandardsGraph, grade_number, load_graph, write_case
 
-app = typer.Typer(help="The learning progression: standards, prerequisites, CASE export.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="The learning progression: standards, prerequisites, CASE export.", no_args_is_help=True
+)
 console = Console(highlight=False)
 
 
-class OutFormat(str, Enum):
+class OutFormat(StrEnum):
     text = "text"
     json = "json"
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     case = "case"
 
 
 FrameworkOpt = typer.Option(
-    None, "--framework", help="A CASE 1.1 JSON framework to use instead of the shipped Coherence Map."
+    None,
+    "--framework",
+    help="A CASE 1.1 JSON framework to use instead of the shipped Coherence Map.",
 )
 FormatOpt = typer.Option(OutFormat.text, "--format", help="text for people, json for scripts.")
 
@@ -95,20 +98,26 @@ def show(
     if fmt is OutFormat.json:
         typer.echo(json.dumps(info, indent=2))
         return
-    console.print(f"[bold]{info['code']}[/]  grade {info['grade']} · {info['domain_name']} · "
-                  f"{info['emphasis'] or 'unspecified'} cluster · strand {info['strand']}")
+    console.print(
+        f"[bold]{info['code']}[/]  grade {info['grade']} · {info['domain_name']} · "
+        f"{info['emphasis'] or 'unspecified'} cluster · strand {info['strand']}"
+    )
     console.print(info["text"])
     if info["substandards"]:
         console.print(f"Sub-standards: {', '.join(info['substandards'])}")
     console.print()
     console.print("[bold]Rests on[/] (prerequisites, down through earlier grades):")
     console.print(_tree(graph, code, depth))
-    console.print(f"{len(info['all_prerequisites'])} standards in all, "
-                  f"{len(info['below_grade_foundations'])} of them below grade {info['grade']}.")
+    console.print(
+        f"{len(info['all_prerequisites'])} standards in all, "
+        f"{len(info['below_grade_foundations'])} of them below grade {info['grade']}."
+    )
     console.print()
     unlocks = info["unlocks"]
-    console.print(f"[bold]Unlocks[/]: {', '.join(unlocks) if unlocks else 'nothing further'}"
-                  f" ({len(info['all_unlocks'])} standards rest on it in all)")
+    console.print(
+        f"[bold]Unlocks[/]: {', '.join(unlocks) if unlocks else 'nothing further'}"
+        f" ({len(info['all_unlocks'])} standards rest on it in all)"
+    )
 
 
 @app.command()
@@ -131,8 +140,9 @@ def stats(framework: Path | None = FrameworkOpt, fmt: OutFormat = FormatOpt) -> 
 @app.command("export")
 def export(
     out: Path = typer.Option(..., "-o", "--out", help="File to write."),
-    export_format: ExportFormat = typer.Option(ExportFormat.case, "--format",
-                                               help="case: a CASE 1.1 JSON CFPackage."),
+    export_format: ExportFormat = typer.Option(
+        ExportFormat.case, "--format", help="case: a CASE 1.1 JSON CFPackage."
+    ),
     framework: Path | None = FrameworkOpt,
 ) -> None:
     """Export the progression (CASE 1.1 JSON) so other systems can load it."""
@@ -153,5 +163,7 @@ def check(
     if fmt is OutFormat.json:
         typer.echo(json.dumps(st, indent=2))
     else:
-        console.print(f"{path}: {st['nodes']} standards, {st['edges_substandard_level']} "
-                      "prerequisite edges; a DAG whose edges never go back a grade. OK.")
+        console.print(
+            f"{path}: {st['nodes']} standards, {st['edges_substandard_level']} "
+            "prerequisite edges; a DAG whose edges never go back a grade. OK."
+        )

@@ -7,8 +7,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-app = typer.Typer(help="Reports: the family page per student, the full static site.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Reports: the family page per student, the full static site.", no_args_is_help=True
+)
 console = Console(highlight=False)
 
 DbOpt = typer.Option("sounding.db", "--db", help="SQLite file or PostgreSQL URL of the store.")
@@ -17,7 +18,9 @@ DbOpt = typer.Option("sounding.db", "--db", help="SQLite file or PostgreSQL URL 
 @app.command()
 def family(
     student: str = typer.Option(..., "--student", help="The student's sourcedId."),
-    out: Path | None = typer.Option(None, "-o", "--out", help="HTML file to write (default: stdout)."),
+    out: Path | None = typer.Option(
+        None, "-o", "--out", help="HTML file to write (default: stdout)."
+    ),
     db: str = DbOpt,
 ) -> None:
     """One printable page for a family: strengths, what comes next and why, how to help at home."""
@@ -33,9 +36,16 @@ def family(
     name = None
     if len(row) and "given_name" in row:
         name = f"{row['given_name'].iloc[0]} {row.get('family_name', row['given_name']).iloc[0]}"
-    html = family_report_html(student, inp.mastery, inp.students, classes=inp.classes,
-                              enrollments=inp.enrollments, graph=load_default().k8_algebra1(),
-                              scope=default_scope_sequence(), student_name=name)
+    html = family_report_html(
+        student,
+        inp.mastery,
+        inp.students,
+        classes=inp.classes,
+        enrollments=inp.enrollments,
+        graph=load_default().k8_algebra1(),
+        scope=default_scope_sequence(),
+        student_name=name,
+    )
     if out is None:
         typer.echo(html)
     else:
@@ -47,8 +57,9 @@ def family(
 def site(
     out: Path = typer.Option(Path("report"), "--out", help="Folder for the report."),
     db: str = DbOpt,
-    providers: Path | None = typer.Option(None, "--providers",
-                                          help="provider_id,school_id CSV for provider results."),
+    providers: Path | None = typer.Option(
+        None, "--providers", help="provider_id,school_id CSV for provider results."
+    ),
 ) -> None:
     """Estimate mastery, plan and compute growth from the store, then write the static report."""
     from sounding.pipeline import run_store

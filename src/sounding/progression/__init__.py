@@ -16,9 +16,22 @@ from sounding.progression.graph import (
 )
 
 __all__ = [
-    "ALGEBRA1_DOMAINS", "GRADE_LABELS", "HS", "STRANDS", "Standard", "StandardsGraph",
-    "code_sort_key", "from_case", "grade_label", "grade_number", "load_coherence_map",
-    "load_default", "read_case", "strand_of", "to_case", "write_case",
+    "ALGEBRA1_DOMAINS",
+    "GRADE_LABELS",
+    "HS",
+    "STRANDS",
+    "Standard",
+    "StandardsGraph",
+    "code_sort_key",
+    "from_case",
+    "grade_label",
+    "grade_number",
+    "load_coherence_map",
+    "load_default",
+    "read_case",
+    "strand_of",
+    "to_case",
+    "write_case",
 ]
 
 

@@ -65,8 +65,14 @@ def to_case(graph: StandardsGraph, *, base_uri: str = "urn:sounding:case") -> di
             a["sequenceNumber"] = seq
         assocs.append(a)
 
-    def item(identifier: str, code: str, statement: str, kind: str, levels: list[str],
-             ext: dict | None = None) -> dict:
+    def item(
+        identifier: str,
+        code: str,
+        statement: str,
+        kind: str,
+        levels: list[str],
+        ext: dict | None = None,
+    ) -> dict:
         it = {
             "identifier": identifier,
             "uri": f"{base_uri}/CFItems/{identifier}",
@@ -91,15 +97,26 @@ def to_case(graph: StandardsGraph, *, base_uri: str = "urn:sounding:case") -> di
         dkey = (s.grade, s.domain_code)
         if dkey not in domains:
             dcode = f"{s.grade}.{s.domain_code}" if s.grade_num < HS else s.domain_code
-            domains[dkey] = item(_id("domain", "|".join(dkey)), dcode, s.domain_name, "Domain",
-                                 _levels(s.grade), {"grade": s.grade})
+            domains[dkey] = item(
+                _id("domain", "|".join(dkey)),
+                dcode,
+                s.domain_name,
+                "Domain",
+                _levels(s.grade),
+                {"grade": s.grade},
+            )
             assoc("isChildOf", domains[dkey], doc_ref)
         ckey = (s.grade, s.domain_code, s.cluster_code)
         if ckey not in clusters and s.cluster_code:
             dcode = domains[dkey]["title"]
-            clusters[ckey] = item(_id("cluster", "|".join(ckey)), f"{dcode}.{s.cluster_code}",
-                                  s.cluster_name, "Cluster", _levels(s.grade),
-                                  {"emphasis": s.emphasis} if s.emphasis else None)
+            clusters[ckey] = item(
+                _id("cluster", "|".join(ckey)),
+                f"{dcode}.{s.cluster_code}",
+                s.cluster_name,
+                "Cluster",
+                _levels(s.grade),
+                {"emphasis": s.emphasis} if s.emphasis else None,
+            )
             assoc("isChildOf", clusters[ckey], domains[dkey])
         ext = {
             "grade": s.grade,
@@ -110,12 +127,20 @@ def to_case(graph: StandardsGraph, *, base_uri: str = "urn:sounding:case") -> di
         }
         if s.ccss_id:
             ext["ccss_id"] = s.ccss_id
-        node_refs[s.code] = item(_id("std", s.code), s.code, s.text,
-                                 "Component" if s.parent else "Standard", _levels(s.grade), ext)
+        node_refs[s.code] = item(
+            _id("std", s.code),
+            s.code,
+            s.text,
+            "Component" if s.parent else "Standard",
+            _levels(s.grade),
+            ext,
+        )
     for s in graph:  # second pass: a parent standard may come after its components
         ckey = (s.grade, s.domain_code, s.cluster_code)
         parent_ref = (
-            node_refs[s.parent] if s.parent else clusters.get(ckey, domains[(s.grade, s.domain_code)])
+            node_refs[s.parent]
+            if s.parent
+            else clusters.get(ckey, domains[(s.grade, s.domain_code)])
         )
         seq += 1
         assoc("isChildOf", node_refs[s.code], parent_ref, seq)
@@ -186,8 +211,14 @@ def from_case(data: Any, *, source: str = "<case>") -> StandardsGraph:
             origin = a["originNodeURI"]["identifier"]
             dest = a["destinationNodeURI"]["identifier"]
         except (KeyError, TypeError):
-            problems.append(Problem(source, None, f"CFAssociations[{i}]", "association without "
-                                    "associationType/originNodeURI/destinationNodeURI"))
+            problems.append(
+                Problem(
+                    source,
+                    None,
+                    f"CFAssociations[{i}]",
+                    "association without associationType/originNodeURI/destinationNodeURI",
+                )
+            )
             continue
         if kind == "isChildOf":
             parent_of[origin] = dest
@@ -225,7 +256,11 @@ def from_case(data: Any, *, source: str = "<case>") -> StandardsGraph:
         if not code:
             problems.append(Problem(source, None, f"CFItems[{k}]", "item has no humanCodingScheme"))
             continue
-        ext = (it.get("extensions") or {}).get(_EXT, {}) if isinstance(it.get("extensions"), dict) else {}
+        ext = (
+            (it.get("extensions") or {}).get(_EXT, {})
+            if isinstance(it.get("extensions"), dict)
+            else {}
+        )
         levels = it.get("educationLevel") or []
         grade = ext.get("grade")
         if grade is None:
@@ -256,9 +291,8 @@ def from_case(data: Any, *, source: str = "<case>") -> StandardsGraph:
                 domain_name=str(dom.get("fullStatement", "")) if dom else "",
                 cluster_code=ccode,
                 cluster_name=str(clu.get("fullStatement", "")) if clu else "",
-                emphasis=ext.get("emphasis") or (
-                    ((clu or {}).get("extensions") or {}).get(_EXT, {}).get("emphasis")
-                ),
+                emphasis=ext.get("emphasis")
+                or (((clu or {}).get("extensions") or {}).get(_EXT, {}).get("emphasis")),
                 text=str(it.get("fullStatement", "")),
                 parent=parent_id if parent_id in node_set else None,  # resolved below
                 ccss_id=ext.get("ccss_id"),
@@ -277,8 +311,14 @@ def from_case(data: Any, *, source: str = "<case>") -> StandardsGraph:
         if origin in code_of and dest in code_of:
             edges.append((code_of[origin], code_of[dest]))
         else:
-            problems.append(Problem(source, None, f"CFAssociations[{i}]",
-                                    "precedes association between items that are not standards"))
+            problems.append(
+                Problem(
+                    source,
+                    None,
+                    f"CFAssociations[{i}]",
+                    "precedes association between items that are not standards",
+                )
+            )
     if problems:
         raise InvalidFramework(problems)
     title = str(data["CFDocument"].get("title") or source)

@@ -28,7 +28,11 @@ def _read(name: str) -> list[dict[str, str]]:
 
 def asn_index() -> dict[str, dict[str, str]]:
     """ASN rows keyed by statement notation (``CCSS.Math.Content.4.NF.B.3``)."""
-    return {r["statement_notation"]: r for r in _read("ccss_math_asn_flat.csv") if r["statement_notation"]}
+    return {
+        r["statement_notation"]: r
+        for r in _read("ccss_math_asn_flat.csv")
+        if r["statement_notation"]
+    }
 
 
 def load_coherence_map(algebra1_domains: tuple[str, ...] = ALGEBRA1_DOMAINS) -> StandardsGraph:

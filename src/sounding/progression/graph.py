@@ -26,7 +26,16 @@ HS = 9
 
 #: High-school domains that make up the Algebra I course (configurable per district).
 ALGEBRA1_DOMAINS: tuple[str, ...] = (
-    "A-SSE", "A-APR", "A-CED", "A-REI", "F-IF", "F-BF", "F-LE", "N-RN", "N-Q", "S-ID",
+    "A-SSE",
+    "A-APR",
+    "A-CED",
+    "A-REI",
+    "F-IF",
+    "F-BF",
+    "F-LE",
+    "N-RN",
+    "N-Q",
+    "S-ID",
 )
 
 #: Domain strands: progressions across grades that let us say "grade 4 level in fractions".
@@ -41,7 +50,10 @@ STRANDS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("NF", "RP", "NS", "N-RN", "N-Q", "N-CN", "N-VM"),
     ),
     "functions": ("Functions", ("F", "F-IF", "F-BF", "F-LE", "F-TF")),
-    "data": ("Measurement, data, statistics and probability", ("MD", "SP", "S-ID", "S-IC", "S-CP", "S-MD")),
+    "data": (
+        "Measurement, data, statistics and probability",
+        ("MD", "SP", "S-ID", "S-IC", "S-CP", "S-MD"),
+    ),
     "geometry": ("Geometry", ("G", "G-CO", "G-SRT", "G-C", "G-GPE", "G-GMD", "G-MG")),
 }
 _DOMAIN_TO_STRAND = {d: s for s, (_, ds) in STRANDS.items() for d in ds}
@@ -168,23 +180,31 @@ class StandardsGraph:
             nodes[s.code] = s
         for s in nodes.values():
             if s.parent is not None and s.parent not in nodes:
-                problems.append(Problem(source, None, s.code, f"parent {s.parent!r} is not a standard"))
+                problems.append(
+                    Problem(source, None, s.code, f"parent {s.parent!r} is not a standard")
+                )
         edge_list: list[tuple[str, str]] = []
         seen: set[tuple[str, str]] = set()
         for a, b in edges:
             if a not in nodes or b not in nodes:
                 missing = a if a not in nodes else b
-                problems.append(Problem(source, None, f"{a} -> {b}", f"unknown standard {missing!r}"))
+                problems.append(
+                    Problem(source, None, f"{a} -> {b}", f"unknown standard {missing!r}")
+                )
                 continue
             if a == b:
-                problems.append(Problem(source, None, f"{a} -> {b}", "a standard cannot precede itself"))
+                problems.append(
+                    Problem(source, None, f"{a} -> {b}", "a standard cannot precede itself")
+                )
                 continue
             if nodes[a].grade_num > nodes[b].grade_num:
                 problems.append(
                     Problem(
-                        source, None, f"{a} -> {b}",
-                        f"prerequisite in grade {nodes[a].grade} for a grade {nodes[b].grade} standard "
-                        "(edges must go to the same or a later grade)",
+                        source,
+                        None,
+                        f"{a} -> {b}",
+                        f"prerequisite in grade {nodes[a].grade} for a grade "
+                        f"{nodes[b].grade} standard (edges must go to the same or a later grade)",
                     )
                 )
                 continue
@@ -425,7 +445,9 @@ class StandardsGraph:
             raise InvalidFramework(
                 [
                     Problem(
-                        self.source, None, " -> ".join(cycle),
+                        self.source,
+                        None,
+                        " -> ".join(cycle),
                         f"the prerequisite edges contain a cycle at {level} level",
                     )
                 ]
@@ -442,7 +464,7 @@ class StandardsGraph:
                 if nxt is None:
                     break
                 if nxt in seen:
-                    return path[path.index(nxt):] + [nxt]
+                    return path[path.index(nxt) :] + [nxt]
                 path.append(nxt)
                 seen.add(nxt)
                 node = nxt
