@@ -164,8 +164,47 @@ def readiness_algebra(
                       f"{row.n_ready_not_placed} not placed{gap}", markup=False)
 
 
+def interventions(
+    log: Path = typer.Option(..., "--log", help="Intervention log CSV: student_id, "
+                             "intervention, standards, start_date, end_date, minutes, provider."),
+    db: str = DbOpt,
+    as_of: str | None = AsOfOpt,
+    fmt: OutFormat = FormatOpt,
+) -> None:
+    """Progress monitoring: mastery change on each intervention's standards since it began."""
+    from rich.table import Table
+
+    from sounding.planning.interventions import progress_monitoring, read_intervention_log
+
+    records = read_intervention_log(log)
+    inputs = load_inputs(db)
+    report = progress_monitoring(records, inputs.responses, as_of=as_of)
+    if fmt == OutFormat.json:
+        typer.echo(json.dumps(report.to_dict(), indent=2, default=str))
+        return
+    table = Table(title=f"Progress since each intervention started ({log.name})")
+    for col in ("student", "intervention", "standards", "since", "answers", "before", "after",
+                "change", "status"):
+        table.add_column(col, justify="right" if col in ("answers", "before", "after",
+                                                          "change") else "left")
+
+    def num(v: Any) -> str:
+        return "-" if v is None or v != v else f"{v:.2f}"
+
+    for r in report.records.itertuples(index=False):
+        table.add_row(str(r.student_id), str(r.intervention), ", ".join(r.standards),
+                      str(r.start_date), str(r.n_answers_since_start), num(r.mean_p_before),
+                      num(r.mean_p_after), num(r.mean_change), str(r.status))
+    console.print(table)
+    summary = report.by_intervention()
+    for r in summary.itertuples(index=False):
+        console.print(f"{r.intervention}: {r.n_records} records, {r.n_students} students, "
+                      f"{r.minutes} minutes, mean change {num(r.mean_change)}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add the top-level ``plan``, ``groups`` and ``readiness`` commands."""
+    """Add the top-level ``plan``, ``groups``, ``interventions`` and ``readiness`` commands."""
     app.command("plan")(plan)
     app.command("groups")(groups)
+    app.command("interventions")(interventions)
     app.add_typer(readiness_app, name="readiness")
