@@ -1,0 +1,263 @@
+"""The database schema: SQLAlchemy Core tables, the same on SQLite and PostgreSQL.
+
+Why these choices:
+
+- Ids are strings everywhere (OneRoster ``sourcedId``\\s, grades such as ``"04"`` and ``"KG"``
+  kept verbatim in ``grades``); a parsed integer grade (K = 0) sits beside them for queries.
+- No foreign-key constraints: references are checked at the import boundary, across all files
+  of one import, with line numbers (a constraint violation would name neither file nor line),
+  and later layers write tables (mastery, interventions) that must not block a roster refresh.
+- ``responses`` has a surrogate key plus a unique constraint on (student_id, item_id,
+  timestamp, source) so that importing the same file twice adds nothing; ``source`` is
+  ``""`` rather than NULL when absent, because NULLs never collide in a unique index.
+- Every roster table keeps ``status``/``date_last_modified`` (OneRoster bookkeeping) and an
+  ``extensions`` JSON text column with any ``metadata.*`` columns we do not map.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+#: Bump when the schema changes; ``Store.open`` records it and refuses newer databases.
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+
+def _roster_columns() -> list[Column]:
+    """Bookkeeping columns shared by every OneRoster table."""
+    return [
+        Column("status", String(16)),
+        Column("date_last_modified", String(40)),
+        Column("extensions", Text),
+    ]
+
+
+schema_info = Table(
+    "schema_info", metadata,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", DateTime, nullable=False),
+)
+
+orgs = Table(
+    "orgs", metadata,
+    Column("org_id", String, primary_key=True),
+    Column("name", String, nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("identifier", String),
+    Column("parent_id", String, index=True),
+    *_roster_columns(),
+)
+
+academic_sessions = Table(
+    "academic_sessions", metadata,
+    Column("session_id", String, primary_key=True),
+    Column("title", String, nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("start_date", Date),
+    Column("end_date", Date),
+    Column("parent_id", String),
+    Column("school_year", Integer),
+    *_roster_columns(),
+)
+
+courses = Table(
+    "courses", metadata,
+    Column("course_id", String, primary_key=True),
+    Column("title", String, nullable=False),
+    Column("school_year_id", String),
+    Column("course_code", String),
+    Column("grades", String),
+    Column("grade", SmallInteger),
+    Column("org_id", String, index=True),
+    Column("subjects", String),
+    Column("subject_codes", String),
+    *_roster_columns(),
+)
+
+classes = Table(
+    "classes", metadata,
+    Column("class_id", String, primary_key=True),
+    Column("title", String, nullable=False),
+    Column("grades", String),
+    Column("grade", SmallInteger),
+    Column("course_id", String, index=True),
+    Column("class_code", String),
+    Column("class_type", String(32)),
+    Column("location", String),
+    Column("school_id", String, index=True),
+    Column("term_ids", String),
+    Column("subjects", String),
+    Column("subject_codes", String),
+    Column("periods", String),
+    *_roster_columns(),
+)
+
+users = Table(
+    "users", metadata,
+    Column("user_id", String, primary_key=True),
+    Column("enabled_user", Boolean),
+    Column("username", String),
+    Column("user_ids", String),
+    Column("given_name", String),
+    Column("family_name", String),
+    Column("middle_name", String),
+    Column("identifier", String),
+    Column("email", String),
+    Column("agent_ids", String),
+    Column("grades", String),
+    Column("grade", SmallInteger),
+    Column("primary_org_id", String, index=True),
+    Column("org_ids", String),  # OneRoster 1.1 orgSourcedIds (comma list), else NULL
+    Column("preferred_given_name", String),
+    Column("preferred_family_name", String),
+    Column("pronouns", String),
+    *_roster_columns(),
+)
+
+roles = Table(
+    "roles", metadata,
+    Column("role_id", String, primary_key=True),
+    Column("user_id", String, nullable=False, index=True),
+    Column("role_type", String(16), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("org_id", String, nullable=False, index=True),
+    Column("user_profile_id", String),
+    Column("begin_date", Date),
+    Column("end_date", Date),
+    *_roster_columns(),
+)
+
+enrollments = Table(
+    "enrollments", metadata,
+    Column("enrollment_id", String, primary_key=True),
+    Column("class_id", String, nullable=False, index=True),
+    Column("school_id", String, nullable=False),
+    Column("user_id", String, nullable=False, index=True),
+    Column("role", String(32), nullable=False),
+    Column("primary", Boolean),
+    Column("begin_date", Date),
+    Column("end_date", Date),
+    *_roster_columns(),
+)
+
+demographics = Table(
+    "demographics", metadata,
+    Column("user_id", String, primary_key=True),
+    Column("birth_date", Date),
+    Column("sex", String(16)),
+    Column("american_indian_or_alaska_native", Boolean),
+    Column("asian", Boolean),
+    Column("black_or_african_american", Boolean),
+    Column("native_hawaiian_or_other_pacific_islander", Boolean),
+    Column("white", Boolean),
+    Column("two_or_more_races", Boolean),
+    Column("hispanic_or_latino", Boolean),
+    Column("english_learner", Boolean),
+    Column("disability", Boolean),
+    Column("econ_disadvantaged", Boolean),
+    Column("country_of_birth", String),
+    Column("state_of_birth", String),
+    Column("city_of_birth", String),
+    Column("public_school_residence_status", String),
+    *_roster_columns(),
+)
+
+responses = Table(
+    "responses", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("student_id", String, nullable=False),
+    Column("item_id", String, nullable=False),
+    Column("standard", String, nullable=False, index=True),
+    Column("correct", SmallInteger, nullable=False),
+    Column("timestamp", DateTime, nullable=False),
+    Column("source", String, nullable=False, default=""),
+    # leading student_id: also serves lookups by student
+    UniqueConstraint("student_id", "item_id", "timestamp", "source", name="uq_responses_key"),
+)
+
+scale_scores = Table(
+    "scale_scores", metadata,
+    Column("student_id", String, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("subject", String, nullable=False),
+    Column("grade", SmallInteger, nullable=False),
+    Column("scale_score", Float, nullable=False),
+    Column("achievement_level", String),
+    PrimaryKeyConstraint("student_id", "year", "subject"),
+)
+
+imports = Table(
+    "imports", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("file_name", String, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("imported_at", DateTime, nullable=False),
+)
+
+mastery = Table(
+    "mastery", metadata,
+    Column("student_id", String, nullable=False),
+    Column("standard", String, nullable=False),
+    Column("model", String, nullable=False),
+    Column("p_mastered", Float, nullable=False),
+    Column("n_evidence", Integer, nullable=False, default=0),
+    Column("as_of", DateTime),
+    PrimaryKeyConstraint("student_id", "standard", "model"),
+    Index("ix_mastery_model", "model"),
+)
+
+scope_sequence = Table(
+    "scope_sequence", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("district_id", String, index=True),  # NULL: the default, for every district
+    Column("grade", SmallInteger, nullable=False),
+    Column("unit_id", String, nullable=False),
+    Column("unit_title", String),
+    Column("standard", String, nullable=False),
+    Column("start_date", Date),
+    Column("end_date", Date),
+)
+
+interventions = Table(
+    "interventions", metadata,
+    Column("id", String, primary_key=True),
+    Column("student_id", String, nullable=False, index=True),
+    Column("intervention", String, nullable=False),
+    Column("standards", Text),  # comma-separated progression codes
+    Column("start_date", Date),
+    Column("end_date", Date),
+    Column("minutes", Integer),
+    Column("provider", String),
+)
+
+provider_assignments = Table(
+    "provider_assignments", metadata,
+    Column("provider_id", String, nullable=False),
+    Column("school_id", String, nullable=False),
+    PrimaryKeyConstraint("provider_id", "school_id"),
+)
+
+#: The tables ``Store.counts`` reports, in the order people think of them.
+COUNTED_TABLES = (
+    "orgs", "academic_sessions", "courses", "classes", "users", "roles", "enrollments",
+    "demographics", "responses", "scale_scores", "mastery", "scope_sequence", "interventions",
+    "provider_assignments", "imports",
+)
