@@ -53,7 +53,9 @@ SECURE = 0.8
 NOT_SECURE = 0.5
 #: Direct answers on a standard that make a "not secure" estimate flaggable on their own.
 MIN_EVIDENCE = 2
-#: Posterior sd at or below which an estimate is confident even without direct answers.
+#: Posterior sd at or below which one direct answer is enough (the model agrees with it).
+#: A standard with no direct answer is never flagged, however confident the model: inferred
+#: gaps inform the iceberg view and tiers' depth, not a teacher's list of who to pull out.
 MAX_SD = 0.15
 
 MASTERY_COLUMNS = ("student_id", "standard", "p_mastered", "n_evidence")
@@ -404,7 +406,8 @@ class MasteryMatrix:
                   max_sd: float = MAX_SD) -> np.ndarray:
         """(n, J) bool: confidently not secure (see the module docstring for the rule)."""
         low = np.nan_to_num(self.p, nan=1.0) < not_secure
-        confident = (self.n >= min_evidence) | (np.nan_to_num(self.sd, nan=np.inf) <= max_sd)
+        confident = (self.n >= min_evidence) | (
+            (self.n >= 1) & (np.nan_to_num(self.sd, nan=np.inf) <= max_sd))
         return low & confident & self.has_evidence()[:, None]
 
     def col(self, code: str) -> int:

@@ -11,7 +11,8 @@ decisions, each with the numbers that triggered it and how sure we are.
 Rules (defaults in :class:`TriageConfig`)
 -----------------------------------------
 Counting a student as "not secure" on a standard follows :mod:`sounding.planning.frames`:
-P(mastered) < 0.5 with at least 2 direct answers on it or a confident posterior (sd <= 0.15),
+P(mastered) < 0.5 with at least 2 direct answers on it, or 1 direct answer and a confident
+posterior (sd <= 0.15),
 and the student has *recent* direct evidence (an answer within ``stale_days``, 120, of the
 as-of date, when an evidence summary is given). A student with no evidence, or only stale
 evidence, is never flagged: they show up in a system-level data finding.

@@ -297,14 +297,15 @@ class Store:
         return df
 
     def mastery(self, model: str | None = None) -> pd.DataFrame:
-        """Mastery estimates: student_id, standard, p_mastered, n_evidence, model, as_of."""
+        """Mastery estimates: student_id, standard, p_mastered, sd, n_evidence, model, as_of."""
         m = T.mastery.c
-        stmt = sa.select(m.student_id, m.standard, m.p_mastered, m.n_evidence, m.model,
+        stmt = sa.select(m.student_id, m.standard, m.p_mastered, m.sd, m.n_evidence, m.model,
                          sa.type_coerce(m.as_of, sa.String).label("as_of"))
         if model is not None:
             stmt = stmt.where(m.model == model)
         df = self._frame(stmt.order_by(m.model, m.student_id, m.standard))
         df["p_mastered"] = df["p_mastered"].astype("float64")
+        df["sd"] = df["sd"].astype("float64")
         df["n_evidence"] = df["n_evidence"].astype("int64")
         df["as_of"] = pd.to_datetime(df["as_of"], format="ISO8601")
         return df

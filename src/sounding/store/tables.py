@@ -218,6 +218,7 @@ mastery = Table(
     Column("standard", String, nullable=False),
     Column("model", String, nullable=False),
     Column("p_mastered", Float, nullable=False),
+    Column("sd", Float),  # posterior standard deviation (how sure the estimate is)
     Column("n_evidence", Integer, nullable=False, default=0),
     Column("as_of", DateTime),
     PrimaryKeyConstraint("student_id", "standard", "model"),
