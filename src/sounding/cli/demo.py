@@ -69,3 +69,19 @@ def register(app: typer.Typer) -> None:
         console.print(
             f"[bold]Report: {result.report_index}[/] (open it in a browser; it works offline)"
         )
+
+    @app.command("run")
+    def run_cmd(
+        db: str = typer.Option("sounding.db", "--db", help="SQLite file or PostgreSQL URL."),
+        out: Path = typer.Option(Path("report"), "--out", help="Folder for the report."),
+        providers: Path | None = typer.Option(
+            None, "--providers", help="provider_id,school_id CSV for provider results."
+        ),
+    ) -> None:
+        """Run the analysis on an imported district: mastery, plans, growth, the report."""
+        from sounding.pipeline import run_store
+
+        result = run_store(db, out, providers=providers, on_stage=lambda s: console.log(s))
+        for label, secs in result.timings.items():
+            console.print(f"  {secs:7.1f} s  {label}")
+        console.print(f"[bold]Report: {result.report_index}[/]")
