@@ -340,3 +340,44 @@ def test_monotonicity(params, history, new, grade):
     assert np.all(right.p_mastered >= state.p_mastered - tol)
     assert np.all(wrong.p_mastered <= state.p_mastered + tol)
     assert right.p(new) >= wrong.p(new)
+
+
+def _bkt_matrix(graph, train: pd.DataFrame, test: pd.DataFrame, ids, codes) -> np.ndarray:
+    """The real BKT: P(mastered) after each student's answers; its prior where none."""
+    from sounding.mastery.bkt import BKT
+
+    def frame(r: pd.DataFrame) -> pd.DataFrame:
+        r = r.sort_values(["student_id", "timestamp"])
+        return pd.DataFrame({"user_id": r["student_id"].to_numpy(),
+                             "skill_name": r["standard"].map(graph.rollup).to_numpy(),
+                             "correct": r["correct"].to_numpy(), "order_id": np.arange(len(r))})
+
+    bkt = BKT(random_state=0).fit(frame(train))
+    prior = bkt.params_["prior"].reindex(codes).fillna(0.5).to_numpy()
+    B = np.broadcast_to(prior, (len(ids), len(codes))).copy()
+    m = bkt.mastery(frame(test))
+    rows = pd.Index(ids).get_indexer(m["user_id"])
+    cols = pd.Index(codes).get_indexer(m["skill_name"])
+    ok = (rows >= 0) & (cols >= 0)
+    B[rows[ok], cols[ok]] = m["p_mastered"].to_numpy()[ok]
+    return B
+
+
+def test_graph_beats_real_bkt_on_below_grade_from_grade_level_evidence(graph, sim):
+    """The acceptance check with the project's own BKT as the graph-blind model."""
+    test = sim["test"]
+    std_grade = test["standard"].map(lambda c: graph[graph.rollup(c)].grade_num).to_numpy()
+    on_grade = test[std_grade >= test["student_id"].map(sim["grades"]).to_numpy()]
+    P = _P(sim["model"].posterior_matrix(on_grade, sim["grades"]), sim["ids"])
+    B = _bkt_matrix(graph, sim["train"], on_grade, sim["ids"], sim["codes"])
+    Y = sim["truth"]
+    below = sim["std_grade"][None, :] < sim["grade"][:, None]
+    acc_g = ((P[below] > 0.5) == Y[below]).mean()
+    acc_b = ((B[below] > 0.5) == Y[below]).mean()
+    full = _bkt_matrix(graph, sim["train"], test, sim["ids"], sim["codes"])
+    Pf = _P(sim["model"].posterior_matrix(test, sim["grades"]), sim["ids"])
+    print(f"\nbelow grade, grade-level evidence only: graph acc {acc_g:.3f}, BKT acc {acc_b:.3f}"
+          f"\nall standards, full evidence: graph acc {((Pf > 0.5) == Y).mean():.3f}, "
+          f"BKT acc {((full > 0.5) == Y).mean():.3f}")
+    assert acc_g >= acc_b + 0.05
+    assert ((Pf > 0.5) == Y).mean() > ((full > 0.5) == Y).mean()
