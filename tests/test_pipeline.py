@@ -60,3 +60,19 @@ def test_demo_json_summary(tmp_path, capsys):
     info = json.loads(capsys.readouterr().out)
     assert info["report"].endswith("index.html")
     assert set(info["plan"]["by_level"]) == {"system", "classroom", "student"}
+
+
+def test_growth_report_from_the_store(demo, capsys):
+    db = str(demo / "sounding.db")
+    capsys.readouterr()
+    assert main(["growth", "report", "--level", "school", "--db", db, "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {"school_id", "subgroup", "n", "median_sgp", "suppression"} <= set(rows[0])
+    hidden = [r for r in rows if r["suppression"]]
+    assert hidden and all(r["median_sgp"] in (None, "*") for r in hidden)
+    assert main(["growth", "report", "--level", "provider", "--db", db]) == 1
+    assert "needs --providers" in capsys.readouterr().err
+    providers = demo / "district" / "providers.csv"
+    assert main(["growth", "report", "--level", "provider", "--providers", str(providers),
+                 "--db", db, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)

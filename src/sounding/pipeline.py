@@ -201,7 +201,7 @@ class _Context:
 
     def growth(self) -> None:
         from sounding.growth import GrowthPercentiles, growth_targets
-        from sounding.report.pages.growth import cuts_from_levels
+        from sounding.growth.students import cuts_from_levels
 
         scores = self.store.scores()
         model = GrowthPercentiles(max_order=2)

@@ -84,3 +84,58 @@ def sgp_command(
         table.add_row(g["subject"], str(g["year"]), str(g["grade"]), str(g["n"]),
                       f"{g['median_sgp']:g}")
     console.print(table)
+
+
+@app.command("report")
+def report_command(
+    level: str = typer.Option("school", "--level", help="school, district or provider."),
+    db: str = typer.Option("sounding.db", "--db", help="The store: SQLite file or database URL."),
+    providers: Path | None = typer.Option(
+        None, "--providers", help="provider_id,school_id CSV (needed for --level provider)."
+    ),
+    min_n: int = typer.Option(10, "--min-n", min=1, help="Smallest group published."),
+    public: bool = typer.Option(True, "--public/--internal",
+                                help="Suppress small groups (public) or show every count."),
+    out: Path | None = typer.Option(None, "--out", help="Also write the table (CSV/Parquet)."),
+    fmt: OutFormat = typer.Option(OutFormat.text, "--format", help="text or json."),
+) -> None:
+    """Accountability results per school, district or provider, by subgroup, suppressed."""
+    from rich.table import Table
+
+    from sounding.errors import InvalidInput
+    from sounding.growth.aggregates import accountability_table, read_provider_assignments
+    from sounding.growth.projections import growth_targets
+    from sounding.growth.sgp import GrowthPercentiles
+    from sounding.growth.students import accountability_students, cuts_from_levels
+    from sounding.mastery.pipeline import normalize_students
+    from sounding.store import Store
+
+    if level not in ("school", "district", "provider"):
+        raise InvalidInput(f"--level must be school, district or provider, not {level!r}")
+    if level == "provider" and providers is None:
+        raise InvalidInput("--level provider needs --providers FILE (provider_id,school_id)")
+    with Store.open(db) as store:
+        scores = store.scores()
+        students = normalize_students(store.students())
+    if scores.empty:
+        raise InvalidInput(f"no scale scores in {db}: run `sounding import scores` first")
+    model = GrowthPercentiles(max_order=2)
+    sgp = model.fit_transform(scores)
+    cuts = cuts_from_levels(scores)
+    targets = growth_targets(model, scores, cuts) if cuts and model.models_ else None
+    rows = accountability_students(sgp, scores, students, targets)
+    prov = read_provider_assignments(providers) if providers else None
+    table = accountability_table(rows, by=level, providers=prov, min_n=min_n, public=public)
+    if out is not None:
+        _write(table, out)
+    if fmt == OutFormat.json:
+        typer.echo(table.to_json(orient="records", indent=2))
+        return
+    t = Table(title=f"Growth and achievement by {level}"
+              + (f" (groups under {min_n} suppressed)" if public else " (internal: all counts)"))
+    for c in table.columns:
+        t.add_column(str(c))
+    for rec in table.itertuples(index=False):
+        t.add_row(*("" if v is None or (isinstance(v, float) and v != v)
+                    else f"{v:.3f}" if isinstance(v, float) else str(v) for v in rec))
+    console.print(t)
