@@ -9,8 +9,8 @@ Measured here, with mastery estimated by the graph-aware model from the simulate
   more than 20% of students not secure on most grade-level standards, so the plain rule also
   flags nearly every class. The ``distinctive`` flag (this class is further behind than the
   grade's median class, beyond its own typical gap) is what separates a weak classroom from a
-  district-wide pattern. At class level it reaches precision ~0.44 / recall ~0.34 from
-  estimated mastery (0.78 / 0.66 from the true mastery): one or two answers per student and
+  district-wide pattern. At class level it reaches precision ~0.38 / recall ~0.62 from
+  estimated mastery (0.78 / 0.66 from the true mastery; base rate 0.25): one or two answers per student and
   standard leave little signal. The assertions below pin what holds today so a regression
   shows; raising these is listed as next work.
 """
@@ -72,5 +72,5 @@ def test_distinctive_findings_point_at_weak_classrooms(planned):
     recall = len(flagged & weak_classes) / len(weak_classes)
     print(f"weak classrooms: base rate {base_rate:.2f}; distinctive findings: "
           f"precision {precision:.2f}, recall {recall:.2f} ({len(flagged)} classes flagged)")
-    assert precision >= 1.5 * base_rate
-    assert recall >= 0.25
+    assert precision >= 1.3 * base_rate
+    assert recall >= 0.4
