@@ -193,7 +193,8 @@ class _Context:
         scope = default_scope_sequence()
         ev = evidence_summary(inp.responses)
         self.plan_result = triage(inp.mastery, inp.students, inp.classes, inp.enrollments,
-                                  evidence=ev, graph=self.graph, scope=scope)
+                                  evidence=ev, graph=self.graph, scope=scope,
+                                  responses=inp.responses)
         self.groups = small_groups(inp.mastery, inp.students, inp.classes, inp.enrollments,
                                    graph=self.graph, scope=scope, as_of=self.plan_result.as_of)
         self.readiness = algebra_readiness(inp.mastery, inp.students, inp.classes,

@@ -4,15 +4,15 @@ Measured here, with mastery estimated by the graph-aware model from the simulate
 (not the truth), on a 3,000-student district (seed 11):
 
 * every weak (class, standard) pair the simulator planted is inside a classroom-level finding
-  (recall ~0.97): the CDE rule does not miss them;
+  (recall ~0.95): the CDE rule does not miss them;
 * but in a district where only about a third of students are proficient, most classes have
   more than 20% of students not secure on most grade-level standards, so the plain rule also
-  flags nearly every class. The ``distinctive`` flag (this class is further behind than the
-  grade's median class, beyond its own typical gap) is what separates a weak classroom from a
-  district-wide pattern. At class level it reaches precision ~0.38 / recall ~0.62 from
-  estimated mastery (0.78 / 0.66 from the true mastery; base rate 0.25): one or two answers per student and
-  standard leave little signal. The assertions below pin what holds today so a regression
-  shows; raising these is listed as next work.
+  flags nearly every class. Whether a finding *stands out* from the grade's other classes
+  (``numbers["distinctive"]``, judged on the class's pooled answers per cluster, see
+  :mod:`sounding.planning.signals`) is what separates a weak classroom from a district-wide
+  pattern: class-level precision 0.78 / recall 0.56 here (seed 12: 0.80 / 0.67; base rate
+  0.25). Judged on per-student estimates instead it was 0.38 / 0.62: one or two answers per
+  student and standard blur a topic-specific dip that the class's pooled answers show.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ def planned():
                                         "grades": "grade"}).assign(teacher_ids="t")
     en = d.enrollments[d.enrollments["role"] == "student"].rename(
         columns={"classSourcedId": "class_id", "userSourcedId": "student_id"})
-    plan = triage(post, students, classes, en, evidence=evidence_summary(r), graph=g)
+    plan = triage(post, students, classes, en, evidence=evidence_summary(r), graph=g,
+                  responses=r)
     return d, plan, classes, g
 
 
@@ -72,5 +73,5 @@ def test_distinctive_findings_point_at_weak_classrooms(planned):
     recall = len(flagged & weak_classes) / len(weak_classes)
     print(f"weak classrooms: base rate {base_rate:.2f}; distinctive findings: "
           f"precision {precision:.2f}, recall {recall:.2f} ({len(flagged)} classes flagged)")
-    assert precision >= 1.3 * base_rate
-    assert recall >= 0.4
+    assert precision >= 0.65
+    assert recall >= 0.45

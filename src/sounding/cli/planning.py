@@ -70,16 +70,19 @@ def plan(
     config = TriageConfig(threshold=threshold, stale_days=stale_days)
     inputs = load_inputs(db)
     if class_id is not None:
-        part = inputs.only_school(inputs.school_of_class(class_id))
+        inputs.school_of_class(class_id)  # an unknown class is an error before any work
     elif school_id is not None:
-        part = inputs.only_school(school_id)
-    else:
-        part = inputs
+        inputs.only_school(school_id)
     day = _as_of(as_of, inputs)
-    result = triage(part.mastery, part.students, part.classes, part.enrollments,
-                    evidence=part.evidence(), scope=_scope(scope), as_of=day, config=config)
+    # The whole district is triaged so each class is compared with all its grade's classes,
+    # then the plan is cut down to what was asked for.
+    result = triage(inputs.mastery, inputs.students, inputs.classes, inputs.enrollments,
+                    evidence=inputs.evidence(), scope=_scope(scope), as_of=day, config=config,
+                    responses=inputs.responses)
     if class_id is not None:
         result = result.restricted(class_id=class_id)
+    elif school_id is not None:
+        result = result.restricted(school_id=school_id)
     if fmt == OutFormat.json:
         _print_json(result.to_dict())
         return

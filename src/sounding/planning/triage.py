@@ -117,6 +117,9 @@ class TriageConfig:
         Classes of a grade needed before a classroom finding is compared with its peers
         (``numbers["distinctive"]``: this class's share exceeds the median class's by more
         than the threshold).
+    z_min : float, default 3.0
+        With the answers given, a class stands out on a cluster when its pooled answers fall
+        below the median class's by more than ``z_min`` standard errors.
     tiers : TierRule
     """
 
@@ -135,6 +138,7 @@ class TriageConfig:
     family_weak: float = 0.5
     family_share: float = 0.25
     peer_min_classes: int = 3
+    z_min: float = 3.0
     tiers: TierRule = field(default_factory=TierRule)
 
     def __post_init__(self) -> None:
@@ -353,6 +357,7 @@ def triage(
     scope: ScopeSequence | None = None,
     as_of: date | datetime | str | None = None,
     config: TriageConfig | None = None,
+    responses: pd.DataFrame | None = None,
 ) -> TriagePlan:
     """Triage a district (or any part of it) at system, classroom and student level.
 
@@ -371,6 +376,11 @@ def triage(
     as_of : date, optional
         Default: the latest answer in ``evidence``, else today.
     config : TriageConfig, optional
+    responses : DataFrame, optional
+        ``student_id, standard, correct``: the answers themselves. With them, whether a
+        classroom finding stands out from the grade's other classes is judged on the class's
+        pooled answers per cluster (:mod:`sounding.planning.signals`), which carry more signal
+        than per-student estimates; without them, on the per-student shares.
 
     Returns
     -------
@@ -401,6 +411,13 @@ def triage(
     capacity = capacity_check(tiers, by="school_id")
 
     ctx = _Context(cfg, graph, ga, m, st, cl, en, scope, day, flag, recent, last, tiers)
+    if responses is not None and len(responses):
+        from sounding.planning.frames import cluster_key
+        from sounding.planning.signals import cluster_signals
+
+        sig = cluster_signals(responses, en, ctx.cl, graph,
+                              cluster_of=lambda c: cluster_key(graph, c), z_min=cfg.z_min)
+        ctx.signals = {(str(r.class_id), r.cluster): r for r in sig.itertuples(index=False)}
     recs: list[Recommendation] = []
     class_recs = _classroom_and_student(ctx, eligible)
     recs += _data_findings(ctx, ms)
@@ -432,6 +449,7 @@ class _Context:
     tiers: pd.DataFrame
     members: dict[str, list[Any]] = field(default_factory=dict)
     districts: dict[Any, Any] = field(default_factory=dict)
+    signals: dict[tuple[str, str], Any] | None = None  # (class_id, cluster) -> answer signal
 
     def unit(self, code: str) -> dict[str, Any] | None:
         if self.scope is None:
@@ -606,7 +624,15 @@ def _reteach(ctx: _Context, base: dict[str, Any], rows: np.ndarray, js: list[int
     peer_share = float(peer[j_worst])
     distinctive = bool(np.isnan(peer_share)
                        or worst / n - peer_share - max(offset, 0.0) > thr + 1e-12)
-    if np.isnan(peer_share):
+    sig = (ctx.signals or {}).get((str(base["class_id"]), cluster))
+    if sig is not None and not np.isnan(sig.peer_p):
+        distinctive = bool(sig.stands_out)
+        versus = (f"; on this cluster the class answered {sig.p_correct:.0%} correctly "
+                  f"({sig.n_answers} answers) against {sig.peer_p:.0%} in the median "
+                  f"grade-{base['grade']} class (z = {sig.z:.1f}): "
+                  + ("this class stands out" if distinctive
+                     else "a district-wide pattern as much as this class's"))
+    elif np.isnan(peer_share):
         versus = ""
     elif distinctive:
         versus = (f"; the median grade-{base['grade']} class has {peer_share:.0%} not secure, "
@@ -626,7 +652,8 @@ def _reteach(ctx: _Context, base: dict[str, Any], rows: np.ndarray, js: list[int
         numbers={"n_class": n, "n_not_secure": per, "n_students_any": int(len(who)),
                  "threshold": thr, "cluster": cluster, "school_wide": False,
                  "peer_share": None if np.isnan(peer_share) else round(peer_share, 3),
-                 "class_offset": round(float(offset), 3), "distinctive": distinctive},
+                 "class_offset": round(float(offset), 3), "distinctive": distinctive,
+                 "answers_z": None if sig is None else round(float(sig.z), 2)},
         **base)
 
 
