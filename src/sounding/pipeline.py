@@ -213,15 +213,14 @@ class _Context:
         self.grade_span = self._grade_span()
 
     def _grade_span(self) -> pd.DataFrame | None:
-        """Standards newly secured this school year: evidence before January vs all of it."""
+        """Standards newly secured: the evidence of the first half of the period vs all of it."""
         from sounding.growth.grade_span import grade_span_growth, mastery_snapshots
 
         if self.mastery is None or self.inputs is None or not len(self.inputs.responses):
             return None
         responses = self.inputs.responses
-        last = pd.to_datetime(responses["timestamp"]).max()
-        cut = pd.Timestamp(year=last.year if last.month >= 7 else last.year - 1, month=12,
-                           day=31) if last.month < 7 else pd.Timestamp(last.year, 1, 1)
+        ts = pd.to_datetime(responses["timestamp"])
+        cut = ts.min() + (ts.max() - ts.min()) / 2
         st = self.mastery.students
         grades = dict(zip(st["student_id"].astype(str), st["model_grade"], strict=False))
         before, after = mastery_snapshots(responses, grades, self.graph, cut,
