@@ -42,12 +42,7 @@ _SUBAPPS: list[tuple[str, str | None]] = [
 ]
 
 for _module, _name in _SUBAPPS:
-    try:
-        _mod = importlib.import_module(f"sounding.cli.{_module}")
-    except ModuleNotFoundError as exc:  # a sub-app not built yet must not break the others
-        if exc.name != f"sounding.cli.{_module}":
-            raise
-        continue
+    _mod = importlib.import_module(f"sounding.cli.{_module}")
     if _name is None:
         _mod.register(app)
     else:
