@@ -160,21 +160,8 @@ def _responses(df: pd.DataFrame, file: str, lines: LineMap, problems: Problems, 
                notes: list[str] | None = None) -> pd.DataFrame | None:
     missing = check_columns(df, file, RESPONSE_REQUIRED, RESPONSE_COLUMNS, problems)
     df = df.reset_index(drop=True)
-    out: dict[str, pd.Series] = {}
-    for col in ("student_id", "item_id", "standard"):
-        if col in missing:
-            continue
-        s = _text(df[col])
-        report_rows(problems, file, lines, _empty(s), col, lambda v: "required value is empty",
-                    s)
-        out[col] = s
-    if "student_id" in out and student_ids is not None:
-        s = out["student_id"]
-        uniq = [u for u in pd.unique(s) if u != "" and u not in student_ids]
-        if uniq:
-            report_rows(problems, file, lines, s.isin(uniq).to_numpy(), "student_id",
-                        lambda v: f"unknown student {v!r} (not in the roster; import the "
-                                  "roster first)", s)
+    out = _text_columns(df, ("student_id", "item_id", "standard"), missing, file, lines,
+                        problems, student_ids)
     if "standard" in out and standards is not None:
         s = out["standard"]
         uniq = [u for u in pd.unique(s) if u != "" and u not in standards]
@@ -236,21 +223,8 @@ def _scores(df: pd.DataFrame, file: str, lines: LineMap, problems: Problems, *,
             notes: list[str] | None = None) -> pd.DataFrame | None:
     missing = check_columns(df, file, SCORE_REQUIRED, SCORE_COLUMNS, problems)
     df = df.reset_index(drop=True)
-    out: dict[str, pd.Series] = {}
-    for col in ("student_id", "subject"):
-        if col in missing:
-            continue
-        s = _text(df[col])
-        report_rows(problems, file, lines, _empty(s), col, lambda v: "required value is empty",
-                    s)
-        out[col] = s
-    if "student_id" in out and student_ids is not None:
-        s = out["student_id"]
-        uniq = [u for u in pd.unique(s) if u != "" and u not in student_ids]
-        if uniq:
-            report_rows(problems, file, lines, s.isin(uniq).to_numpy(), "student_id",
-                        lambda v: f"unknown student {v!r} (not in the roster; import the "
-                                  "roster first)", s)
+    out = _text_columns(df, ("student_id", "subject"), missing, file, lines, problems,
+                        student_ids)
     for col, (lo, hi) in (("year", limits.year), ("grade", limits.grade)):
         if col in missing:
             continue
@@ -324,4 +298,25 @@ def check_scores(df: pd.DataFrame, *, student_ids: Container[str] | None = None,
     out = _scores(df, file, lines, problems, student_ids=student_ids, limits=limits)
     if out is None or problems:
         raise InvalidScores(problems.final())
+    return out
+
+
+def _text_columns(df: pd.DataFrame, cols: tuple[str, ...], missing, file: str, lines,
+                  problems, student_ids) -> dict[str, pd.Series]:
+    """Required id/text columns: none empty, and every student known to the roster."""
+    out: dict[str, pd.Series] = {}
+    for col in cols:
+        if col in missing:
+            continue
+        s = _text(df[col])
+        report_rows(problems, file, lines, _empty(s), col, lambda v: "required value is empty",
+                    s)
+        out[col] = s
+    if "student_id" in out and student_ids is not None:
+        s = out["student_id"]
+        uniq = [u for u in pd.unique(s) if u != "" and u not in student_ids]
+        if uniq:
+            report_rows(problems, file, lines, s.isin(uniq).to_numpy(), "student_id",
+                        lambda v: f"unknown student {v!r} (not in the roster; import the "
+                                  "roster first)", s)
     return out
