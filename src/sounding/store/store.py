@@ -19,10 +19,12 @@ Why it looks like this:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
 import re
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -35,6 +37,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from sounding.errors import InvalidInput, NotFound, SoundingError
+from sounding.progression import StandardsGraph, from_case, load_default
 from sounding.store import tables as T
 
 OnConflict = Literal["error", "ignore", "update"]
@@ -310,6 +313,56 @@ class Store:
         df["as_of"] = pd.to_datetime(df["as_of"], format="ISO8601")
         return df
 
+    def framework(self) -> dict[str, Any] | None:
+        """The active district framework as CASE 1.1 JSON (a dict), or None for the default."""
+        f = T.frameworks.c
+        with self.engine.connect() as conn:
+            doc = conn.execute(sa.select(f.document).where(f.active.is_(True))
+                               .order_by(f.id.desc()).limit(1)).scalar()
+        return None if doc is None else json.loads(doc)
+
+    def progression(self) -> StandardsGraph:
+        """The learning progression this district works on: its imported CASE framework, or
+        the shipped Coherence Map. Every layer that reads a store should get the graph here,
+        so that a district's own framework is used end to end."""
+        doc = self.framework()
+        sha = None if doc is None else hashlib.sha256(
+            json.dumps(doc, sort_keys=True).encode()).hexdigest()
+        cached = getattr(self, "_progression_cache", None)
+        if cached is not None and cached[0] == sha:
+            return cached[1]
+        graph = load_default() if doc is None else from_case(doc, source="the stored framework")
+        self._progression_cache = (sha, graph)
+        return graph
+
+    def write_framework(self, document: dict[str, Any], *, file_name: str = "") -> StandardsGraph:
+        """Make ``document`` (CASE 1.1 JSON, already parsed) the district's framework.
+
+        It is validated first (a DAG whose edges never go to an earlier grade); a rejected
+        framework changes nothing. Importing the same document again adds nothing.
+        """
+        graph = from_case(document, source=file_name or "<case>")
+        text = json.dumps(document, sort_keys=True)
+        sha = hashlib.sha256(text.encode()).hexdigest()
+        f = T.frameworks.c
+        cf = document.get("CFDocument", {}) if isinstance(document, dict) else {}
+        with self.begin() as conn:
+            current = conn.execute(sa.select(f.sha256).where(f.active.is_(True))).scalar()
+            if current != sha:
+                conn.execute(T.frameworks.update().values(active=False))
+                conn.execute(T.frameworks.insert().values(
+                    title=cf.get("title"), identifier=cf.get("identifier"), document=text,
+                    sha256=sha, active=True, imported_at=dt.datetime.now()))
+            conn.execute(T.imports.insert().values(
+                kind="framework", file_name=file_name or "<case>", sha256=sha,
+                rows=len(graph), imported_at=dt.datetime.now()))
+        return graph
+
+    def reset_framework(self) -> None:
+        """Go back to the shipped Coherence Map (imported frameworks stay, inactive)."""
+        with self.begin() as conn:
+            conn.execute(T.frameworks.update().values(active=False))
+
     def table(self, name: str) -> pd.DataFrame:
         """Any table as stored (for later layers and debugging)."""
         return self._frame(sa.select(_table(name)))
@@ -325,23 +378,31 @@ class Store:
                            .order_by(i.id))
 
     # ---------------------------------------------------------------- writes
-    def write_mastery(self, df: pd.DataFrame, model: str) -> int:
+    def write_mastery(self, df: pd.DataFrame | Iterable[pd.DataFrame], model: str) -> int:
         """Replace every row of ``model`` with ``df`` (student_id, standard, p_mastered,
         n_evidence, as_of optional), atomically: readers see the old or the new set.
+
+        ``df`` may be an iterable of frames (chunks of students), written in the same single
+        transaction, so a state's millions of students stream through in bounded memory.
 
         Returns the number of rows written.
         """
         if not model:
             raise InvalidInput("write_mastery needs a model name")
-        frame = df.copy()
-        frame["model"] = model
-        if "n_evidence" not in frame:
-            frame["n_evidence"] = 0
-        if "as_of" not in frame:
-            frame["as_of"] = pd.Timestamp.now().floor("s")
+        chunks = [df] if isinstance(df, pd.DataFrame) else df
+        stamp = pd.Timestamp.now().floor("s")
+        written = 0
         with self.begin() as conn:
             conn.execute(T.mastery.delete().where(T.mastery.c.model == model))
-            return bulk_write(conn, T.mastery, frame)
+            for chunk in chunks:
+                frame = chunk.copy()
+                frame["model"] = model
+                if "n_evidence" not in frame:
+                    frame["n_evidence"] = 0
+                if "as_of" not in frame:
+                    frame["as_of"] = stamp
+                written += bulk_write(conn, T.mastery, frame)
+        return written
 
     def replace_rows(self, table: str, df: pd.DataFrame, key_cols: Sequence[str] = ()) -> int:
         """Replace the partition of ``table`` that ``df`` covers, in one transaction.

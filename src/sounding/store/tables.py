@@ -256,9 +256,35 @@ provider_assignments = Table(
     PrimaryKeyConstraint("provider_id", "school_id"),
 )
 
+#: A district's own learning progression (CASE 1.1 JSON, as imported). At most one row is
+#: active; with none, every layer uses the shipped Coherence Map.
+frameworks = Table(
+    "frameworks", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", String),
+    Column("identifier", String),  # the CFDocument identifier
+    Column("document", Text, nullable=False),  # the CASE JSON text
+    Column("sha256", String(64), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("imported_at", DateTime, nullable=False),
+)
+
+#: Family-connection signals a district supplies (contact attempts, conference attendance,
+#: portal logins...): one row per student, signal and date; ``value`` is a number the
+#: district defines (1/0 for yes/no). Planning reads them for system-level findings.
+family_signals = Table(
+    "family_signals", metadata,
+    Column("student_id", String, nullable=False),
+    Column("signal", String, nullable=False),
+    Column("date", Date, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("source", String, nullable=False, default=""),
+    PrimaryKeyConstraint("student_id", "signal", "date", "source"),
+)
+
 #: The tables ``Store.counts`` reports, in the order people think of them.
 COUNTED_TABLES = (
     "orgs", "academic_sessions", "courses", "classes", "users", "roles", "enrollments",
     "demographics", "responses", "scale_scores", "mastery", "scope_sequence", "interventions",
-    "provider_assignments", "imports",
+    "provider_assignments", "family_signals", "frameworks", "imports",
 )
