@@ -13,7 +13,7 @@ DEMO_STUDENTS ?= 3000
 .PHONY: demo test bench lint install clean
 
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	PYTHON=$(PYTHON) bash scripts/venv.sh $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[test]"
 	touch $(STAMP)

@@ -7,7 +7,7 @@ mkdir -p bench/out
 
 bash bench/setup_pybkt.sh        # .venv-bench: sounding + pyBKT's C++ build (+ statsmodels)
 .venv-bench/bin/pip install --quiet statsmodels
-bash bench/setup_r.sh            # R quantreg for the SGP baseline (Debian packages)
+bash scripts/setup_r.sh            # R quantreg for the SGP baseline (Debian packages)
 PY=.venv-bench/bin/python
 
 run() {

@@ -7,7 +7,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${ROOT}/.venv-bench"
 
 if [ ! -x "${VENV}/bin/python" ]; then
-    python3 -m venv "${VENV}"
+    bash "${ROOT}/scripts/venv.sh" "${VENV}"
 fi
 "${VENV}/bin/pip" install --quiet --upgrade pip setuptools wheel
 "${VENV}/bin/pip" install --quiet -e "${ROOT}"

@@ -14,5 +14,13 @@ if [ -z "${SOUNDING_TEST_PG_URL:-}" ] && [ -x scripts/postgres.sh ]; then
   fi
 fi
 
+# R quantreg: the SGP tests compare with R's `br` on the SGPdata exemplar (Debian packages).
+if bash scripts/setup_r.sh >&2; then
+  export SOUNDING_REQUIRE_R=1
+else
+  echo "scripts/setup_r.sh failed: the R comparison tests cannot run" >&2
+  exit 1
+fi
+
 $BIN/ruff check src tests bench
 exec $BIN/python -m pytest -q -n 2 --dist loadfile "$@"

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from sounding.progression import StandardsGraph, load_default
+from sounding.progression import StandardsGraph
 
 #: ``callback(stage_label)`` called as each stage starts.
 StageCallback = Callable[[str], None]
@@ -104,7 +104,6 @@ def run_pipeline(
         for suffix in ("", "-wal", "-shm"):  # the demo starts from a clean store each time
             Path(str(db_path) + suffix).unlink(missing_ok=True)
     db_url = db or str(db_path)
-    graph = graph or load_default().k8_algebra1()
     result = PipelineResult(out_dir=out, db_url=db_url)
     timer = _Timer(result, on_stage)
     with timer.stage("Simulating the district"):
@@ -112,7 +111,8 @@ def run_pipeline(
     with Store.open(db_url) as store:
         with timer.stage("Importing roster, responses and scores"):
             imported = import_stage(store, sim["district_dir"])
-        ctx = _Context(store=store, graph=graph, imported=imported, district_dir=out / "district")
+        ctx = _Context(store=store, graph=graph or store.progression().k8_algebra1(),
+                       imported=imported, district_dir=out / "district")
         _analyse(ctx, timer, out / "report" if report else None, result)
     return result
 
@@ -134,7 +134,7 @@ def run_store(
     result = PipelineResult(out_dir=out, db_url=db)
     timer = _Timer(result, on_stage)
     with Store.open(db) as store:
-        ctx = _Context(store=store, graph=graph or load_default().k8_algebra1(),
+        ctx = _Context(store=store, graph=graph or store.progression().k8_algebra1(),
                        imported={"quality": data_quality(store)},
                        district_dir=Path(providers).parent if providers else out)
         _analyse(ctx, timer, out, result)

@@ -224,3 +224,34 @@ def test_large_file_checks_are_vectorised(tmp_path, graph):
     df.to_csv(tmp_path / "big.csv", index=False)
     got = problems(read_responses, tmp_path / "big.csv", graph=graph, student_ids=STUDENTS)
     assert [(p.line, p.field) for p in got] == [(200_001, "standard"), (123_458, "correct")]
+
+
+def test_future_timestamp_is_rejected_with_its_line(tmp_path, graph):
+    """One answer dated years ahead would make every class look stale; it is an error."""
+    path = write(tmp_path, HEADER + "s-1,i1,4.NF.B.3,1,2025-09-03T10:15:00,\n"
+                 "s-1,i2,4.NF.B.3,1,2036-01-05T10:15:00,\n")
+    got = problems(read_responses, path, graph=graph, student_ids=STUDENTS)
+    assert [(p.line, p.field) for p in got] == [(3, "timestamp")]
+    assert "future" in got[0].message
+
+
+def test_numbered_achievement_levels_must_be_in_range(tmp_path):
+    path = write(tmp_path, "student_id,year,grade,subject,scale_score,achievement_level\n"
+                 "s-1,2025,4,math,500,3\n"
+                 "s-2,2025,4,math,520,7\n", "scores.csv")
+    got = problems(read_scores, path, student_ids=STUDENTS)
+    assert [(p.line, p.field) for p in got] == [(3, "achievement_level")]
+    assert "1..5" in got[0].message
+
+
+def test_named_achievement_levels_are_accepted_but_not_too_many(tmp_path):
+    names = ["Did Not Yet Meet", "Partially Met", "Approached", "Met", "Exceeded"]
+    rows = "".join(f"s-1,{2020 + i},4,math,{500 + i},{n}\n" for i, n in enumerate(names))
+    ok = write(tmp_path, "student_id,year,grade,subject,scale_score,achievement_level\n" + rows,
+               "ok.csv")
+    assert read_scores(ok, student_ids=STUDENTS)["achievement_level"].tolist() == names
+    shifted = rows + "".join(f"s-2,{2020 + i},4,math,{500 + i},{510 + i}x\n" for i in range(3))
+    bad = write(tmp_path, "student_id,year,grade,subject,scale_score,achievement_level\n"
+                + shifted, "bad.csv")
+    got = problems(read_scores, bad, student_ids=STUDENTS)
+    assert got and all(p.field == "achievement_level" for p in got)

@@ -97,7 +97,8 @@ def test_cycle_is_rejected_with_the_cycle_named():
     nodes = [_std("a", "3"), _std("b", "3"), _std("c", "3")]
     with pytest.raises(InvalidFramework, match="cycle") as exc:
         StandardsGraph(nodes, [("a", "b"), ("b", "c"), ("c", "a")])
-    assert "a -> b -> c -> a" in str(exc.value) or "->" in str(exc.value)
+    rotations = ("a -> b -> c -> a", "b -> c -> a -> b", "c -> a -> b -> c")
+    assert any(r in str(exc.value) for r in rotations), str(exc.value)
 
 
 def test_cycle_created_by_rollup_is_rejected():

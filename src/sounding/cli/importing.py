@@ -1,4 +1,4 @@
-"""`sounding import roster|responses|scores`: load a district's files into the store.
+"""`sounding import roster|responses|scores|framework`: load a district's files into the store.
 
 Each command is a thin shell over one library function (``import_roster``,
 ``import_responses``, ``import_scores``) with the same names and defaults, then prints what
@@ -134,4 +134,35 @@ def scores(
         raise InvalidInput("--min-score must not exceed --max-score")
     with Store.open(db) as store:
         report = import_scores(store, path, limits=Limits(score=(min_score, max_score)))
+    _show(report, db, fmt)
+
+
+@app.command("framework")
+def framework(
+    path: Path | None = typer.Argument(None, help="A CASE 1.1 JSON CFPackage (the district's "
+                                                   "or state's own standards and prerequisites)."),
+    db: str = typer.Option("sounding.db", "--db", help=DB_HELP),
+    reset: bool = typer.Option(False, "--reset",
+                               help="Go back to the shipped Coherence Map instead."),
+    fmt: OutFormat = typer.Option(OutFormat.text, "--format",
+                                  help="text for people, json for scripts."),
+) -> None:
+    """Use a district's own learning progression (CASE 1.1) for everything in this database:
+    which standards evidence may name, what mastery is estimated on, what plans point at."""
+    from sounding.errors import InvalidInput
+    from sounding.progression.importer import import_framework
+    from sounding.store import Store
+
+    if reset == (path is not None):
+        raise InvalidInput("give a CASE framework file, or --reset (not both)")
+    with Store.open(db) as store:
+        if reset:
+            store.reset_framework()
+            st = store.progression().stats()
+            if fmt is OutFormat.json:
+                typer.echo(json.dumps({"framework": st["name"], "reset": True}))
+            else:
+                console.print(f"Back to the shipped progression: {st['name']}.")
+            return
+        report = import_framework(store, path)
     _show(report, db, fmt)

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from sounding.errors import InvalidInput
-from sounding.progression import StandardsGraph, grade_number, load_graph, write_case
+from sounding.progression import StandardsGraph, grade_number, load_graph, to_case, write_case
 
 app = typer.Typer(
     help="The learning progression: standards, prerequisites, CASE export.", no_args_is_help=True
@@ -27,6 +27,7 @@ class OutFormat(StrEnum):
 
 class ExportFormat(StrEnum):
     case = "case"
+    json = "json"
 
 
 FrameworkOpt = typer.Option(
@@ -34,11 +35,32 @@ FrameworkOpt = typer.Option(
     "--framework",
     help="A CASE 1.1 JSON framework to use instead of the shipped Coherence Map.",
 )
+DbOpt = typer.Option(
+    None, "--db", help="Use the framework imported into this database (sounding import "
+    "framework); without it, the shipped Coherence Map.")
 FormatOpt = typer.Option(OutFormat.text, "--format", help="text for people, json for scripts.")
 
 
-def _graph(framework: Path | None) -> StandardsGraph:
+def _graph(framework: Path | None, db: str | None = None) -> StandardsGraph:
+    if framework and db:
+        raise InvalidInput("give either --framework or --db, not both")
+    if db:
+        from sounding.store import Store
+
+        with Store.open(db) as store:
+            return store.progression()
     return load_graph(str(framework) if framework else None)
+
+
+def graph_json(graph: StandardsGraph) -> dict:
+    """The progression as plain JSON: every standard's fields and the prerequisite edges at
+    both levels (for scripts that do not speak CASE)."""
+    return {
+        "name": graph.stats()["name"],
+        "standards": [s.to_dict() for s in graph],
+        "edges": [{"from": a, "to": b} for a, b in graph.edges(level="substandard")],
+        "edges_standard_level": [{"from": a, "to": b} for a, b in graph.edges(level="standard")],
+    }
 
 
 def show_standard(graph: StandardsGraph, code: str, *, depth: int = 3) -> dict:
@@ -90,10 +112,11 @@ def show(
     code: str = typer.Argument(..., help="A standard code, e.g. 5.NF.A.1 or 4.NF.B.3a."),
     depth: int = typer.Option(3, help="How many levels of prerequisites to draw."),
     framework: Path | None = FrameworkOpt,
+    db: str | None = DbOpt,
     fmt: OutFormat = FormatOpt,
 ) -> None:
     """Show a standard: its text, the prerequisites beneath it, and what it unlocks."""
-    graph = _graph(framework)
+    graph = _graph(framework, db)
     info = show_standard(graph, code, depth=depth)
     if fmt is OutFormat.json:
         typer.echo(json.dumps(info, indent=2))
@@ -121,9 +144,10 @@ def show(
 
 
 @app.command()
-def stats(framework: Path | None = FrameworkOpt, fmt: OutFormat = FormatOpt) -> None:
+def stats(framework: Path | None = FrameworkOpt, db: str | None = DbOpt,
+          fmt: OutFormat = FormatOpt) -> None:
     """Counts that describe the progression: standards, edges, grades, strands."""
-    st = _graph(framework).stats()
+    st = _graph(framework, db).stats()
     if fmt is OutFormat.json:
         typer.echo(json.dumps(st, indent=2))
         return
@@ -139,18 +163,31 @@ def stats(framework: Path | None = FrameworkOpt, fmt: OutFormat = FormatOpt) -> 
 
 @app.command("export")
 def export(
-    out: Path = typer.Option(..., "-o", "--out", help="File to write."),
+    out: Path = typer.Option(..., "-o", "--out", help="File to write, or - for standard output."),
     export_format: ExportFormat = typer.Option(
-        ExportFormat.case, "--format", help="case: a CASE 1.1 JSON CFPackage."
+        ExportFormat.case, "--format",
+        help="case: a CASE 1.1 JSON CFPackage; json: plain JSON (standards and edges).",
     ),
     framework: Path | None = FrameworkOpt,
+    db: str | None = DbOpt,
 ) -> None:
-    """Export the progression (CASE 1.1 JSON) so other systems can load it."""
-    graph = _graph(framework)
+    """Export the progression so other systems (and scripts) can load it."""
+    graph = _graph(framework, db)
+    if str(out) == "-":
+        data = to_case(graph) if export_format is ExportFormat.case else graph_json(graph)
+        typer.echo(json.dumps(data, indent=2))
+        return
     if out.is_dir():
         raise InvalidInput(f"{out} is a folder; give a file name such as progression.case.json")
-    write_case(graph, out)
-    console.print(f"Wrote {out} ({len(graph)} standards, {len(graph.edges())} prerequisite edges).")
+    if not out.parent.exists():
+        raise InvalidInput(f"folder {out.parent} does not exist (for {out})")
+    if export_format is ExportFormat.case:
+        write_case(graph, out)
+    else:
+        out.write_text(json.dumps(graph_json(graph), indent=2), encoding="utf-8")
+    Console(stderr=True, highlight=False).print(
+        f"Wrote {out} ({export_format.value}: {len(graph)} standards, "
+        f"{len(graph.edges())} prerequisite edges).")
 
 
 @app.command("check")

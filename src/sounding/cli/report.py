@@ -22,16 +22,30 @@ def family(
         None, "-o", "--out", help="HTML file to write (default: stdout)."
     ),
     db: str = DbOpt,
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Date the page speaks for (YYYY-MM-DD); default: the date of "
+        "the district's latest evidence, as the plan uses."),
 ) -> None:
     """One printable page for a family: strengths, what comes next and why, how to help at home."""
+    import pandas as pd
+
+    from sounding.errors import InvalidInput
     from sounding.planning import default_scope_sequence, family_report_html
     from sounding.planning.from_store import load_inputs
-    from sounding.progression import load_default
     from sounding.store import Store
 
+    when = None
+    if as_of is not None:
+        try:
+            when = pd.Timestamp(as_of)
+        except ValueError:
+            raise InvalidInput(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from None
     with Store.open(db) as store:
         inp = load_inputs(store)
         users = store.students()
+        graph = store.progression().k8_algebra1()
+    if when is None and len(inp.responses):
+        when = pd.Timestamp(inp.responses["timestamp"].max()).normalize()
     row = users[users["student_id"].astype(str) == student]
     name = None
     if len(row) and "given_name" in row:
@@ -42,8 +56,9 @@ def family(
         inp.students,
         classes=inp.classes,
         enrollments=inp.enrollments,
-        graph=load_default().k8_algebra1(),
+        graph=graph,
         scope=default_scope_sequence(),
+        as_of=when,
         student_name=name,
     )
     if out is None:

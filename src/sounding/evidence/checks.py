@@ -46,6 +46,14 @@ class Limits:
     score: tuple[float, float] = (0.0, 1000.0)
     grade: tuple[int, int] = (0, 12)
     year: tuple[int, int] = (1990, 2100)
+    #: Numbered achievement levels (Colorado's CMAS has 5; most states 4).
+    level: tuple[int, int] = (1, 5)
+
+
+#: Named achievement levels allowed per subject in one file.
+MAX_LEVEL_NAMES = 6
+#: Clock skew tolerated on response timestamps.
+FUTURE_GRACE = pd.Timedelta(days=1)
 
 
 def report_rows(problems: Problems, file: str, lines: LineMap, bad: np.ndarray | pd.Series,
@@ -197,6 +205,13 @@ def _responses(df: pd.DataFrame, file: str, lines: LineMap, problems: Problems, 
         report_rows(problems, file, lines, implausible, "timestamp",
                     lambda v: f"{v} is outside the plausible years {Limits().year[0]}-"
                               f"{Limits().year[1]}", lambda: ts.astype(str))
+        # An answer from the future is a clock or export error, and one such row would move
+        # every "how recent is the evidence" judgement (stale classes) with it.
+        latest = pd.Timestamp.now(tz="UTC").tz_localize(None) + FUTURE_GRACE
+        future = (~bad) & (~implausible) & (ts > latest).to_numpy()
+        report_rows(problems, file, lines, future, "timestamp",
+                    lambda v: f"{v} is in the future (after {latest:%Y-%m-%d %H:%M} UTC)",
+                    lambda: ts.astype(str))
         out["timestamp"] = ts
     out["source"] = _text(df["source"]) if "source" in df.columns else pd.Series(
         "", index=df.index, dtype="str")
@@ -255,7 +270,8 @@ def _scores(df: pd.DataFrame, file: str, lines: LineMap, problems: Problems, *,
                     txt)
         out["scale_score"] = num.where(ok, 0.0).astype("float64")
     if "achievement_level" in df.columns:
-        lvl = _text(df["achievement_level"])
+        lvl = _text(df["achievement_level"]).str.strip()
+        _check_levels(lvl, out.get("subject"), file, lines, problems, limits)
         out["achievement_level"] = lvl.astype(object).where(lvl != "", None)
     else:
         out["achievement_level"] = pd.Series(None, index=df.index, dtype=object)
@@ -265,6 +281,35 @@ def _scores(df: pd.DataFrame, file: str, lines: LineMap, problems: Problems, *,
     if problems or missing:
         return None
     return frame.reset_index(drop=True)
+
+
+def _check_levels(lvl: pd.Series, subject: pd.Series | None, file: str, lines: LineMap,
+                  problems: Problems, limits: Limits) -> None:
+    """Achievement levels are numbered (1..limits.level[1]) or named; either way a state
+    reports a handful per subject, so more distinct names than that is a shifted column."""
+    numeric = pd.to_numeric(lvl.where(lvl != ""), errors="coerce")
+    is_num = numeric.notna().to_numpy()
+    lo, hi = limits.level
+    bad_num = is_num & ~(numeric.between(lo, hi) & (numeric == numeric.round())).to_numpy()
+    report_rows(problems, file, lines, bad_num, "achievement_level",
+                lambda v: f"achievement level {v} is not a whole number in {lo}..{hi}", lvl)
+    named = (~is_num) & (lvl != "").to_numpy()
+    if not named.any():
+        return
+    subj = subject if subject is not None else pd.Series("", index=lvl.index)
+    for _, idx in pd.Series(np.flatnonzero(named)).groupby(
+            subj.to_numpy()[named], sort=False):
+        names = pd.unique(lvl.to_numpy()[idx.to_numpy()])
+        if len(names) > MAX_LEVEL_NAMES:
+            # flag the rows whose name is rarest: most likely the shifted ones
+            counts = lvl.iloc[idx.to_numpy()].value_counts()
+            rare = set(counts.index[MAX_LEVEL_NAMES:])
+            mask = np.zeros(len(lvl), dtype=bool)
+            mask[idx.to_numpy()] = lvl.iloc[idx.to_numpy()].isin(rare).to_numpy()
+            report_rows(problems, file, lines, mask, "achievement_level",
+                        lambda v, n=len(names): f"{v!r} makes {n} different achievement "
+                        f"levels for one subject (at most {MAX_LEVEL_NAMES} expected: "
+                        "is a column shifted?)", lvl)
 
 
 def check_responses(df: pd.DataFrame, *, graph: Container[str] | None = None,

@@ -262,8 +262,7 @@ def import_responses(store, path: str | Path, *, graph: Container[str] | None = 
 
     t0 = time.perf_counter()
     if graph is None:
-        from sounding.progression import load_default
-        graph = load_default()
+        graph = store.progression()  # the district's own framework when it imported one
     notes: list[str] = []
     df, label, digest = _read(path, "responses", InvalidEvidence, notes, standards=graph,
                               student_ids=store.student_ids())

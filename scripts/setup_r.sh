@@ -20,5 +20,5 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
-$SUDO apt-get install -y r-base-core r-cran-quantreg r-cran-data.table
+$SUDO apt-get install -y --no-install-recommends r-base-core r-cran-quantreg r-cran-data.table
 have_r_packages && echo "installed: $(Rscript --version 2>&1 | head -1)"
