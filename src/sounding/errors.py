@@ -53,6 +53,8 @@ class InvalidData(SoundingError):
         if not problems:
             raise ValueError("InvalidData needs at least one problem")
         self.problems = list(problems)
+        if all(p.line is None for p in self.problems) and type(self).hint == InvalidData.hint:
+            self.hint = "Fix the file named above; nothing was imported."
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         super().__init__(f"{problems[0]}{more}")
 

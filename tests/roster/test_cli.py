@@ -64,3 +64,28 @@ def test_missing_file_is_an_error_not_a_traceback(tmp_path, capsys):
     assert main(["import", "responses", str(tmp_path / "none.csv"), "--db",
                  str(tmp_path / "x.db")]) == 1
     assert "Error: file not found" in capsys.readouterr().err
+
+
+def test_rejected_first_import_leaves_no_database_behind(tmp_path, capsys):
+    bad = tmp_path / "roster.zip"
+    bad.write_bytes(b"not a zip")
+    db = tmp_path / "new.db"
+    assert main(["import", "roster", str(bad), "--db", str(db)]) == 1
+    err = capsys.readouterr().err
+    assert "not a folder or a zip file" in err
+    assert "Fix the file named above" in err  # no rows to fix: the hint says so
+    assert not any(tmp_path.glob("new.db*"))
+
+
+def test_roster_unchanged_row_by_row_after_rejection(mini, tmp_path, capsys, edit):
+    """Counts alone could hide an in-place change: compare every stored row."""
+    db = tmp_path / "cli.db"
+    assert main(["import", "roster", str(mini), "--db", str(db)]) == 0
+    tables = ("orgs", "classes", "users", "roles", "enrollments", "demographics")
+    with Store.open(db) as store:
+        before = {t: store.table(t).to_csv(index=False) for t in tables}
+    edit(mini, "users.csv", lambda ls: [ls[0], *[ln.replace(",Ava,", ",Avery,") for ln in ls[1:]]])
+    edit(mini, "enrollments.csv", lambda ls: ls + [f"e-x,,{DLM},c-999,sch-1,s-1,student,false,,"])
+    assert main(["import", "roster", str(mini), "--db", str(db)]) == 1
+    with Store.open(db) as store:
+        assert {t: store.table(t).to_csv(index=False) for t in tables} == before

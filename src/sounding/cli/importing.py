@@ -10,8 +10,11 @@ classes) show up the day the data arrives. Problems in a file raise InvalidData,
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -73,6 +76,29 @@ def _show(report: ImportReport, db: str, fmt: OutFormat) -> None:
 _TABLE_OF = {"academicSessions": "academic_sessions"}
 
 
+@contextmanager
+def _store_for_import(db: str) -> Iterator[Any]:
+    """Open the store for an import; if the import is refused and the database file did not
+    exist before, remove it again, so a rejected first import leaves nothing behind."""
+    from sounding.errors import SoundingError
+    from sounding.store import Store, normalize_url
+
+    url = normalize_url(db)
+    path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+    existed = path is None or path.exists()
+    store = Store.open(db)
+    try:
+        yield store
+    except SoundingError:
+        store.close()
+        if not existed and path is not None:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(str(path) + suffix).unlink(missing_ok=True)
+        raise
+    finally:
+        store.close()
+
+
 def _n(v: int | None) -> str:
     return "" if v is None else f"{v:,}"
 
@@ -86,9 +112,8 @@ def roster(
 ) -> None:
     """Import a OneRoster CSV export: checked in full first, then written in one go."""
     from sounding.roster import import_roster
-    from sounding.store import Store
 
-    with Store.open(db) as store:
+    with _store_for_import(db) as store:
         report = import_roster(store, path)
     _show(report, db, fmt)
 
@@ -104,9 +129,8 @@ def responses(
     """Import item responses (students must be in the roster, standards in the
     progression); rows already stored are skipped."""
     from sounding.evidence.read import import_responses
-    from sounding.store import Store
 
-    with Store.open(db) as store:
+    with _store_for_import(db) as store:
         report = import_responses(store, path)
     _show(report, db, fmt)
 
@@ -128,11 +152,10 @@ def scores(
     from sounding.errors import InvalidInput
     from sounding.evidence.checks import Limits
     from sounding.evidence.read import import_scores
-    from sounding.store import Store
 
     if min_score > max_score:
         raise InvalidInput("--min-score must not exceed --max-score")
-    with Store.open(db) as store:
+    with _store_for_import(db) as store:
         report = import_scores(store, path, limits=Limits(score=(min_score, max_score)))
     _show(report, db, fmt)
 
@@ -151,11 +174,10 @@ def framework(
     which standards evidence may name, what mastery is estimated on, what plans point at."""
     from sounding.errors import InvalidInput
     from sounding.progression.importer import import_framework
-    from sounding.store import Store
 
     if reset == (path is not None):
         raise InvalidInput("give a CASE framework file, or --reset (not both)")
-    with Store.open(db) as store:
+    with _store_for_import(db) as store:
         if reset:
             store.reset_framework()
             st = store.progression().stats()
