@@ -174,3 +174,56 @@ def test_scores_upsert(db_url):
         got = store.scores()
         assert got["scale_score"].tolist() == [410.0, 450.0]
         assert got["year"].dtype == "int64"
+
+
+def test_packed_mastery_round_trips_sparse_sets_and_pages(db_url):
+    """Students with different standard sets, shuffled input: the long table comes back
+    sorted and exact (p float64; sd float32 precision), and a page of students reads alone."""
+    rng = np.random.default_rng(3)
+    rows = [("s2", "4.NF.B.3"), ("s1", "5.NF.A.1"), ("s1", "4.NF.B.3"), ("s3", "3.NF.A.1"),
+            ("s2", "5.NF.A.1"), ("s2", "3.NF.A.1")]
+    df = pd.DataFrame(rows, columns=["student_id", "standard"]).assign(
+        p_mastered=rng.random(len(rows)), sd=[0.1, None, 0.2, 0.3, 0.05, 0.15],
+        n_evidence=[1, 0, 2, 3, 0, 1])
+    with Store.open(db_url) as store:
+        by_student = [df[df["student_id"] == s] for s in ("s2", "s1", "s3")]
+        assert store.write_mastery(iter([pd.concat(by_student[:2]), by_student[2]]),
+                                   "graph") == 6
+        m = store.mastery("graph")
+        exp = df.sort_values(["student_id", "standard"]).reset_index(drop=True)
+        assert m[["student_id", "standard"]].values.tolist() == \
+            exp[["student_id", "standard"]].values.tolist()
+        assert m["p_mastered"].tolist() == exp["p_mastered"].tolist()
+        assert np.allclose(m["sd"], exp["sd"].astype(float), equal_nan=True, atol=1e-7)
+        assert m["n_evidence"].tolist() == exp["n_evidence"].tolist()
+        assert store.counts()["mastery"] == 6
+        page = store.mastery("graph", student_ids=["s3"])
+        assert page[["student_id", "standard"]].values.tolist() == [["s3", "3.NF.A.1"]]
+        with pytest.raises(InvalidInput, match="twice"):
+            store.write_mastery(pd.concat([df, df.iloc[:1]]), "graph")
+        with pytest.raises(InvalidInput, match="more than one chunk"):
+            store.write_mastery(iter([df.iloc[:3], df.iloc[3:]]), "graph")
+        assert len(store.mastery("graph")) == 6
+
+
+def test_version_1_database_is_upgraded(tmp_path):
+    """A database from before packed mastery opens; its (derived) estimates are dropped."""
+    import sqlalchemy as sa
+
+    path = tmp_path / "v1.db"
+    eng = sa.create_engine(f"sqlite:///{path}")
+    with eng.begin() as c:
+        c.execute(sa.text("CREATE TABLE schema_info (version INTEGER PRIMARY KEY, "
+                          "applied_at DATETIME NOT NULL)"))
+        c.execute(sa.text("INSERT INTO schema_info VALUES (1, '2026-01-01 00:00:00')"))
+        c.execute(sa.text("CREATE TABLE mastery (student_id TEXT, standard TEXT, model TEXT, "
+                          "p_mastered FLOAT, sd FLOAT, n_evidence INTEGER, as_of DATETIME)"))
+        c.execute(sa.text("INSERT INTO mastery VALUES ('s1', '4.NF.B.3', 'graph', 0.5, 0.1, "
+                          "1, NULL)"))
+    eng.dispose()
+    with Store.open(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert len(store.mastery()) == 0
+        store.write_mastery(pd.DataFrame({"student_id": ["s1"], "standard": ["4.NF.B.3"],
+                                          "p_mastered": [0.7]}), "graph")
+        assert store.mastery()["p_mastered"].tolist() == [0.7]

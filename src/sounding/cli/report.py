@@ -30,37 +30,23 @@ def family(
     import pandas as pd
 
     from sounding.errors import InvalidInput
-    from sounding.planning import default_scope_sequence, family_report_html
+    from sounding.planning import family_report_for
     from sounding.planning.from_store import load_inputs
     from sounding.store import Store
 
-    when = None
     if as_of is not None:
         try:
-            when = pd.Timestamp(as_of)
+            pd.Timestamp(as_of)
         except ValueError:
             raise InvalidInput(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from None
     with Store.open(db) as store:
         inp = load_inputs(store)
         users = store.students()
-        graph = store.progression().k8_algebra1()
-    if when is None and len(inp.responses):
-        when = pd.Timestamp(inp.responses["timestamp"].max()).normalize()
     row = users[users["student_id"].astype(str) == student]
     name = None
     if len(row) and "given_name" in row:
         name = f"{row['given_name'].iloc[0]} {row.get('family_name', row['given_name']).iloc[0]}"
-    html = family_report_html(
-        student,
-        inp.mastery,
-        inp.students,
-        classes=inp.classes,
-        enrollments=inp.enrollments,
-        graph=graph,
-        scope=default_scope_sequence(),
-        as_of=when,
-        student_name=name,
-    )
+    html = family_report_for(inp, student, as_of=as_of, student_name=name)
     if out is None:
         typer.echo(html)
     else:

@@ -120,16 +120,26 @@ class Store:
         return store
 
     def _create_schema(self) -> None:
-        T.metadata.create_all(self.engine)
-        with self.engine.begin() as conn:
-            version = conn.execute(sa.select(sa.func.max(T.schema_info.c.version))).scalar()
-            if version is None:
-                conn.execute(T.schema_info.insert().values(
-                    version=T.SCHEMA_VERSION, applied_at=dt.datetime.now()))
-            elif version > T.SCHEMA_VERSION:
+        inspector = sa.inspect(self.engine)
+        if inspector.has_table("schema_info"):
+            with self.engine.connect() as conn:
+                version = conn.execute(sa.select(sa.func.max(T.schema_info.c.version))).scalar()
+            if version is not None and version > T.SCHEMA_VERSION:
                 raise SoundingError(
                     f"database schema version {version} is newer than this Sounding "
                     f"({T.SCHEMA_VERSION}); upgrade Sounding to open it")
+            if version == 1 and inspector.has_table("mastery") and "standard" in {
+                    c["name"] for c in inspector.get_columns("mastery")}:
+                # Version 2 packs mastery per student. Estimates are derived data (``sounding
+                # mastery fit`` remakes them from the stored evidence), so the old table goes.
+                with self.engine.begin() as conn:
+                    conn.execute(sa.text("DROP TABLE mastery"))
+        T.metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            version = conn.execute(sa.select(sa.func.max(T.schema_info.c.version))).scalar()
+            if version is None or version < T.SCHEMA_VERSION:
+                conn.execute(T.schema_info.insert().values(
+                    version=T.SCHEMA_VERSION, applied_at=dt.datetime.now()))
 
     def close(self) -> None:
         """Release every connection (the file stays)."""
@@ -299,19 +309,30 @@ class Store:
         df["scale_score"] = df["scale_score"].astype("float64")
         return df
 
-    def mastery(self, model: str | None = None) -> pd.DataFrame:
-        """Mastery estimates: student_id, standard, p_mastered, sd, n_evidence, model, as_of."""
+    def mastery(self, model: str | None = None,
+                student_ids: Sequence[str] | None = None) -> pd.DataFrame:
+        """Mastery estimates, one row per student and standard: student_id, standard,
+        p_mastered, sd, n_evidence, model, as_of; sorted by model, student, standard.
+
+        :param student_ids: only these students (for paging through a state); None for all.
+        """
         m = T.mastery.c
-        stmt = sa.select(m.student_id, m.standard, m.p_mastered, m.sd, m.n_evidence, m.model,
+        stmt = sa.select(m.student_id, m.model, m.standard_set, m.n_standards, m.p_mastered,
+                         m.sd, m.n_evidence,
                          sa.type_coerce(m.as_of, sa.String).label("as_of"))
         if model is not None:
             stmt = stmt.where(m.model == model)
-        df = self._frame(stmt.order_by(m.model, m.student_id, m.standard))
-        df["p_mastered"] = df["p_mastered"].astype("float64")
-        df["sd"] = df["sd"].astype("float64")
-        df["n_evidence"] = df["n_evidence"].astype("int64")
-        df["as_of"] = pd.to_datetime(df["as_of"], format="ISO8601")
-        return df
+        with self.engine.connect() as conn:
+            if student_ids is None:
+                rows = _raw_rows(conn, stmt)
+            else:
+                ids = sorted(set(map(str, student_ids)))
+                rows = []
+                for i in range(0, len(ids), _IN_CHUNK):
+                    rows += _raw_rows(conn, stmt.where(m.student_id.in_(ids[i:i + _IN_CHUNK])))
+            sets = {k: np.array(v.split("\n"), dtype=object) for k, v in conn.execute(
+                sa.select(T.mastery_standard_sets.c.id, T.mastery_standard_sets.c.codes))}
+        return _unpack_mastery(rows, sets)
 
     def framework(self) -> dict[str, Any] | None:
         """The active district framework as CASE 1.1 JSON (a dict), or None for the default."""
@@ -394,14 +415,21 @@ class Store:
         written = 0
         with self.begin() as conn:
             conn.execute(T.mastery.delete().where(T.mastery.c.model == model))
+            known = {r[0] for r in conn.execute(sa.select(T.mastery_standard_sets.c.id))}
             for chunk in chunks:
-                frame = chunk.copy()
-                frame["model"] = model
-                if "n_evidence" not in frame:
-                    frame["n_evidence"] = 0
-                if "as_of" not in frame:
-                    frame["as_of"] = stamp
-                written += bulk_write(conn, T.mastery, frame)
+                rows, sets = _pack_mastery(chunk, model, stamp)
+                new_sets = [{"id": k, "codes": v} for k, v in sets.items() if k not in known]
+                if new_sets:
+                    conn.execute(T.mastery_standard_sets.insert(), new_sets)
+                    known.update(sets)
+                for i in range(0, len(rows), _PACKED_BATCH):
+                    try:
+                        conn.execute(T.mastery.insert(), rows[i:i + _PACKED_BATCH])
+                    except sa.exc.IntegrityError:
+                        raise InvalidInput(
+                            "cannot write mastery: a student appears in more than one chunk "
+                            "(chunks must hold whole students)") from None
+                written += int(sum(r["n_standards"] for r in rows))
         return written
 
     def replace_rows(self, table: str, df: pd.DataFrame, key_cols: Sequence[str] = ()) -> int:
@@ -443,6 +471,96 @@ def _raw_rows(conn: Connection, stmt: sa.Select) -> list[tuple]:
         return result.cursor.fetchall() if result.cursor is not None else []
     finally:
         result.close()
+
+
+#: Packed mastery rows per INSERT (each a few KB).
+_PACKED_BATCH = 2_000
+
+
+def _pack_mastery(df: pd.DataFrame, model: str, stamp: pd.Timestamp
+                  ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Long (student, standard) estimates -> one packed row per student, and the standard
+    sets they use (id -> newline-joined codes)."""
+    need = [c for c in ("student_id", "standard", "p_mastered") if c not in df]
+    if need:
+        raise InvalidInput(f"cannot write mastery: missing column(s) {', '.join(need)}")
+    if not len(df):
+        return [], {}
+    p = pd.to_numeric(df["p_mastered"], errors="coerce").to_numpy(dtype="float64")
+    bad = ~np.isfinite(p) | (p < 0) | (p > 1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InvalidInput(f"cannot write mastery: p_mastered of student "
+                           f"{df['student_id'].iloc[i]!s}, standard {df['standard'].iloc[i]!s} "
+                           "is not a probability")
+    sd = (pd.to_numeric(df["sd"], errors="coerce").to_numpy(dtype="float32")
+          if "sd" in df else np.full(len(df), np.nan, dtype="float32"))
+    n = (pd.to_numeric(df["n_evidence"], errors="coerce").fillna(0).to_numpy(dtype="int32")
+         if "n_evidence" in df else np.zeros(len(df), dtype="int32"))
+    as_of = (pd.to_datetime(df["as_of"]) if "as_of" in df
+             else pd.Series(stamp, index=df.index))
+    # integer codes (hash-factorised, uniques sorted) make the sort and the grouping cheap
+    sid_code, sid_uniq = pd.factorize(df["student_id"].astype(str), sort=True)
+    std_code, std_uniq = pd.factorize(df["standard"].astype(str), sort=True)
+    std_uniq = np.asarray(std_uniq, dtype=object)
+    sid_uniq = np.asarray(sid_uniq, dtype=object)
+    order = np.lexsort((std_code, sid_code))
+    sid_code, std_code = sid_code[order], std_code[order].astype(np.int32)
+    p, sd, n = p[order], sd[order], n[order]
+    as_of = as_of.to_numpy()[order]
+    starts = np.flatnonzero(np.r_[True, sid_code[1:] != sid_code[:-1]])
+    ends = np.r_[starts[1:], len(sid_code)]
+    dup = np.flatnonzero((sid_code[1:] == sid_code[:-1]) & (std_code[1:] == std_code[:-1]))
+    if len(dup):
+        raise InvalidInput(f"cannot write mastery: student {sid_uniq[sid_code[dup[0]]]} has "
+                           f"standard {std_uniq[std_code[dup[0]]]} twice")
+    rows: list[dict[str, Any]] = []
+    sets: dict[str, str] = {}
+    set_of: dict[bytes, str] = {}
+    p_le, sd_le, n_le = p.astype("<f8"), sd.astype("<f4"), n.astype("<i4")
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        key = std_code[a:b].tobytes()
+        set_id = set_of.get(key)
+        if set_id is None:
+            codes = "\n".join(std_uniq[std_code[a:b]])
+            set_id = hashlib.sha1(codes.encode()).hexdigest()
+            set_of[key] = set_id
+            sets[set_id] = codes
+        ts = as_of[a]
+        rows.append({"student_id": sid_uniq[sid_code[a]], "model": model,
+                     "standard_set": set_id, "n_standards": b - a,
+                     "p_mastered": p_le[a:b].tobytes(), "sd": sd_le[a:b].tobytes(),
+                     "n_evidence": n_le[a:b].tobytes(),
+                     "as_of": None if pd.isna(ts) else pd.Timestamp(ts).to_pydatetime()})
+    return rows, sets
+
+
+def _unpack_mastery(rows: list[tuple], sets: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Packed rows (student_id, model, set, n, p, sd, n_evidence, as_of) -> the long table."""
+    names = ["student_id", "standard", "p_mastered", "sd", "n_evidence", "model", "as_of"]
+    if not rows:
+        return pd.DataFrame({"student_id": pd.Series(dtype=str), "standard": pd.Series(dtype=str),
+                             "p_mastered": pd.Series(dtype="float64"),
+                             "sd": pd.Series(dtype="float64"),
+                             "n_evidence": pd.Series(dtype="int64"),
+                             "model": pd.Series(dtype=str),
+                             "as_of": pd.Series(dtype="datetime64[us]")})[names]
+    rows = sorted(rows, key=lambda r: (r[1], r[0]))
+    lengths = np.fromiter((r[3] for r in rows), dtype=np.int64, count=len(rows))
+    std = np.concatenate([sets[r[2]] for r in rows])
+    p = np.frombuffer(b"".join(bytes(r[4]) for r in rows), dtype="<f8").astype("float64")
+    sd = np.frombuffer(b"".join(bytes(r[5]) for r in rows), dtype="<f4").astype("float64")
+    n = np.frombuffer(b"".join(bytes(r[6]) for r in rows), dtype="<i4").astype("int64")
+    as_of = pd.to_datetime(pd.Series([r[7] for r in rows], dtype=object), format="ISO8601")
+    idx = np.repeat(np.arange(len(rows)), lengths)
+    sid = np.array([r[0] for r in rows], dtype=object)
+    model = np.array([r[1] for r in rows], dtype=object)
+    df = pd.DataFrame({"student_id": pd.Series(sid[idx], dtype=str),
+                       "standard": pd.Series(std, dtype=str),
+                       "p_mastered": p, "sd": sd, "n_evidence": n,
+                       "model": pd.Series(model[idx], dtype=str),
+                       "as_of": as_of.to_numpy()[idx]})
+    return df
 
 
 def _safe_url(url: str) -> str:
@@ -490,8 +608,14 @@ def _keys_match(tbl: sa.Table, key_cols: Sequence[str], keys: list[tuple]) -> sa
 def count_rows(store: Store, conn: Connection | None) -> dict[str, int]:
     """Rows per table (inside ``conn``'s transaction when given)."""
     def run(c: Connection) -> dict[str, int]:
-        return {name: int(c.execute(sa.select(sa.func.count()).select_from(
-            T.metadata.tables[name])).scalar()) for name in T.COUNTED_TABLES}
+        out = {}
+        for name in T.COUNTED_TABLES:
+            if name == "mastery":  # packed: count estimates (student x standard), not rows
+                q = sa.select(sa.func.coalesce(sa.func.sum(T.mastery.c.n_standards), 0))
+            else:
+                q = sa.select(sa.func.count()).select_from(T.metadata.tables[name])
+            out[name] = int(c.execute(q).scalar())
+        return out
     if conn is not None:
         return run(conn)
     with store.engine.connect() as c:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     SmallInteger,
@@ -34,7 +35,7 @@ from sqlalchemy import (
 )
 
 #: Bump when the schema changes; ``Store.open`` records it and refuses newer databases.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -212,17 +213,31 @@ imports = Table(
     Column("imported_at", DateTime, nullable=False),
 )
 
+#: Mastery estimates, packed one row per student and model: the standards (a shared set,
+#: see ``mastery_standard_sets``) and, aligned with them, P(mastered) (float64), its posterior
+#: sd (float32, NaN when unknown) and the number of direct answers (int32) as little-endian
+#: arrays. A state has millions of students x ~290 standards: one SQL row per estimate made
+#: reads and writes cost minutes per district; packed they are seconds. ``Store.mastery()``
+#: gives the long (student, standard) table every consumer works on.
 mastery = Table(
     "mastery", metadata,
     Column("student_id", String, nullable=False),
-    Column("standard", String, nullable=False),
     Column("model", String, nullable=False),
-    Column("p_mastered", Float, nullable=False),
-    Column("sd", Float),  # posterior standard deviation (how sure the estimate is)
-    Column("n_evidence", Integer, nullable=False, default=0),
+    Column("standard_set", String(40), nullable=False),
+    Column("n_standards", Integer, nullable=False),
+    Column("p_mastered", LargeBinary, nullable=False),
+    Column("sd", LargeBinary, nullable=False),
+    Column("n_evidence", LargeBinary, nullable=False),
     Column("as_of", DateTime),
-    PrimaryKeyConstraint("student_id", "standard", "model"),
+    PrimaryKeyConstraint("student_id", "model"),
     Index("ix_mastery_model", "model"),
+)
+
+#: The standards of packed mastery rows, in array order (``codes`` joined by newlines).
+mastery_standard_sets = Table(
+    "mastery_standard_sets", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("codes", Text, nullable=False),
 )
 
 scope_sequence = Table(
