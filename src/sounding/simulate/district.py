@@ -28,6 +28,7 @@ from scipy import stats
 from sounding.errors import InvalidInput
 from sounding.simulate import _names as names
 from sounding.simulate.calibration import DEFAULT_PARAMS
+from sounding.simulate.family import family_signals
 from sounding.simulate.knowledge import (
     ALGEBRA1,
     ITEMS_PER_STANDARD,
@@ -320,6 +321,7 @@ class District:
     truth_mastery: pd.DataFrame
     weak_topics: pd.DataFrame
     truth_providers: pd.DataFrame
+    family_signals: pd.DataFrame | None = None
 
     def oneroster(self) -> dict[str, pd.DataFrame]:
         """OneRoster file name -> table (manifest excluded)."""
@@ -571,6 +573,7 @@ class _Chunk:
     truth_students: pd.DataFrame
     truth_mastery: pd.DataFrame
     weak_topics: pd.DataFrame
+    family_signals: pd.DataFrame
 
 
 @dataclass
@@ -1054,9 +1057,11 @@ def _assemble(gen: _Generated) -> _Chunk:
             topic = topics[int(ct.at[ci, "topic_u"] * len(topics))]
             weak_rows += [(ct.at[ci, "class_id"], cur.codes[j]) for j in topic]
     weak = pd.DataFrame(weak_rows, columns=WEAK_TOPICS_COLUMNS)
+    family = family_signals(truth_students, seed=spec.seed, spring_year=sy)
     return _Chunk(classes=classes_df, users=users, roles=roles, enrollments=enrollments,
                   demographics=demographics, responses=responses, scores=scores,
-                  truth_students=truth_students, truth_mastery=mastery, weak_topics=weak)
+                  truth_students=truth_students, truth_mastery=mastery, weak_topics=weak,
+                  family_signals=family)
 
 
 def chunk_schools(plan: DistrictPlan, chunk_students: int) -> list[list[SchoolPlan]]:
@@ -1110,6 +1115,7 @@ def simulate_district(spec: DistrictSpec | None = None, **kwargs) -> District:
         responses=cat("responses"), scores=cat("scores"), providers=glob["providers"],
         truth_students=cat("truth_students"), truth_mastery=cat("truth_mastery"),
         weak_topics=cat("weak_topics"), truth_providers=glob["truth_providers"],
+        family_signals=cat("family_signals"),
     )
 
 

@@ -5,7 +5,8 @@ Layout (CONTRACTS.md "File formats")::
     out/
       oneroster/   manifest.csv orgs.csv academicSessions.csv courses.csv classes.csv
                    users.csv roles.csv enrollments.csv demographics.csv
-      responses.csv  responses.parquet  scores.csv  providers.csv  README.txt
+      responses.csv  responses.parquet  scores.csv  providers.csv  family_signals.csv
+      README.txt
       truth/       mastery.parquet (wide)  students.csv  weak_topics.csv  providers.csv
 
 Both entry points share one :class:`_DistrictWriter`, which appends CSV rows (header once) and
@@ -46,6 +47,7 @@ from sounding.simulate.district import (
     mastery_long,
     plan_district,
 )
+from sounding.simulate.family import FAMILY_SIGNALS_COLUMNS
 from sounding.simulate.knowledge import PROFICIENT_SHARE, SCALE_CUTS
 
 ONEROSTER_FILES = ("orgs", "academicSessions", "courses", "classes", "users", "roles",
@@ -67,6 +69,7 @@ _STREAMED = {
     "scores": ("scores.csv", SCORES_COLUMNS),
     "truth_students": ("truth/students.csv", TRUTH_STUDENTS_COLUMNS),
     "weak_topics": ("truth/weak_topics.csv", WEAK_TOPICS_COLUMNS),
+    "family_signals": ("family_signals.csv", FAMILY_SIGNALS_COLUMNS),
 }
 
 
@@ -300,6 +303,10 @@ scores.csv        State test scale scores (vertical scale, integers) for this sp
                   achievement_level (1-4). Cut scores (level 2/3/4): {cuts}.
 providers.csv     Personalized-learning providers working in some schools: provider_id,
                   school_id.
+family_signals.csv  School-home contact attempts from the student information system:
+                  student_id, signal (phone_call, message, conference), date, value (1 = the
+                  family was reached, 0 = not), source. Fewer successful contacts for
+                  economically disadvantaged and English-learner families, and in some schools.
 
 GROUND TRUTH (the simulator's only; never part of a real hand-over)
 truth/mastery.parquet   One row per student, one boolean column per standard of the K-8 +
