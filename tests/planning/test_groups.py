@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 import numpy as np
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from sounding.errors import InvalidInput
 from sounding.planning import default_scope_sequence, group_by_needs, small_groups
+from sounding.planning.groups import rebalance
 
 SCOPE = default_scope_sequence()
 UNIT = SCOPE.unit_of("5.NF.A.1")
@@ -55,19 +57,51 @@ def test_class_filter_and_unknown_class(build_class):
         small_groups(m, stu, cl, scope=SCOPE, as_of=AS_OF, class_ids=["nope"])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 40), n_needs=st.integers(1, 8),
-       lo=st.integers(2, 4), extra=st.integers(0, 4))
-def test_group_by_needs_partitions_and_respects_max(seed, n, n_needs, lo, extra):
+       lo=st.integers(1, 4), extra=st.integers(0, 4), p=st.floats(0.05, 0.6))
+def test_group_by_needs_partitions_and_keeps_sizes_where_possible(seed, n, n_needs, lo, extra,
+                                                                  p):
     hi = lo + extra
     rng = np.random.default_rng(seed)
-    needs = {f"s{i}": frozenset(np.flatnonzero(rng.random(n_needs) < 0.35).tolist())
+    needs = {f"s{i}": frozenset(np.flatnonzero(rng.random(n_needs) < p).tolist())
              for i in range(n)}
     groups = group_by_needs(needs, min_size=lo, max_size=hi)
     flat = [s for g in groups for s in g]
     assert sorted(flat) == sorted(s for s, v in needs.items() if v)
     assert len(flat) == len(set(flat))
     assert all(1 <= len(g) <= hi for g in groups)
+    total = len(flat)
+    if total and math.ceil(total / hi) <= total // lo:  # a valid split exists: no small group
+        assert all(lo <= len(g) <= hi for g in groups), [len(g) for g in groups]
+
+
+def test_thirteen_students_are_not_split_six_six_one():
+    # 12 share need 1, one student needs something else: greedy gives 6, 6, 1
+    needs = {**{f"a{i:02d}": frozenset({1}) for i in range(12)}, "b": frozenset({7})}
+    groups = group_by_needs(needs, min_size=3, max_size=6)
+    sizes = sorted(len(g) for g in groups)
+    assert sum(sizes) == 13 and all(3 <= k <= 6 for k in sizes), sizes
+    assert not any(len(g) < 3 for g in groups)
+
+
+def test_rebalance_leaves_a_small_group_only_when_no_split_exists():
+    assert [len(g) for g in rebalance([["a", "b"]], {"a": frozenset({1}),
+                                                      "b": frozenset({1})},
+                                      min_size=3, max_size=6)] == [2]
+    needs = {k: frozenset({1}) for k in "abcdefg"}
+    out = rebalance([list("abcdef"), ["g"]], needs, min_size=3, max_size=6)
+    assert sorted(len(g) for g in out) == [3, 4]
+
+
+def test_stale_students_are_unassessed_not_grouped(build_class):
+    m, stu, cl = build_class(n=8, low={"4.NF.B.3": 8})
+    ev = pd.DataFrame({"student_id": stu["student_id"],
+                       "last_response": ["2025-01-10"] * 5 + ["2025-10-20"] * 3})
+    res = small_groups(m, stu, cl, scope=SCOPE, as_of=AS_OF, evidence=ev)["c1"]
+    _covers_once(res, list(stu["student_id"]))
+    assert sorted(res.unassessed) == sorted(stu["student_id"][:5])
+    assert [len(g.students) for g in res.groups] == [3]
 
 
 def test_group_by_needs_prefers_the_most_common_need():

@@ -61,7 +61,9 @@ def test_progress_since_start(tmp_path):
     d = rep.detail.set_index(["student_id", "standard"])
     assert d.loc[("s1", "4.NF.B.3"), "change"] > 0.5
     assert d.loc[("s1", "4.NF.B.3"), "n_before"] == 5
-    assert pd.isna(d.loc[("s1", "4.NF.A.1"), "change"])  # no answers on it
+    # no answers on 4.NF.A.1, but the graph-aware model reads it from its successor 4.NF.B.3
+    assert d.loc[("s1", "4.NF.A.1"), "n_before"] == 0
+    assert d.loc[("s1", "4.NF.A.1"), "change"] > 0
     assert abs(d.loc[("s2", "4.NF.B.3"), "change"]) < 0.05
     r = rep.records.set_index("student_id")
     assert r.loc["s1", "status"] == "improving"
@@ -91,3 +93,34 @@ def test_bkt_estimator_moves_with_answers():
     est = bkt_estimator(resp).set_index("student_id")
     assert est.loc["b", "p_mastered"] > est.loc["a", "p_mastered"] > 0.3
     assert est.loc["a", "n_evidence"] == 4
+
+
+def test_progress_is_the_mastery_models_own_estimate(tmp_path):
+    from sounding.mastery.graph_model import GraphMastery
+    from sounding.progression import load_default
+
+    graph = load_default().k8_algebra1()
+    resp = _responses()
+    extra = pd.DataFrame({"student_id": "s1", "standard": ["4.OA.A.1", "3.NF.A.1"],
+                          "correct": [1, 0],
+                          "timestamp": ["2025-09-10T00:00:00", "2025-11-15T00:00:00"]})
+    resp = pd.concat([resp, extra], ignore_index=True)
+    frame = pd.DataFrame({"user_id": resp["student_id"], "skill_name": resp["standard"],
+                          "correct": resp["correct"],
+                          "order_id": pd.to_datetime(resp["timestamp"])})
+    grades = {"s1": 4, "s2": 4}
+    model = GraphMastery(graph, max_iter=5).fit(frame, grades=grades)
+    log = read_intervention_log(_log(tmp_path, "s1,Tutoring,4.NF.B.3,2025-10-01,2025-11-30,,A\n"))
+    rep = progress_monitoring(log, resp, model=model, grades=grades, graph=graph)
+    row = rep.detail.iloc[0]
+    ts = frame["order_id"]
+    s1 = frame["user_id"] == "s1"
+
+    def p(mask) -> float:
+        post = model.posterior(frame[s1 & mask], grades={"s1": 4})
+        return float(post.loc[post["standard"] == "4.NF.B.3", "p_mastered"].iloc[0])
+
+    # before: every answer of s1 (on any standard) before the start; after: up to the end date
+    assert row["p_before"] == pytest.approx(p(ts < pd.Timestamp("2025-10-01")))
+    assert row["p_after"] == pytest.approx(p(ts < pd.Timestamp("2025-12-01")))
+    assert row["n_before"] == 5 and row["n_after"] == 13

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from sounding.errors import InvalidInput
-from sounding.planning import TierRule, assign_tiers, capacity_check
+from sounding.planning import UNKNOWN_TIER, TierRule, assign_tiers, capacity_check
 
 G3_MAJOR = ["3.NF.A.1", "3.NF.A.2", "3.NF.A.3", "3.OA.A.1", "3.OA.A.2", "3.OA.A.3",
             "3.OA.A.4", "3.OA.B.5", "3.OA.B.6", "3.OA.C.7"]
@@ -75,3 +75,14 @@ def test_capacity_check_statuses():
     assert cap.loc["far", "tier3_share"] == pytest.approx(0.15)
     whole = capacity_check(t, by=None)
     assert len(whole) == 1 and whole["n_tiered"].iloc[0] == 300
+
+
+def test_stale_evidence_gets_no_tier(build_class):
+    m, st, cl = build_class(n=4, low={c: 4 for c in G3_MAJOR})
+    ev = pd.DataFrame({"student_id": st["student_id"],
+                       "last_response": ["2025-01-10", "2025-01-10", "2026-01-10", "2026-01-10"]})
+    t = assign_tiers(m, st, evidence=ev, as_of=pd.Timestamp("2026-01-15").date())
+    assert t["tier"].isna().tolist() == [True, True, False, False]
+    assert (t["label"].iloc[:2] == UNKNOWN_TIER).all()
+    assert t["reason"].iloc[0].startswith(UNKNOWN_TIER) and "2025-01-10" in t["reason"].iloc[0]
+    assert (t["tier"].iloc[2:] == 3).all()

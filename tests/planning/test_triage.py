@@ -8,7 +8,13 @@ import pandas as pd
 import pytest
 
 from sounding.errors import InvalidData, InvalidInput
-from sounding.planning import TriageConfig, default_scope_sequence, evidence_summary, triage
+from sounding.planning import (
+    UNKNOWN_TIER,
+    TriageConfig,
+    default_scope_sequence,
+    evidence_summary,
+    triage,
+)
 
 TARGET = "5.NF.A.1"  # add and subtract fractions with unlike denominators
 AS_OF = "2026-01-15"
@@ -63,14 +69,42 @@ def test_thin_evidence_never_flags(build_class):
     # one answer, no sd: not enough to flag anyone
     m, st, cl = build_class(low={TARGET: 6}, n_evidence=1)
     assert len(triage(m, st, cl, as_of=AS_OF)) == 0
-    # a confident posterior without direct answers on the standard is enough
+    # nor is a confident posterior on one answer (the old bypass): related answers disagree
+    m2 = m.assign(sd=0.05)
+    assert len(triage(m2, st, cl, as_of=AS_OF)) == 0
+
+
+RELATED = ("4.NF.A.1", "4.NF.B.3", "5.NF.A.2")  # direct prerequisites and cluster of TARGET
+
+
+def test_one_answer_corroborated_by_related_answers_is_enough(build_class):
+    # each of 6 students: one answer on TARGET and one on each related standard, all low
+    m, st, cl = build_class(low={TARGET: 6, **{c: 6 for c in RELATED}}, n_evidence=1)
+    plan = triage(m, st, cl, as_of=AS_OF)
+    flagged = {s for r in plan.select(level="classroom") for s in r.standards}
+    assert TARGET in flagged
+    rec = next(r for r in plan.select(level="classroom") if TARGET in r.standards)
+    assert sorted(rec.students) == [f"c1-s{i:02d}" for i in range(6)]
+    # one related answer pointing the other way (secure) removes the corroboration
     m2 = m.copy()
-    m2["sd"] = 0.05
-    plan = triage(m2, st, cl, as_of=AS_OF)
-    assert _levels(plan) == [("classroom", "reteach", (TARGET,), 6)]
+    sec = m2["student_id"].isin(st["student_id"]) & (m2["standard"] == "4.NF.B.3")
+    m2.loc[sec, "p_mastered"] = 0.95
+    flagged2 = {s for r in triage(m2, st, cl, as_of=AS_OF) for s in r.standards}
+    assert TARGET not in flagged2
+    # a single related answer is not enough corroboration either
+    m3, st3, cl3 = build_class(low={TARGET: 6, "5.NF.A.2": 6}, n_evidence=1)
+    m3.loc[m3["standard"].isin(["4.NF.A.1", "4.NF.B.3"]), "n_evidence"] = 0
+    flagged3 = {s for r in triage(m3, st3, cl3, as_of=AS_OF) for s in r.standards}
+    assert TARGET not in flagged3
 
 
-def test_class_without_recent_evidence_is_a_system_finding(build_class, combined):
+def test_two_direct_answers_are_enough_alone(build_class):
+    m, st, cl = build_class(low={TARGET: 6}, n_evidence=1)
+    m.loc[m["standard"] == TARGET, "n_evidence"] = 2
+    assert _levels(triage(m, st, cl, as_of=AS_OF)) == [("classroom", "reteach", (TARGET,), 6)]
+
+
+def _stale_pair(build_class, combined):
     fresh = build_class(low={TARGET: 2}, class_id="c1")
     stale = build_class(low={TARGET: 8}, class_id="c2")
     m, st, cl = combined(fresh, stale)
@@ -80,6 +114,11 @@ def test_class_without_recent_evidence_is_a_system_finding(build_class, combined
         rows.append((s, "5.NF.A.1", 1, when))
     ev = evidence_summary(pd.DataFrame(rows, columns=["student_id", "standard", "correct",
                                                       "timestamp"]))
+    return m, st, cl, ev
+
+
+def test_class_without_recent_evidence_is_a_system_finding(build_class, combined):
+    m, st, cl, ev = _stale_pair(build_class, combined)
     plan = triage(m, st, cl, evidence=ev, as_of=AS_OF)
     c2 = plan.select(class_id="c2")
     assert [(r.level, r.kind) for r in c2] == [("system", "stale_class")]
@@ -88,6 +127,23 @@ def test_class_without_recent_evidence_is_a_system_finding(build_class, combined
     # the fresh class is still planned normally
     assert [(r.level, r.kind) for r in plan.select(class_id="c1")] == [
         ("student", "targeted_help")]
+
+
+def test_no_tier_on_stale_evidence(build_class, combined):
+    m, st, cl, ev = _stale_pair(build_class, combined)
+    plan = triage(m, st, cl, evidence=ev, as_of=AS_OF)
+    t = plan.tiers.set_index("student_id")
+    stale = [s for s in st["student_id"] if s.startswith("c2")]
+    fresh = [s for s in st["student_id"] if s.startswith("c1")]
+    assert t.loc[stale, "tier"].isna().all()
+    assert (t.loc[stale, "label"] == UNKNOWN_TIER).all()
+    assert t.loc[stale, "reason"].str.contains("latest answer 2025-09-05").all()
+    assert (t.loc[fresh, "tier"] == 1).all()
+    recs = {r["student_id"]: r for r in plan.to_dict()["tiers"]}
+    assert recs["c2-s00"]["tier"] == "unknown: no recent evidence"
+    assert recs["c1-s00"]["tier"] == 1 and recs["c1-s00"]["reason"].startswith("Tier 1")
+    assert plan.summary()["no_tier"] == 20
+    assert plan.capacity["n_tiered"].sum() == 20  # the capacity check counts only tiered
 
 
 def test_class_with_no_evidence_at_all(build_class):
@@ -99,7 +155,7 @@ def test_class_with_no_evidence_at_all(build_class):
     assert plan.tiers["tier"].isna().all()
 
 
-def test_school_wide_when_many_classes_share_a_topic(build_class, combined):
+def test_school_wide_when_most_classes_share_a_topic(build_class, combined):
     parts = [build_class(low={TARGET: 6}, class_id=f"c{k}") for k in range(3)]
     parts.append(build_class(low={}, class_id="c3"))
     m, st, cl = combined(*parts)
@@ -109,12 +165,107 @@ def test_school_wide_when_many_classes_share_a_topic(build_class, combined):
     assert sw[0].level == "system" and sw[0].classes == ["c0", "c1", "c2"]
     assert sw[0].share == pytest.approx(0.75)
     assert "3 of 4 grade-5 classes" in sw[0].reason
-    assert all(r.numbers["school_wide"] for r in plan.select(level="classroom"))
-    assert len(plan.select(level="classroom")) == 3
-    # one class alone is not school-wide
+    assert len(sw[0].students) == 18
+    # listed once as a system finding, not as three classroom findings
+    assert not plan.select(level="classroom") and not plan.select(level="student")
+    # a teacher of c0 sees the school-wide finding; c3 (not covered) does not
+    assert [r.kind for r in plan.select(class_id="c0")] == ["school_wide"]
+    assert plan.select(class_id="c3") == []
+    # half of the classes is not "most": with 2 classes, the lone-class rule decides
     m1, st1, cl1 = combined(build_class(low={TARGET: 6}, class_id="c0"),
                             build_class(low={}, class_id="c1"))
-    assert not triage(m1, st1, cl1, as_of=AS_OF).select(kind="school_wide")
+    p1 = triage(m1, st1, cl1, as_of=AS_OF)
+    assert not p1.select(kind="school_wide")
+    assert [r.numbers["basis"] for r in p1.select(level="classroom")] == ["lone_class"]
+
+
+def test_district_wide_across_schools(build_class, combined):
+    parts = [build_class(low={TARGET: 6}, class_id=f"a{k}", school_id="sA") for k in range(2)]
+    parts += [build_class(low={TARGET: 7}, class_id="b0", school_id="sB"),
+              build_class(low={}, class_id="b1", school_id="sB")]
+    m, st, cl = combined(*parts)
+    plan = triage(m, st, cl, as_of=AS_OF)
+    dw = plan.select(kind="district_wide")
+    assert len(dw) == 1 and dw[0].school_id is None and dw[0].level == "system"
+    assert dw[0].classes == ["a0", "a1", "b0"] and dw[0].share == pytest.approx(0.75)
+    assert "3 of 4 grade-5 classes (75%) across 2 schools" in dw[0].reason
+    assert not plan.select(kind="school_wide")  # listed once, at the district
+    assert not plan.select(level="classroom")
+    assert [r.kind for r in plan.select(class_id="b0")] == ["district_wide"]
+    assert [r.kind for r in plan.restricted(school_id="sB")] == ["district_wide"]
+
+
+def test_a_class_that_stands_out_from_its_peers_is_classroom_level(build_class, combined):
+    # 6 classes in 3 schools; 5 have a few students not secure, one has 14 of 20
+    parts = [build_class(low={TARGET: 14}, class_id="x0", school_id="s0")]
+    parts += [build_class(low={TARGET: k}, class_id=f"x{i + 1}", school_id=f"s{i % 3}")
+              for i, k in enumerate((1, 2, 1, 0, 2))]
+    m, st, cl = combined(*parts)
+    plan = triage(m, st, cl, as_of=AS_OF)
+    rec = plan.select(level="classroom")
+    assert [(r.class_id, r.numbers["basis"]) for r in rec] == [("x0", "stands_out")]
+    assert rec[0].numbers["q_value"] <= 0.10 and "stands out" in rec[0].reason
+    assert rec[0].confidence <= 1 - rec[0].numbers["q_value"] + 1e-9
+    assert not plan.select(level="system")
+
+
+def test_a_class_that_stands_out_among_weak_peers_keeps_its_own_finding(build_class,
+                                                                         combined):
+    # most classes have 6 of 20 not secure (district-wide), one has 18 of 20
+    parts = [build_class(low={TARGET: 18}, class_id="z0", school_id="s0")]
+    parts += [build_class(low={TARGET: 6}, class_id=f"z{i + 1}", school_id=f"s{i % 2}")
+              for i in range(5)]
+    m, st, cl = combined(*parts)
+    plan = triage(m, st, cl, as_of=AS_OF)
+    dw = plan.select(kind="district_wide")
+    assert len(dw) == 1 and len(dw[0].classes) == 6
+    assert dw[0].numbers["stands_out"] == ["z0"]
+    rec = plan.select(level="classroom")
+    assert [(r.class_id, r.numbers["basis"]) for r in rec] == [("z0", "stands_out")]
+    assert rec[0].numbers["covered_by_system"]
+    assert {r.kind for r in plan.select(class_id="z0")} == {"district_wide", "reteach"}
+
+
+def test_above_threshold_by_chance_is_targeted_help(build_class, combined):
+    # 2 of 6 classes at 5 of 20 (25%), the rest at 3 of 20: the grade as a whole is at 18%
+    ks = (5, 5, 3, 3, 3, 3)
+    parts = [build_class(low={TARGET: k}, class_id=f"y{i}", school_id=f"s{i % 3}")
+             for i, k in enumerate(ks)]
+    m, st, cl = combined(*parts)
+    plan = triage(m, st, cl, as_of=AS_OF)
+    assert not plan.select(level="classroom") and not plan.select(level="system")
+    y0 = plan.select(class_id="y0")
+    assert [(r.level, len(r.students)) for r in y0] == [("student", 5)]
+    assert y0[0].numbers["above_threshold"] and "above the 20% threshold" in y0[0].reason
+
+
+def test_small_class_says_it_is_too_small_to_judge(build_class):
+    m, st, cl = build_class(n=4, low={TARGET: 4})
+    plan = triage(m, st, cl, as_of=AS_OF)
+    r = plan.select(level="student")
+    assert len(r) == 1 and r[0].share == 1.0
+    assert "too small to judge as a class" in r[0].reason
+    assert "at or under" not in r[0].reason and "isolated" not in r[0].reason
+
+
+def test_cluster_share_is_the_quantity_the_reason_states(build_class):
+    low = {"5.NF.A.1": 6, "5.NF.A.2": 5}
+    m, st, cl = build_class(low=low)
+    # students 6-9 miss only 5.NF.A.2, so 10 students miss at least one of the two
+    hit = m["student_id"].isin([f"c1-s{i:02d}" for i in range(6, 9)]) & (
+        m["standard"] == "5.NF.A.2")
+    m.loc[hit, "p_mastered"] = 0.2
+    r = triage(m, st, cl, as_of=AS_OF).select(level="classroom")[0]
+    n_any = r.numbers["n_students_any"]
+    assert n_any == len(r.students) == 9
+    assert r.share == pytest.approx(n_any / 20)
+    assert r.reason.startswith(f"{n_any} of 20 students ({n_any / 20:.0%})")
+
+
+def test_one_student_is_this_student(build_class):
+    m, st, cl = build_class(low={TARGET: 1})
+    r = triage(m, st, cl, as_of=AS_OF).recommendations[0]
+    assert "for this student on" in r.action and "these 1" not in r.action
 
 
 def test_related_standards_of_one_cluster_are_one_reteach(build_class):

@@ -1,7 +1,15 @@
-"""`sounding plan`, `sounding groups`, `sounding readiness algebra`: planning from the store.
+"""`sounding plan`, `groups`, `interventions`, `readiness algebra`, and the planning imports.
 
 Thin shells over :mod:`sounding.planning`: each command reads the store (``--db``), runs one
-planning function and prints its result as text for people or JSON for scripts.
+planning function and prints its result as text for people or JSON for scripts. What a
+district imported into the store is used when present: its progression
+(``store.progression()``), its scope and sequence (else the shipped default; ``--scope FILE``
+overrides), its intervention log (``--log FILE`` overrides) and its family-connection signals.
+
+The planning imports hang under ``sounding import`` (the lead's Typer app):
+``sounding import scope FILE``, ``sounding import interventions FILE`` and
+``sounding import family FILE``. Each checks the whole file first (every problem named by file,
+line and field), then writes in one transaction, so nothing is half-written.
 """
 
 from __future__ import annotations
@@ -15,12 +23,12 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from sounding.cli.importing import app as import_app
 from sounding.errors import InvalidInput
 from sounding.planning.algebra import algebra_readiness
-from sounding.planning.frames import to_date
-from sounding.planning.from_store import PlanningInputs, load_inputs
+from sounding.planning.from_store import PlanningInputs, load_inputs, open_store
 from sounding.planning.groups import small_groups
-from sounding.planning.scope import ScopeSequence, default_scope_sequence, read_scope_sequence
+from sounding.planning.scope import ScopeSequence, read_scope_sequence
 from sounding.planning.triage import TriageConfig, triage
 
 console = Console(highlight=False, soft_wrap=True)
@@ -36,15 +44,17 @@ FormatOpt = typer.Option(OutFormat.text, "--format", help="text for people, json
 AsOfOpt = typer.Option(None, "--as-of",
                        help="Plan as of this date (YYYY-MM-DD; default: the latest answer).")
 ScopeOpt = typer.Option(None, "--scope",
-                        help="A scope-and-sequence CSV (default: the shipped one).")
+                        help="A scope-and-sequence CSV (default: the one imported into the "
+                             "store, else the shipped one).")
 
 
-def _scope(path: Path | None) -> ScopeSequence:
-    return read_scope_sequence(path) if path else default_scope_sequence()
+def _scope(path: Path | None, inputs: PlanningInputs) -> ScopeSequence:
+    override = read_scope_sequence(path, graph=inputs.graph) if path else None
+    return inputs.scope(override)
 
 
 def _as_of(value: str | None, inputs: PlanningInputs) -> date:
-    return to_date(value) or inputs.latest_answer() or date.today()
+    return inputs.as_of(value)
 
 
 def _print_json(obj: Any) -> None:
@@ -64,7 +74,7 @@ def plan(
     db: str = DbOpt,
     fmt: OutFormat = FormatOpt,
 ) -> None:
-    """Triage at system, classroom and student level, with MTSS tiers."""
+    """Triage at system, classroom and student level, with MTSS tiers per student."""
     if sum([class_id is not None, school_id is not None, district]) != 1:
         raise InvalidInput("give exactly one of --class ID, --school ID or --district")
     config = TriageConfig(threshold=threshold, stale_days=stale_days)
@@ -77,8 +87,9 @@ def plan(
     # The whole district is triaged so each class is compared with all its grade's classes,
     # then the plan is cut down to what was asked for.
     result = triage(inputs.mastery, inputs.students, inputs.classes, inputs.enrollments,
-                    evidence=inputs.evidence(), scope=_scope(scope), as_of=day, config=config,
-                    responses=inputs.responses)
+                    evidence=inputs.evidence(), graph=inputs.graph, scope=_scope(scope, inputs),
+                    as_of=day, config=config, responses=inputs.responses,
+                    family_signals=inputs.family_signals)
     if class_id is not None:
         result = result.restricted(class_id=class_id)
     elif school_id is not None:
@@ -93,19 +104,25 @@ def plan(
                   f"{s['by_level']['system']} system, {s['by_level']['classroom']} classroom, "
                   f"{s['by_level']['student']} student-level recommendations; tiers "
                   f"1/2/3: {s['tiers']['1']}/{s['tiers']['2']}/{s['tiers']['3']}, "
-                  f"no tier: {s['no_tier']}")
+                  f"unknown (no recent evidence): {s['no_tier']}")
     for r in result:
         who = r.class_id or r.school_id or "district"
         conf = f"confidence {r.confidence:.2f}"
-        console.print(f"[bold]{r.level:9s}[/] {r.kind:18s} {who}: {r.reason} ({conf})",
-                      markup=True)
+        console.print(f"[bold]{r.level:9s}[/] {r.kind:18s} {who}: ", end="")
+        console.print(f"{r.reason} ({conf})", markup=False)
         console.print(f"          -> {r.action}", markup=False)
+    if class_id is not None and len(result.tiers):
+        console.print("[bold]Tiers[/]")
+        for t in result.tier_records():
+            console.print(f"  {t['student_id']}: {t['reason']}", markup=False)
 
 
 def groups(
     class_id: str = typer.Option(..., "--class", help="The class to group."),
     min_size: int = typer.Option(3, "--min-size", help="Smallest group size (where possible)."),
     max_size: int = typer.Option(6, "--max-size", help="Largest group size."),
+    stale_days: int = typer.Option(120, "--stale-days",
+                                   help="Students whose evidence is older are not grouped."),
     as_of: str = AsOfOpt,
     scope: Path = ScopeOpt,
     db: str = DbOpt,
@@ -115,8 +132,10 @@ def groups(
     inputs = load_inputs(db)
     part = inputs.only_school(inputs.school_of_class(class_id))
     res = small_groups(part.mastery, part.students, part.classes, part.enrollments,
-                       scope=_scope(scope), as_of=_as_of(as_of, inputs), class_ids=[class_id],
-                       min_size=min_size, max_size=max_size)[class_id]
+                       graph=inputs.graph, scope=_scope(scope, inputs),
+                       as_of=_as_of(as_of, inputs), class_ids=[class_id],
+                       min_size=min_size, max_size=max_size, evidence=part.evidence(),
+                       stale_days=stale_days)[class_id]
     if fmt == OutFormat.json:
         _print_json(res.to_dict())
         return
@@ -130,7 +149,7 @@ def groups(
     console.print(f"  ready for the unit ({len(res.ready)}): "
                   f"{', '.join(map(str, res.ready)) or '-'}")
     if res.unassessed:
-        console.print(f"  unassessed ({len(res.unassessed)}): "
+        console.print(f"  unassessed, no recent evidence ({len(res.unassessed)}): "
                       f"{', '.join(map(str, res.unassessed))}")
 
 
@@ -151,7 +170,8 @@ def readiness_algebra(
     inputs = load_inputs(db)
     part = inputs.only_school(school_id) if school_id is not None else inputs
     res = algebra_readiness(part.mastery, part.students, part.classes, part.enrollments,
-                            scores=part.scores, foundations=foundations)  # type: ignore[arg-type]
+                            scores=part.scores, foundations=foundations,  # type: ignore[arg-type]
+                            graph=inputs.graph)
     if fmt == OutFormat.json:
         _print_json(res.to_dict())
         return
@@ -168,8 +188,9 @@ def readiness_algebra(
 
 
 def interventions(
-    log: Path = typer.Option(..., "--log", help="Intervention log CSV: student_id, "
-                             "intervention, standards, start_date, end_date, minutes, provider."),
+    log: Path | None = typer.Option(None, "--log", help="Intervention log CSV (default: the "
+                                    "log imported into the store): student_id, intervention, "
+                                    "standards, start_date, end_date, minutes, provider."),
     db: str = DbOpt,
     as_of: str | None = AsOfOpt,
     fmt: OutFormat = FormatOpt,
@@ -177,15 +198,24 @@ def interventions(
     """Progress monitoring: mastery change on each intervention's standards since it began."""
     from rich.table import Table
 
-    from sounding.planning.interventions import progress_monitoring, read_intervention_log
+    from sounding.planning.interventions import read_intervention_log
 
-    records = read_intervention_log(log)
     inputs = load_inputs(db)
-    report = progress_monitoring(records, inputs.responses, as_of=as_of)
+    if log is not None:
+        records = read_intervention_log(log, graph=inputs.graph)
+        source = log.name
+    else:
+        records = inputs.intervention_log()
+        source = "the store"
+        if records is None:
+            raise InvalidInput("no intervention log in the store: import one with "
+                               "`sounding import interventions FILE`, or give --log FILE")
+    report = inputs.progress_report(records, as_of=as_of)
     if fmt == OutFormat.json:
         typer.echo(json.dumps(report.to_dict(), indent=2, default=str))
         return
-    table = Table(title=f"Progress since each intervention started ({log.name})")
+    table = Table(title=f"Progress since each intervention started ({source}; graph-aware "
+                        "mastery before the start vs up to the end)")
     for col in ("student", "intervention", "standards", "since", "answers", "before", "after",
                 "change", "status"):
         table.add_column(col, justify="right" if col in ("answers", "before", "after",
@@ -202,7 +232,71 @@ def interventions(
     summary = report.by_intervention()
     for r in summary.itertuples(index=False):
         console.print(f"{r.intervention}: {r.n_records} records, {r.n_students} students, "
-                      f"{r.minutes} minutes, mean change {num(r.mean_change)}")
+                      f"{r.minutes} minutes, mean change {num(r.mean_change)}", markup=False)
+
+
+# ============================================================================ imports
+
+ImportDb = typer.Option("sounding.db", "--db", help="Database: a SQLite file (created if "
+                        "missing) or a postgresql:// URL.")
+
+
+def _report(kind: str, path: Path, counts: dict[str, Any], fmt: OutFormat) -> None:
+    if fmt == OutFormat.json:
+        _print_json({"import": kind, "file": str(path), **counts})
+        return
+    console.print(f"[bold]Imported {kind}[/] from {path}: "
+                  + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()),
+                  markup=True)
+
+
+@import_app.command("scope")
+def import_scope(
+    path: Path = typer.Argument(..., help="Scope and sequence CSV: grade, unit_id, unit_title, "
+                                          "standard, start_date, end_date."),
+    district: str | None = typer.Option(None, "--district",
+                                        help="District it is for (default: the store's one)."),
+    db: str = ImportDb,
+    fmt: OutFormat = FormatOpt,
+) -> None:
+    """Import a district's scope and sequence (replaces that district's previous one)."""
+    from sounding.planning.imports import import_scope as run
+
+    with open_store(db) as store:
+        counts = run(store, path, district)
+    _report("scope and sequence", path, counts, fmt)
+
+
+@import_app.command("interventions")
+def import_interventions(
+    path: Path = typer.Argument(..., help="Intervention log CSV: student_id, intervention, "
+                                          "standards, start_date, end_date, minutes, provider."),
+    db: str = ImportDb,
+    fmt: OutFormat = FormatOpt,
+) -> None:
+    """Import an intervention log; a record already stored (same student, intervention,
+    standards, start date and provider) is updated, not repeated."""
+    from sounding.planning.imports import import_interventions as run
+
+    with open_store(db) as store:
+        counts = run(store, path)
+    _report("interventions", path, counts, fmt)
+
+
+@import_app.command("family")
+def import_family(
+    path: Path = typer.Argument(..., help="Family-connection signals CSV: student_id, signal, "
+                                          "date, value[, source]."),
+    db: str = ImportDb,
+    fmt: OutFormat = FormatOpt,
+) -> None:
+    """Import family-connection signals (contacts, conferences...; value >= 0.5 = a
+    successful contact); a row with the same student, signal, date and source is replaced."""
+    from sounding.planning.imports import import_family_signals
+
+    with open_store(db) as store:
+        counts = import_family_signals(store, path)
+    _report("family signals", path, counts, fmt)
 
 
 def register(app: typer.Typer) -> None:

@@ -249,3 +249,15 @@ def family_report_html(
     """
     data = family_report_data(student_id, mastery, students, **kwargs)
     return _env().get_template("family.html").render(**data)
+
+
+def family_report_for(inputs: Any, student_id: Any, *, as_of: date | str | None = None,
+                      student_name: str | None = None) -> str:
+    """The family page from a store's planning inputs (:func:`~sounding.planning.from_store.
+    load_inputs`): the district's progression and scope and sequence, and -- like a plan --
+    as of the latest evidence unless ``as_of`` is given (not today: a page printed in July
+    about last year's answers should say what was true then)."""
+    return family_report_html(
+        student_id, inputs.mastery, inputs.students, classes=inputs.classes,
+        enrollments=inputs.enrollments, graph=inputs.graph, scope=inputs.scope(),
+        as_of=inputs.as_of(as_of), student_name=student_name)

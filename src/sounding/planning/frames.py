@@ -27,18 +27,27 @@ Evidence rules (one place, so triage, tiers and groups agree)
 *secure*
     ``p_mastered >= secure`` (0.8).
 *not secure, confidently* (what a flag may rest on)
-    ``p_mastered < not_secure`` (0.5) **and** either ``n_evidence >= min_evidence`` (2 direct
-    answers on the standard) or a confident posterior, ``sd <= max_sd`` (0.15), when the mastery
-    table carries ``sd``; and in every case the student has at least one direct answer in total.
-    A student with no evidence at all is never flagged: they appear in a system-level data
-    finding instead. Missing (student, standard) pairs are neither secure nor flaggable.
+    ``p_mastered < not_secure`` (0.5) **and** the student's own answers back it up:
+
+    * at least ``min_evidence`` (2) direct answers on the standard itself; or
+    * exactly one direct answer on it, **corroborated** by at least ``corroborate`` (2) direct
+      answers on *related* standards (its direct prerequisites and the other standards of its
+      cluster) all pointing the same way: every related standard the student answered is
+      itself estimated not secure (``p_mastered < not_secure``), none at or above it.
+
+    A confident posterior alone is never enough: the graph-aware model can be sure of a
+    standard from one answer plus the student's overall level, which is exactly the evidence
+    too thin to pull a student out of class for. A standard with no direct answer is never
+    flagged (inferred gaps inform the iceberg view and tiers' depth only), and a student with
+    no evidence at all is never flagged: they appear in a system-level data finding instead.
+    Missing (student, standard) pairs are neither secure nor flaggable.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -53,10 +62,9 @@ SECURE = 0.8
 NOT_SECURE = 0.5
 #: Direct answers on a standard that make a "not secure" estimate flaggable on their own.
 MIN_EVIDENCE = 2
-#: Posterior sd at or below which one direct answer is enough (the model agrees with it).
-#: A standard with no direct answer is never flagged, however confident the model: inferred
-#: gaps inform the iceberg view and tiers' depth, not a teacher's list of who to pull out.
-MAX_SD = 0.15
+#: Direct answers on related standards (prerequisites, cluster) that must back up a single
+#: direct answer, all pointing the same way, before it may be flagged.
+CORROBORATE = 2
 
 MASTERY_COLUMNS = ("student_id", "standard", "p_mastered", "n_evidence")
 STUDENT_COLUMNS = ("student_id", "grade", "school_id", "district_id")
@@ -334,6 +342,28 @@ def _timestamps(values: pd.Series) -> pd.Series:
     return ts.dt.tz_localize(None)
 
 
+def recency(st: pd.DataFrame, m: MasteryMatrix, evidence: pd.DataFrame | None, day: date,
+             stale_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """(recent (n,) bool, last answer (n,) datetime64 or NaT) per student (rows of ``st``).
+
+    Recent: at least one direct answer and, with an evidence summary, the latest answer no
+    more than ``stale_days`` before ``day``. Without a summary any direct answer is recent.
+    """
+    has = m.has_evidence()
+    if evidence is None:
+        return has, np.full(len(st), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if "student_id" not in evidence.columns or "last_response" not in evidence.columns:
+        raise InvalidInput("evidence must have columns student_id, last_response")
+    ev = evidence.drop_duplicates("student_id").set_index("student_id")
+    last = pd.to_datetime(ev["last_response"], errors="coerce")
+    if getattr(last.dt, "tz", None) is not None:
+        last = last.dt.tz_convert("UTC").dt.tz_localize(None)
+    last = last.reindex(st["student_id"]).to_numpy(dtype="datetime64[ns]")
+    cutoff = np.datetime64(day - timedelta(days=stale_days), "ns")
+    recent = ~np.isnat(last) & (last >= cutoff) & has
+    return recent, last
+
+
 # ============================================================================ the matrix
 
 
@@ -403,12 +433,25 @@ class MasteryMatrix:
         return self.n.sum(axis=1) > 0
 
     def flaggable(self, *, not_secure: float = NOT_SECURE, min_evidence: int = MIN_EVIDENCE,
-                  max_sd: float = MAX_SD) -> np.ndarray:
-        """(n, J) bool: confidently not secure (see the module docstring for the rule)."""
+                  related: np.ndarray | None = None,
+                  corroborate: int = CORROBORATE) -> np.ndarray:
+        """(n, J) bool: confidently not secure (see the module docstring for the rule).
+
+        ``related`` (J, J) bool, ``related[k, j]``: standard ``k`` may corroborate a single
+        answer on ``j`` (:attr:`GraphArrays.related`); without it one answer is never enough.
+        """
         low = np.nan_to_num(self.p, nan=1.0) < not_secure
-        confident = (self.n >= min_evidence) | (
-            (self.n >= 1) & (np.nan_to_num(self.sd, nan=np.inf) <= max_sd))
-        return low & confident & self.has_evidence()[:, None]
+        ok = (self.n >= min_evidence) & low
+        single = low & (self.n >= 1) & (self.n < min_evidence)
+        if related is not None and single.any():
+            answered = self.n > 0
+            agree = answered & low
+            disagree = answered & ~low
+            rel = related.astype(np.float32)
+            n_agree = (np.where(agree, self.n, 0).astype(np.float32)) @ rel
+            n_disagree = disagree.astype(np.float32) @ rel
+            ok |= single & (n_agree >= corroborate - 1e-6) & (n_disagree < 0.5)
+        return ok & self.has_evidence()[:, None]
 
     def col(self, code: str) -> int:
         """Column index of a standard."""
@@ -429,6 +472,7 @@ class GraphArrays:
     closure: np.ndarray  # (J, J) bool, closure[p, j]: p is a transitive prerequisite of j
     cluster: tuple[str, ...]  # "4.NF.B" style cluster key of each standard
     index: dict[str, int]
+    related: np.ndarray  # (J, J) bool: direct prerequisite or same cluster (corroboration)
 
     @classmethod
     def of(cls, graph: StandardsGraph) -> GraphArrays:
@@ -450,7 +494,10 @@ class GraphArrays:
         grade = np.array([graph[c].grade_num for c in codes], dtype=np.int64)
         major = np.array([graph[c].is_major for c in codes], dtype=bool)
         cluster = tuple(cluster_key(graph, c) for c in codes)
-        arrays = cls(codes, grade, major, pre, clo, cluster, index)
+        ckey = np.array(cluster, dtype=object)
+        related = pre | (ckey[:, None] == ckey[None, :])
+        np.fill_diagonal(related, False)
+        arrays = cls(codes, grade, major, pre, clo, cluster, index, related)
         _ARRAYS_CACHE[key] = (graph, arrays)
         return arrays
 

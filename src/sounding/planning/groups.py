@@ -11,12 +11,22 @@ alongside the core unit. Groups are formed from what the next unit rests on:
   need vectors, most common needs first); repeat while a need is shared by at least
   ``min_size`` students;
 * students left over join the group (with room) whose needs overlap theirs most (Jaccard),
-  or, failing that, form groups among themselves (possibly smaller than ``min_size``: "where
-  possible");
+  or, failing that, form groups among themselves;
+* **rebalancing**: while a group is smaller than ``min_size``, it is either dissolved into the
+  groups with room (each member to the one whose needs overlap theirs most) or, when there is
+  no room, filled with the most similar members of the largest groups that can spare one.
+  One of the two is always possible when *any* split of the students into groups of
+  ``min_size``..``max_size`` exists (``ceil(N / max_size) <= floor(N / min_size)``): if the
+  others had no room for the small group's ``s`` members and not ``min_size - s`` spare
+  members between them, the ``k`` other groups plus it would hold more than ``k * max_size``
+  and fewer than ``(k + 1) * min_size`` students, which no valid split can. So a group of 1 or
+  2 is left only when no valid split exists (e.g. 2 students with needs in the class);
 * each group's **focus** is what its members can learn now: needs whose prerequisites are all
   secure (the pathway rule) for at least half the members, deepest first, up to three;
 * students with no needs form no group: they are **ready for the unit**; students with no
-  direct evidence are listed as **unassessed** (planning does not place them on guesses).
+  direct evidence, or only evidence older than ``stale_days`` before the as-of date (when an
+  evidence summary is given), are listed as **unassessed** (planning does not place them on
+  guesses or on stale evidence).
 
 Every student of the class is in exactly one group, the ready list or the unassessed list.
 """
@@ -41,6 +51,7 @@ from sounding.planning.frames import (
     check_mastery,
     check_students,
     enrollments_from_students,
+    recency,
     to_date,
 )
 from sounding.planning.scope import ScopeSequence, Unit, default_scope_sequence, plain_text
@@ -134,7 +145,48 @@ def group_by_needs(needs: dict[Any, frozenset[int]], *, min_size: int = 3,
         groups += _split(cand, pool, max_size)
         for s in cand:
             del pool[s]
-    return groups
+    return rebalance(groups, needs, min_size=min_size, max_size=max_size)
+
+
+def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
+    union = a | b
+    return len(a & b) / len(union) if union else 0.0
+
+
+def rebalance(groups: list[list[Any]], needs: dict[Any, frozenset[int]], *, min_size: int,
+              max_size: int) -> list[list[Any]]:
+    """Bring every group to ``min_size``..``max_size`` where any valid split exists.
+
+    See the module docstring for the two moves and why they always succeed when a valid
+    split exists; groups are never made larger than ``max_size``.
+    """
+    groups = [list(g) for g in groups if g]
+    while True:
+        small = [g for g in groups if len(g) < min_size]
+        if not small or len(groups) < 2:
+            return groups
+        g = min(small, key=len)
+        others = [h for h in groups if h is not g]
+        room = sum(max_size - len(h) for h in others)
+        spare = sum(len(h) - min_size for h in others if len(h) > min_size)
+        if room >= len(g):
+            groups.remove(g)
+            for s in sorted(g, key=str):
+                fits = [h for h in groups if len(h) < max_size]
+                best = max(fits, key=lambda h: (
+                    _jaccard(needs[s], frozenset().union(*(needs[x] for x in h))),
+                    -len(h)))
+                best.append(s)
+        elif spare >= min_size - len(g):
+            mine = frozenset().union(*(needs[x] for x in g))
+            while len(g) < min_size:
+                donor = max((h for h in others if len(h) > min_size), key=len)
+                s = max(donor, key=lambda x: (_jaccard(needs[x], mine), str(x)))
+                donor.remove(s)
+                g.append(s)
+                mine = mine | needs[s]
+        else:
+            return groups  # no split into groups of min_size..max_size exists
 
 
 def _most_common(needs: dict[Any, frozenset[int]]) -> tuple[int, int]:
@@ -174,6 +226,8 @@ def small_groups(
     min_size: int = 3,
     max_size: int = 6,
     secure: float = SECURE,
+    evidence: pd.DataFrame | None = None,
+    stale_days: int = 120,
 ) -> dict[str, ClassGroups]:
     """Small groups for the next unit of each class.
 
@@ -191,6 +245,10 @@ def small_groups(
         Only these classes (default: all).
     min_size, max_size : int, default 3, 6
     secure : float, default 0.8
+    evidence : DataFrame, optional
+        ``student_id, last_response`` (:func:`frames.evidence_summary`): students whose latest
+        answer is more than ``stale_days`` before ``as_of`` are unassessed, not grouped.
+    stale_days : int, default 120
 
     Returns
     -------
@@ -216,6 +274,8 @@ def small_groups(
     sec = m.secure(secure)
     blocked = ((~sec).astype(np.float32) @ ga.prereq.astype(np.float32)) > 0.5
     has = m.has_evidence()
+    if evidence is not None:
+        has = has & recency(st, m, evidence, day, stale_days)[0]
     row_of = dict(zip(st["student_id"], range(len(st)), strict=True))
     members = en.groupby("class_id", sort=False)["student_id"].agg(list).to_dict()
     out: dict[str, ClassGroups] = {}

@@ -13,22 +13,33 @@ standard), dates ``YYYY-MM-DD`` (``end_date`` empty = ongoing), ``minutes`` a wh
 
 Progress monitoring: the approach
 ---------------------------------
-The store keeps item responses with timestamps, not mastery snapshots over time, so progress is
-computed from responses: mastery on each targeted standard estimated from the student's answers
-*before* ``start_date`` versus from all their answers up to ``end_date`` (or up to the as-of
-date while ongoing). The estimator is pluggable -- any function ``responses -> DataFrame(
-student_id, standard, p_mastered)`` -- so the BKT or graph-aware model can be passed in; the
-default, :func:`bkt_estimator`, is a standard Bayesian Knowledge Tracing forward pass with
-fixed textbook parameters (prior 0.3, learn 0.1, guess 0.2, slip 0.1), vectorised over all
-student x standard sequences, so later answers weigh more than old ones. Both windows are
-estimated in one call each: each record's answers are relabelled with the record's key, so a
-student with two interventions gets two independent estimates.
+The mastery change on a record's targeted standards is measured with the project's own mastery
+model, so the figures agree with everything else the system shows: the graph-aware model
+(:class:`~sounding.mastery.graph_model.GraphMastery`, fitted once on all the district's
+answers, or the already fitted model passed in) gives each record two posteriors from the
+student's answers on *every* standard:
+
+* **before**: the evidence dated before ``start_date``;
+* **after**: the evidence up to ``end_date`` (or up to the as-of date while ongoing) -- what the
+  system's mastery says at that date.
+
+``change = p_after - p_before`` per targeted standard. The model is a snapshot (it does not
+weigh recent answers more), so ``after`` is exactly the estimate the rest of the system would
+show at the end date; a student whose early answers were wrong and later ones right shows a
+smaller change than a recency-weighted estimate would. A record whose student answered nothing
+before the start has no baseline (``p_before`` empty). Both windows are estimated in one call
+each: each record's answers are relabelled with the record's key, so a student with two
+interventions gets two independent estimates.
+
+A custom ``estimator`` (any ``responses -> DataFrame(student_id, standard, p_mastered)``, e.g.
+:func:`bkt_estimator`, a recency-weighted BKT forward pass) can still be plugged in; it sees
+only the answers on the targeted standards.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -248,7 +259,9 @@ def progress_monitoring(
     log: pd.DataFrame,
     responses: pd.DataFrame,
     *,
-    estimator: Estimator = bkt_estimator,
+    model: Any = None,
+    grades: Mapping[Any, int] | None = None,
+    estimator: Estimator | None = None,
     graph: StandardsGraph | None = None,
     as_of: date | str | None = None,
 ) -> ProgressReport:
@@ -257,13 +270,21 @@ def progress_monitoring(
     Parameters
     ----------
     log : DataFrame
-        From :func:`read_intervention_log`.
+        From :func:`read_intervention_log` (or a stored log).
     responses : DataFrame
-        ``student_id, standard, correct, timestamp``.
-    estimator : callable, default :func:`bkt_estimator`
-        ``responses -> DataFrame(student_id, standard, p_mastered)``.
+        ``student_id, standard, correct, timestamp``: all the district's answers (the model
+        is fitted on them when ``model`` is not given).
+    model : GraphMastery, optional
+        A fitted graph-aware model (the one the mastery stage fitted); default: fitted here.
+    grades : mapping, optional
+        Student -> grade the model measures them against (9 = Algebra I); default: the grade
+        most of their answers are on.
+    estimator : callable, optional
+        Instead of the graph-aware model: ``responses -> DataFrame(student_id, standard,
+        p_mastered)`` on the targeted standards' answers only (e.g. :func:`bkt_estimator`).
     graph : StandardsGraph, optional
-        Used to roll sub-standard codes of the responses up to their standard.
+        Default: the shipped K-8 + Algebra I graph (from a store: ``store.progression()
+        .k8_algebra1()``).
     as_of : date, optional
         End of the "after" window for ongoing records (default: the latest answer).
 
@@ -287,45 +308,51 @@ def progress_monitoring(
     std_u = resp["standard"].unique()
     roll = {c: (graph.rollup(c) if c in graph else c) for c in std_u}
     resp["standard"] = resp["standard"].map(roll)
+    resp = resp[resp["standard"].map(lambda c: c in graph).to_numpy()]
     day = to_date(as_of) or (ts.max().date() if len(ts) and pd.notna(ts.max())
                              else date.today())
     targets = log.loc[:, ["record_id", "student_id", "standards", "start_date", "end_date"]]
     targets = targets.assign(student_id=targets["student_id"].astype(str))
     pairs = targets.explode("standards").rename(columns={"standards": "standard"})
-    joined = resp.merge(pairs, on=["student_id", "standard"], how="inner")
+    scope = resp if estimator is not None else resp[resp["student_id"].isin(
+        set(targets["student_id"]))]
+    keys = ["student_id", "standard"] if estimator is not None else ["student_id"]
+    joined = scope.merge(pairs if estimator is not None else targets.drop(columns="standards"),
+                         on=keys, how="inner")
     start = pd.to_datetime(joined["start_date"])
     end = pd.to_datetime(joined["end_date"].map(lambda d: d or day)) + timedelta(days=1)
     before = joined[joined["timestamp"] < start]
     upto = joined[joined["timestamp"] < end]
-    since = joined[(joined["timestamp"] >= start) & (joined["timestamp"] < end)]
+    if estimator is not None:
+        b, a = _custom(estimator, before), _custom(estimator, upto)
+    else:
+        b, a = _graph_windows(before, upto, pairs, targets, resp, model, grades, graph)
+    b = b.rename(columns={"p_mastered": "p_before"})
+    a = a.rename(columns={"p_mastered": "p_after"})
+    count = pairs.loc[:, ["record_id", "standard"]]
 
-    def estimate(part: pd.DataFrame) -> pd.DataFrame:
-        frame = part.assign(student_id=part["record_id"]).loc[:, list(RESPONSE_COLUMNS)]
-        est = estimator(frame)
-        if not {"student_id", "standard", "p_mastered"} <= set(est.columns):
-            raise InvalidInput("the estimator must return student_id, standard, p_mastered")
-        cnt = frame.groupby(["student_id", "standard"]).size().rename("n").reset_index()
-        est = est.loc[:, ["student_id", "standard", "p_mastered"]].merge(
-            cnt, on=["student_id", "standard"], how="left")
-        return est.rename(columns={"student_id": "record_id"})
+    def n_on_target(part: pd.DataFrame, name: str) -> pd.DataFrame:
+        hit = part.merge(count, on=["record_id", "standard"])
+        return hit.groupby(["record_id", "standard"]).size().rename(name).reset_index()
 
-    b = estimate(before).rename(columns={"p_mastered": "p_before", "n": "n_before"})
-    a = estimate(upto).rename(columns={"p_mastered": "p_after", "n": "n_after"})
     detail = (pairs.loc[:, ["record_id", "student_id", "standard"]]
               .merge(b, on=["record_id", "standard"], how="left")
-              .merge(a, on=["record_id", "standard"], how="left"))
+              .merge(a, on=["record_id", "standard"], how="left")
+              .merge(n_on_target(before, "n_before"), on=["record_id", "standard"], how="left")
+              .merge(n_on_target(upto, "n_after"), on=["record_id", "standard"], how="left"))
     detail = detail.merge(log.loc[:, ["record_id", "intervention"]], on="record_id")
     detail["n_before"] = detail["n_before"].fillna(0).astype(np.int64)
     detail["n_after"] = detail["n_after"].fillna(0).astype(np.int64)
     detail["change"] = detail["p_after"] - detail["p_before"]
     detail = detail.loc[:, ["record_id", "student_id", "intervention", "standard", "p_before",
                             "p_after", "change", "n_before", "n_after"]]
-    n_since = since.groupby("record_id").size()
+    since = n_on_target(joined[(joined["timestamp"] >= start) & (joined["timestamp"] < end)],
+                        "n").groupby("record_id")["n"].sum()
     agg = detail.groupby("record_id").agg(mean_p_before=("p_before", "mean"),
                                           mean_p_after=("p_after", "mean"))
     both = detail.dropna(subset=["change"]).groupby("record_id")["change"].mean()
     records = log.copy()
-    records["n_answers_since_start"] = records["record_id"].map(n_since).fillna(0).astype(
+    records["n_answers_since_start"] = records["record_id"].map(since).fillna(0).astype(
         np.int64)
     records["mean_p_before"] = records["record_id"].map(agg["mean_p_before"])
     records["mean_p_after"] = records["record_id"].map(agg["mean_p_after"])
@@ -333,6 +360,57 @@ def progress_monitoring(
     records["status"] = [_status(n, c) for n, c in zip(records["n_answers_since_start"],
                                                        records["mean_change"], strict=True)]
     return ProgressReport(detail.reset_index(drop=True), records.reset_index(drop=True))
+
+
+def _custom(estimator: Estimator, part: pd.DataFrame) -> pd.DataFrame:
+    """A pluggable estimator on one window (records relabelled as students)."""
+    frame = part.assign(student_id=part["record_id"]).loc[:, list(RESPONSE_COLUMNS)]
+    est = estimator(frame)
+    if not {"student_id", "standard", "p_mastered"} <= set(est.columns):
+        raise InvalidInput("the estimator must return student_id, standard, p_mastered")
+    return (est.loc[:, ["student_id", "standard", "p_mastered"]]
+            .rename(columns={"student_id": "record_id"}))
+
+
+def _graph_windows(before: pd.DataFrame, upto: pd.DataFrame, pairs: pd.DataFrame,
+                   targets: pd.DataFrame, resp: pd.DataFrame, model: Any,
+                   grades: Mapping[Any, int] | None, graph: StandardsGraph
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Graph-aware posteriors of the targeted standards from each record's two windows."""
+    from sounding.mastery.graph_model import GraphMastery
+
+    def frame(part: pd.DataFrame, key: str) -> pd.DataFrame:
+        return pd.DataFrame({"user_id": part[key].astype(str).to_numpy(),
+                             "skill_name": part["standard"].to_numpy(),
+                             "correct": pd.to_numeric(part["correct"]).astype(int).to_numpy(),
+                             "order_id": part["timestamp"].to_numpy()})
+
+    g = None if grades is None else {str(k): int(v) for k, v in grades.items()}
+    if model is None:
+        model = GraphMastery(graph).fit(frame(resp, "student_id"), grades=g)
+    rec_grade = None
+    if g is not None:
+        rec_grade = {str(r): g[s] for r, s in zip(targets["record_id"], targets["student_id"],
+                                                  strict=True) if s in g}
+    want = pairs.loc[:, ["record_id", "standard"]].assign(record_id=lambda d: d["record_id"])
+    want_keys = set(zip(want["record_id"].astype(str), want["standard"], strict=True))
+    rid_of = {str(r): r for r in targets["record_id"]}
+
+    def post(part: pd.DataFrame) -> pd.DataFrame:
+        if part.empty:
+            return pd.DataFrame({"record_id": [], "standard": [], "p_mastered": []})
+        fr = frame(part, "record_id")
+        gr = None if rec_grade is None else {k: v for k, v in rec_grade.items()
+                                             if k in set(fr["user_id"])}
+        out = model.posterior(fr, grades=gr)
+        out = out[[(u, s) in want_keys for u, s in zip(out["user_id"].astype(str),
+                                                       out["standard"].astype(str),
+                                                       strict=True)]]
+        return pd.DataFrame({"record_id": out["user_id"].astype(str).map(rid_of).to_numpy(),
+                             "standard": out["standard"].astype(str).to_numpy(),
+                             "p_mastered": out["p_mastered"].to_numpy(dtype=np.float64)})
+
+    return post(before), post(upto)
 
 
 def _status(n_since: int, change: float) -> str:

@@ -11,7 +11,7 @@ The rule (cut points in :class:`TierRule`, all configurable)
 -----------------------------------------------------------
 Only *major* standards count (the major work of each grade, where unfinished learning blocks
 the most later work), and only where the evidence supports it (``frames`` rule: P(mastered) <
-0.5 with two direct answers or a confident posterior):
+0.5 with two direct answers, or one corroborated by related answers):
 
 ``breadth``
     unfinished major standards below the student's grade, plus those of the current grade
@@ -24,8 +24,10 @@ the most later work), and only where the evidence supports it (``frames`` rule: 
 * **Tier 2** when ``depth >= tier2_depth`` (1) and ``breadth >= tier2_breadth`` (4), or when
   ``breadth >= tier3_breadth`` however shallow;
 * **Tier 1** otherwise (core instruction, with the student-level help triage points to);
-* no tier (NA) for a student with no direct evidence: planning never places a student on a
-  tier it cannot support; the triage lists them in a data finding instead.
+* no tier (NA, shown as :data:`UNKNOWN_TIER` "unknown: no recent evidence") for a student with
+  no direct evidence, and -- in the triage, which knows the as-of date -- for a student whose
+  evidence is all older than ``stale_days``: planning never places a student on a tier it
+  cannot support; the triage lists them in a data finding instead.
 
 Why these defaults: a student counted proficient (70% of the grade's standards mastered) can
 still have a handful of unfinished major standards; on the simulator's ground truth (calibrated
@@ -50,7 +52,7 @@ import pandas as pd
 
 from sounding.errors import InvalidInput
 from sounding.planning.frames import (
-    MAX_SD,
+    CORROBORATE,
     MIN_EVIDENCE,
     NOT_SECURE,
     GraphArrays,
@@ -62,6 +64,7 @@ from sounding.planning.frames import (
     eligible_columns,
     enrollments_from_students,
     plan_grades,
+    recency,
 )
 from sounding.planning.scope import ScopeSequence
 from sounding.progression import StandardsGraph, load_default
@@ -70,6 +73,8 @@ from sounding.progression import StandardsGraph, load_default
 TIER1_TARGET = 0.80
 TIER2_RANGE = (0.10, 0.15)
 TIER3_TARGET = 0.05
+#: The tier of a student without recent direct evidence: planning does not guess.
+UNKNOWN_TIER = "unknown: no recent evidence"
 #: "Far off": the school's core instruction is the problem, not the number of slots.
 TIER1_FAR = 0.65
 TIER3_FAR = 0.10
@@ -85,8 +90,8 @@ class TierRule:
         Tier 2 when at least this deep and this broad.
     tier3_depth, tier3_breadth : int, default 2, 10
         Tier 3 when at least this deep and this broad; this breadth alone gives Tier 2.
-    not_secure, min_evidence, max_sd : float, int, float
-        The evidence rule for counting a standard as unfinished.
+    not_secure, min_evidence, corroborate : float, int, int
+        The evidence rule for counting a standard as unfinished (:mod:`frames`).
     """
 
     tier2_depth: int = 1
@@ -95,7 +100,7 @@ class TierRule:
     tier3_breadth: int = 10
     not_secure: float = NOT_SECURE
     min_evidence: int = MIN_EVIDENCE
-    max_sd: float = MAX_SD
+    corroborate: int = CORROBORATE
 
     def __post_init__(self) -> None:
         if not (0 <= self.tier2_depth <= self.tier3_depth):
@@ -128,7 +133,7 @@ def tiers_from_matrix(m: MasteryMatrix, ga: GraphArrays, plan_grade: np.ndarray,
         n_below, n_at``.
     """
     flag = m.flaggable(not_secure=rule.not_secure, min_evidence=rule.min_evidence,
-                       max_sd=rule.max_sd)
+                       related=ga.related, corroborate=rule.corroborate)
     unfinished = flag & ga.major[None, :] & eligible[plan_grade]
     below = ga.grade[None, :] < plan_grade[:, None]
     n_below = (unfinished & below).sum(axis=1)
@@ -162,6 +167,8 @@ def assign_tiers(
     scope: ScopeSequence | None = None,
     as_of: date | None = None,
     rule: TierRule = TierRule(),
+    evidence: pd.DataFrame | None = None,
+    stale_days: int = 120,
 ) -> pd.DataFrame:
     """MTSS tier of every student, with the depth and breadth behind it.
 
@@ -177,12 +184,17 @@ def assign_tiers(
         With ``as_of``: current-grade standards count only once their unit has started.
     as_of : date, optional
     rule : TierRule
+    evidence : DataFrame, optional
+        ``student_id, last_response`` (:func:`frames.evidence_summary`): with ``as_of``, a
+        student whose latest answer is more than ``stale_days`` old gets no tier
+        (:data:`UNKNOWN_TIER`).
+    stale_days : int, default 120
 
     Returns
     -------
     DataFrame
         One row per student: ``student_id, school_id, grade, plan_grade, tier, depth,
-        breadth, n_below, n_at, reason``.
+        breadth, n_below, n_at, label`` ("Tier 2" or :data:`UNKNOWN_TIER`), ``reason``.
     """
     graph = graph or load_default().k8_algebra1()
     st = check_students(students)
@@ -196,19 +208,39 @@ def assign_tiers(
     taught = ({g: scope.taught_by(g, as_of) for g in scope.grades}
               if scope is not None and as_of is not None else None)
     out = tiers_from_matrix(m, ga, pg, eligible_columns(ga.codes, ga.grade, taught), rule)
+    last = None
+    if evidence is not None and as_of is not None:
+        recent, last = recency(st, m, evidence, as_of, stale_days)
+        out.loc[~recent, "tier"] = pd.NA
     out.insert(1, "school_id", st["school_id"].to_numpy())
     out.insert(2, "grade", st["grade"].to_numpy())
-    out["reason"] = tier_reasons(out)
+    out["label"] = [UNKNOWN_TIER if pd.isna(t) else f"Tier {int(t)}" for t in out["tier"]]
+    out["reason"] = tier_reasons(out, last=last, has_evidence=m.has_evidence(),
+                                 stale_days=stale_days if last is not None else None)
     return out
 
 
-def tier_reasons(t: pd.DataFrame) -> list[str]:
-    """One line per student saying which numbers placed them on their tier."""
+def tier_reasons(t: pd.DataFrame, *, last: np.ndarray | None = None,
+                 has_evidence: np.ndarray | None = None, stale_days: int | None = None
+                 ) -> list[str]:
+    """One line per student saying which numbers placed them on their tier.
+
+    ``last`` (latest answer per row, datetime64 or NaT) and ``has_evidence`` let the reason of
+    a student without a tier say whether they have no evidence at all or only stale evidence.
+    """
     out = []
-    for tier, depth, breadth, nb, na in t[["tier", "depth", "breadth", "n_below", "n_at"]] \
-            .itertuples(index=False):
+    rows = t[["tier", "depth", "breadth", "n_below", "n_at"]].itertuples(index=False)
+    for i, (tier, depth, breadth, nb, na) in enumerate(rows):
         if pd.isna(tier):
-            out.append("no direct evidence yet: no tier assigned")
+            if has_evidence is not None and not has_evidence[i]:
+                out.append(f"{UNKNOWN_TIER}: no direct evidence yet, no tier assigned")
+            elif last is not None and not np.isnat(last[i]):
+                when = pd.Timestamp(last[i]).date().isoformat()
+                span = f" (more than {stale_days} days)" if stale_days else ""
+                out.append(f"{UNKNOWN_TIER}: latest answer {when}{span}; assess before "
+                           "placing on a tier")
+            else:
+                out.append(f"{UNKNOWN_TIER}: no tier assigned")
             continue
         deep = (f"deepest unfinished major standard {depth} grade{'s' if depth != 1 else ''} "
                 "below" if depth else "no unfinished major standard below grade")

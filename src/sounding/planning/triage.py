@@ -2,55 +2,96 @@
 
 Colorado's guidance (CDE, *Mathematics Intervention*) asks one question before any
 intervention: where is the problem? When more than 10-20% of a class is struggling on a topic,
-suspect whole-class instruction and reteach the class; when fewer are, help those students on
-that topic; when the data are thin, the support structures weak across a school, or families
-out of reach, fix the system. Buying more intervention for a problem that lives in core
-instruction or in the data does not help. This module turns the mastery table into those
-decisions, each with the numbers that triggered it and how sure we are.
+suspect whole-class instruction; when fewer are, help those students on that topic; when the
+data are thin, the support structures weak across a school, or families out of reach, fix the
+system. Its flowchart reads top down: a topic weak across most classrooms of a school (or a
+district) is not N classroom problems but one problem of core instruction or curriculum, and a
+classroom problem is a class that stands out from comparable classes. This module turns the
+mastery table into those decisions, each with the numbers that triggered it and how sure we
+are.
 
-Rules (defaults in :class:`TriageConfig`)
------------------------------------------
-Counting a student as "not secure" on a standard follows :mod:`sounding.planning.frames`:
-P(mastered) < 0.5 with at least 2 direct answers on it, or 1 direct answer and a confident
-posterior (sd <= 0.15),
-and the student has *recent* direct evidence (an answer within ``stale_days``, 120, of the
-as-of date, when an evidence summary is given). A student with no evidence, or only stale
-evidence, is never flagged: they show up in a system-level data finding.
+Evidence (:mod:`sounding.planning.frames`)
+------------------------------------------
+A student counts as "not secure" on a standard when P(mastered) < 0.5 and their own answers
+back it up: two direct answers on it, or one corroborated by at least two answers on its
+prerequisites or cluster that all point the same way; and the student has *recent* direct
+evidence (an answer within ``stale_days``, 120, of the as-of date, when an evidence summary is
+given). A student with no evidence, or only stale evidence, is never flagged, never placed on
+a tier and never grouped: they show up in a system-level data finding instead.
 
 Standards considered for a class: those the class has been taught -- the class's grade (its
 units already started, when a scope and sequence and as-of date are given; Algebra I classes
 at the Algebra I level) and the ``grades_back`` (2) grades below it, where unfinished learning
 is still the class's business; deeper gaps are the tiers' business.
 
-*classroom-level*
-    On a standard, strictly more than ``threshold`` (0.20; allowed 0.10-0.20) of the class's
-    enrolled students are not secure, and the class has at least ``min_class_size`` (5)
-    students. Standards of one cluster flagged in the same class are reported together
-    (a cluster of related standards is one reteaching topic). Confidence: the probability,
-    from the students' posteriors taken as independent (Poisson-binomial), that more than the
-    threshold share of the class has truly not mastered the standard (the highest over the
-    cluster's flagged standards).
-*student-level*
-    At least one but not more than the threshold share not secure: targeted help for exactly
-    those students on exactly that standard (Tier 2, or Tier 3 for students on Tier 3).
-    Confidence: the mean of 1 - P(mastered) over those students.
-*system-level* (confidence 1.0 for counts of the data themselves)
-    - ``stale_class``: at least half of a class has no direct evidence within ``stale_days``
-      (or none at all); ``stale_students``: the remaining such students, per school;
-    - ``unlinked_students``: students in no class, per school; ``empty_classes``: classes
-      with nobody enrolled; ``unknown_students``: mastery for students not on the roster;
-    - ``grade_level_only``: in a school, at least 90% of the students with evidence have
-      direct answers only at or above their grade, so every below-grade foundation is
-      inferred, never measured (give a diagnostic that reaches below grade);
-    - ``school_wide``: in a school, at least 2 classes and at least 30% of the school's
-      classes of a grade have a classroom-level finding on the same cluster (school-wide
-      supports or curriculum misalignment, not one teacher); confidence: the mean of those
-      classroom findings' (which are kept, marked ``numbers["school_wide"] = True``);
-    - ``family_connection``: where the district supplies ``family_contact`` (0..1), more than
-      25% of a school's students with a signal below 0.5;
-    - ``mtss_capacity``: the school's tier distribution is far from what MTSS can serve
-      (:func:`sounding.planning.tiers.capacity_check`); confidence: the share of the school's
-      students with a tier.
+The decision, per class and cluster (a cluster of related standards is one reteaching topic)
+-------------------------------------------------------------------------------------------
+*Entry condition* (the CDE rule): on at least one standard of the cluster, strictly more than
+``threshold`` (0.20; allowed 0.10-0.20) of the class's enrolled students are not secure, and the
+class has at least ``min_class_size`` (5) students. Classes of a planning grade that are big
+enough and not stale are the grade's *judged* classes. Then:
+
+1. **lone class** -- the grade has fewer than ``peer_min_classes`` (3) judged classes in the
+   district: nothing to compare with, the plain rule decides: *classroom-level*;
+2. **stands out** -- the class's shortfall on the cluster stands out from the grade's classes
+   (:mod:`sounding.planning.signals`: with the answers, a Rasch model with leave-one-out
+   student abilities, overdispersion and a random class x cluster effect; without them, a
+   beta-binomial on the counts; Benjamini-Hochberg at ``fdr`` 10% over every cell of the
+   district): *classroom-level*, whatever the rest of the grade looks like;
+3. **district-wide** -- more than ``system_share`` (half) of the grade's judged classes in the
+   district meet the entry condition, in at least ``district_min_schools`` (2) schools: one
+   *system-level* finding for the grade and cluster, listing every class it covers (core
+   curriculum, pacing or materials on that topic);
+4. **school-wide** -- otherwise, the school has at least ``school_min_classes`` (2) judged
+   classes of the grade and more than half of them meet the entry condition: one
+   *system-level* finding for the school, grade and cluster, listing its classes (school-wide
+   supports, curriculum alignment, coaching on that topic);
+5. **grade not weak** -- otherwise the class is above the threshold where neither most of its
+   grade's classes nor the grade's students as a whole are (for 3 and 4, "weak" means either):
+   *classroom-level* when the comparison confirms a shortfall at the nominal level (one-sided
+   p < ``confirm_p``, 0.05; the class's answers against its students' abilities, or its count
+   against the grade's rate); otherwise the excess is what chance gives a class of that size
+   in that grade (on the simulated districts every such case was noise), and its students
+   get *student-level* targeted help, the reason saying the class was above the threshold.
+
+Classes covered by a district- or school-wide finding get no classroom finding on that topic
+unless they stand out (2); :meth:`TriagePlan.select` with ``class_id`` returns the system
+findings that cover the class, so a teacher still sees them. A classroom finding whose topic
+builds on another topic flagged in the same class says so (start with the foundation).
+
+*student-level*: at least one but not more than the threshold share of a class not secure on a
+standard -- targeted help (Tier 2, or Tier 3 for students on Tier 3) for exactly those students
+on exactly that standard. A class smaller than ``min_class_size`` is too small to judge as a
+class: each student not secure gets targeted help, said so in the reason.
+
+Confidence
+----------
+classroom: the probability, from the students' posteriors taken as independent (Poisson-
+binomial), that more than the threshold share of the class has truly not mastered the standard
+(the highest over the cluster's flagged standards); for a class that stands out, capped at
+``1 - q`` (its false-discovery q-value). district/school-wide: the mean of that probability
+over the classes covered (normal approximation). student: the mean of 1 - P(mastered) over the
+students. Data findings: 1.0 (counts of the data themselves).
+
+Other system-level findings
+---------------------------
+- ``stale_class``: at least half of a class has no direct evidence within ``stale_days`` (or
+  none at all); ``stale_students``: the remaining such students, per school;
+- ``unlinked_students``: students in no class, per school; ``empty_classes``: classes with
+  nobody enrolled; ``unknown_students``: mastery for students not on the roster;
+- ``grade_level_only``: in a school, at least 90% of the students with evidence have direct
+  answers only at or above their grade, so every below-grade foundation is inferred, never
+  measured (give a diagnostic that reaches below grade);
+- ``family_connection``, from the family signals a district supplies (``family_signals``:
+  ``student_id, signal, date, value``; one row per contact or event, ``value`` >=
+  ``family_weak`` (0.5) meaning it succeeded): in a school with any signal, more than
+  ``family_share`` (25%) of its students have no successful contact in the ``family_days``
+  (90) days up to the as-of date; and a class (of ``min_class_size`` or more) over that share
+  in a school that is not. Without signals, the students table's ``family_contact`` (0..1):
+  more than 25% of a school's students with a signal below 0.5;
+- ``mtss_capacity``: the school's tier distribution is far from what MTSS can serve
+  (:func:`sounding.planning.tiers.capacity_check`); confidence: the share of the school's
+  students with a tier.
 """
 
 from __future__ import annotations
@@ -64,10 +105,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy import stats
 
-from sounding.errors import InvalidInput
+from sounding.errors import InvalidData, InvalidInput, Problem
 from sounding.planning.frames import (
-    MAX_SD,
+    CORROBORATE,
     MIN_EVIDENCE,
     NOT_SECURE,
     SECURE,
@@ -77,17 +119,32 @@ from sounding.planning.frames import (
     check_enrollments,
     check_mastery,
     check_students,
+    cluster_key,
     eligible_columns,
     enrollments_from_students,
     plan_grades,
+    recency,
     to_date,
 )
 from sounding.planning.scope import ScopeSequence, plain_text, scope_grade_label, sentence_case
-from sounding.planning.tiers import TierRule, capacity_check, tier_reasons, tiers_from_matrix
+from sounding.planning.signals import (
+    FDR,
+    class_topic_signals,
+    count_signals,
+    signal_lookup,
+)
+from sounding.planning.tiers import (
+    UNKNOWN_TIER,
+    TierRule,
+    capacity_check,
+    tier_reasons,
+    tiers_from_matrix,
+)
 from sounding.progression import StandardsGraph, load_default
 
 LEVELS = ("system", "classroom", "student")
 THRESHOLD_RANGE = (0.10, 0.20)
+FAMILY_COLUMNS = ("student_id", "signal", "date", "value")
 
 
 @dataclass(frozen=True)
@@ -99,27 +156,35 @@ class TriageConfig:
     threshold : float, default 0.20
         Share of a class above which a problem is classroom-level (0.10-0.20, CDE's range).
     secure, not_secure : float, default 0.8, 0.5
-    min_evidence : int, default 2
-    max_sd : float, default 0.15
+    min_evidence, corroborate : int, default 2, 2
+        The evidence rule (:mod:`sounding.planning.frames`).
     stale_days : int, default 120
         Evidence older than this (before the as-of date) is stale.
     grades_back : int, default 2
         Below-grade standards considered for a class.
     min_class_size : int, default 5
-        Smaller classes get student-level findings only (a share of 3 is not a pattern).
+        Smaller classes are too small to judge as a class: student-level findings only.
     stale_class_share : float, default 0.5
+    peer_min_classes : int, default 3
+        Judged classes of a grade needed before a class is compared with its peers; with
+        fewer, the plain rule decides.
+    fdr : float, default 0.10
+        False discovery rate of the "stands out" calls.
+    confirm_p : float, default 0.05
+        One-sided p-value below which a class above the threshold, where its grade is not,
+        is confirmed as a classroom matter (else its students get targeted help).
+    system_share : float, default 0.5
+        "Most classrooms": more than this share of a grade's judged classes meeting the entry
+        condition makes the topic a district- or school-wide (system-level) finding.
+    district_min_schools : int, default 2
+        A district-wide finding needs classes in at least this many schools (one school's
+        pattern is school-wide).
     school_min_classes : int, default 2
-    school_share : float, default 0.30
     grade_level_only_share : float, default 0.9
     family_weak : float, default 0.5
+        A family signal at or above this is a successful contact.
     family_share : float, default 0.25
-    peer_min_classes : int, default 3
-        Classes of a grade needed before a classroom finding is compared with its peers
-        (``numbers["distinctive"]``: this class's share exceeds the median class's by more
-        than the threshold).
-    z_min : float, default 3.0
-        With the answers given, a class stands out on a cluster when its pooled answers fall
-        below the median class's by more than ``z_min`` standard errors.
+    family_days : int, default 90
     tiers : TierRule
     """
 
@@ -127,18 +192,21 @@ class TriageConfig:
     secure: float = SECURE
     not_secure: float = NOT_SECURE
     min_evidence: int = MIN_EVIDENCE
-    max_sd: float = MAX_SD
+    corroborate: int = CORROBORATE
     stale_days: int = 120
     grades_back: int = 2
     min_class_size: int = 5
     stale_class_share: float = 0.5
+    peer_min_classes: int = 3
+    fdr: float = FDR
+    confirm_p: float = 0.05
+    system_share: float = 0.5
+    district_min_schools: int = 2
     school_min_classes: int = 2
-    school_share: float = 0.30
     grade_level_only_share: float = 0.9
     family_weak: float = 0.5
     family_share: float = 0.25
-    peer_min_classes: int = 3
-    z_min: float = 3.0
+    family_days: int = 90
     tiers: TierRule = field(default_factory=TierRule)
 
     def __post_init__(self) -> None:
@@ -150,6 +218,12 @@ class TriageConfig:
             raise InvalidInput("need 0 < not_secure <= secure <= 1")
         if self.stale_days < 1:
             raise InvalidInput("stale_days must be at least 1")
+        if not (0 < self.fdr < 1):
+            raise InvalidInput("fdr must be between 0 and 1")
+        if not (0 < self.system_share < 1):
+            raise InvalidInput("system_share must be between 0 and 1")
+        if self.family_days < 1:
+            raise InvalidInput("family_days must be at least 1")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -164,15 +238,17 @@ class Recommendation:
     level : str
         ``system`` | ``classroom`` | ``student``.
     kind : str
-        ``reteach``, ``targeted_help``, ``stale_class``, ``stale_students``,
-        ``unlinked_students``, ``empty_classes``, ``unknown_students``, ``grade_level_only``,
-        ``school_wide``, ``family_connection``, ``mtss_capacity``.
+        ``reteach``, ``targeted_help``, ``district_wide``, ``school_wide``, ``stale_class``,
+        ``stale_students``, ``unlinked_students``, ``empty_classes``, ``unknown_students``,
+        ``grade_level_only``, ``family_connection``, ``mtss_capacity``.
     standards : list of str
         The standards it is about (empty for data findings).
     students : list
         The students it is about.
     share : float or None
-        The share of the class (or school) that triggered it.
+        The share that triggered it: of the class (classroom, student, stale class), of the
+        grade's classes (district/school-wide) or of the school (other system findings). The
+        reason states the same quantity.
     reason : str
         The numbers that triggered it, in a sentence.
     action : str
@@ -185,7 +261,7 @@ class Recommendation:
     unit : dict or None
         Where the (first) standard is taught in the scope and sequence.
     classes : list of str
-        Classes involved (school-wide findings list several).
+        Classes involved (district- and school-wide findings list the classes they cover).
     numbers : dict
         Every count behind the reason, machine-readable.
     """
@@ -224,7 +300,9 @@ def _plain(v: Any) -> Any:
     if isinstance(v, np.integer):
         return int(v)
     if isinstance(v, np.floating):
-        return float(v)
+        return None if np.isnan(v) else float(v)
+    if isinstance(v, float) and np.isnan(v):
+        return None
     if isinstance(v, np.bool_):
         return bool(v)
     if isinstance(v, date | datetime | pd.Timestamp):
@@ -244,11 +322,17 @@ class TriagePlan:
     ----------
     recommendations : list of Recommendation
     tiers : DataFrame
-        Per student tier (see :mod:`sounding.planning.tiers`), with ``reason``.
+        Per student: ``student_id, school_id, grade, plan_grade, tier`` (Int64; NA when there
+        is no recent evidence), ``label`` ("Tier 2", or :data:`~sounding.planning.tiers.
+        UNKNOWN_TIER`), ``depth, breadth, n_below, n_at, reason``.
     capacity : DataFrame
         Capacity check per school.
     as_of : date
     config : TriageConfig
+    class_schools : dict
+        class_id -> school_id (what lets a class see its school's findings).
+    class_members : dict
+        class_id -> enrolled student ids.
     """
 
     recommendations: list[Recommendation]
@@ -256,6 +340,8 @@ class TriagePlan:
     capacity: pd.DataFrame
     as_of: date
     config: TriageConfig
+    class_schools: dict[Any, Any] = field(default_factory=dict)
+    class_members: dict[Any, list[Any]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.recommendations)
@@ -265,17 +351,30 @@ class TriagePlan:
 
     def select(self, *, level: str | None = None, kind: str | None = None,
                class_id: str | None = None, school_id: str | None = None) -> list[Recommendation]:
-        """Recommendations matching every given filter (a class matches school-wide findings
-        that involve it, and the system findings of its school that name no class)."""
+        """Recommendations matching every given filter.
+
+        A class matches its own findings, the district- and school-wide findings that list it
+        in ``classes``, and the system findings of its school that name no class (stale
+        students, family connection, MTSS capacity...): what a teacher looking at the class
+        should see. A school matches its findings and the district-wide findings that list
+        one of its classes.
+        """
+        school_of_class = self.class_schools.get(class_id) if class_id is not None else None
+        school_classes = ({c for c, s in self.class_schools.items() if s == school_id}
+                          if school_id is not None else set())
         out = []
         for r in self.recommendations:
             if level is not None and r.level != level:
                 continue
             if kind is not None and r.kind != kind:
                 continue
-            if school_id is not None and r.school_id != school_id:
+            if school_id is not None and r.school_id != school_id and not (
+                    r.school_id is None and school_classes.intersection(r.classes)):
                 continue
-            if class_id is not None and not (r.class_id == class_id or class_id in r.classes):
+            if class_id is not None and not (
+                    r.class_id == class_id or class_id in r.classes
+                    or (r.level == "system" and r.class_id is None and not r.classes
+                        and school_of_class is not None and r.school_id == school_of_class)):
                 continue
             out.append(r)
         return out
@@ -288,11 +387,13 @@ class TriagePlan:
         if school_id is not None:
             tiers = tiers[tiers["school_id"] == school_id]
             cap = self.capacity[self.capacity["group"] == school_id]
+        elif class_id is not None:
+            school = self.class_schools.get(class_id)
+            cap = self.capacity[self.capacity["group"] == school]
         else:
             cap = self.capacity
         if class_id is not None:
-            ids = {s for r in recs if r.class_id == class_id for s in r.students}
-            ids |= set(self.tiers.attrs.get("class_members", {}).get(class_id, ()))
+            ids = set(self.class_members.get(class_id, ()))
             tiers = tiers[tiers["student_id"].isin(ids)]
         return replace(self, recommendations=recs, tiers=tiers.reset_index(drop=True),
                        capacity=cap.reset_index(drop=True))
@@ -304,19 +405,34 @@ class TriagePlan:
             by_level[r.level] += 1
             by_kind[r.kind] = by_kind.get(r.kind, 0) + 1
         t = self.tiers["tier"].dropna().astype(int)
+        n = int(len(self.tiers))
+        counts = {str(k): int((t == k).sum()) for k in (1, 2, 3)}
         return {
             "as_of": self.as_of.isoformat(), "threshold": self.config.threshold,
             "n_recommendations": len(self.recommendations), "by_level": by_level,
-            "by_kind": by_kind, "n_students": int(len(self.tiers)),
-            "tiers": {str(k): int((t == k).sum()) for k in (1, 2, 3)},
+            "by_kind": by_kind, "n_students": n, "tiers": counts,
             "no_tier": int(self.tiers["tier"].isna().sum()),
+            "tier_shares": {k: round(v / len(t), 4) if len(t) else None
+                            for k, v in counts.items()},
         }
+
+    def tier_records(self) -> list[dict[str, Any]]:
+        """One ``{student_id, school_id, tier, reason}`` per student; ``tier`` is 1, 2, 3 or
+        ``"unknown: no recent evidence"``."""
+        out = []
+        for sid, school, tier, reason in self.tiers[["student_id", "school_id", "tier",
+                                                       "reason"]].itertuples(index=False):
+            out.append({"student_id": _plain(sid), "school_id": _plain(school),
+                        "tier": UNKNOWN_TIER if pd.isna(tier) else int(tier),
+                        "reason": reason})
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "summary": self.summary(),
             "config": self.config.to_dict(),
             "recommendations": [r.to_dict() for r in self.recommendations],
+            "tiers": self.tier_records(),
             "capacity": [{k: _plain(v) for k, v in row.items()}
                          for row in self.capacity.to_dict(orient="records")],
         }
@@ -358,6 +474,7 @@ def triage(
     as_of: date | datetime | str | None = None,
     config: TriageConfig | None = None,
     responses: pd.DataFrame | None = None,
+    family_signals: pd.DataFrame | None = None,
 ) -> TriagePlan:
     """Triage a district (or any part of it) at system, classroom and student level.
 
@@ -370,17 +487,21 @@ def triage(
         ``student_id, n_responses, last_response`` (:func:`frames.evidence_summary`). Without
         it, any direct answer counts as recent.
     graph : StandardsGraph, optional
-        Default: the shipped K-8 + Algebra I graph.
+        Default: the shipped K-8 + Algebra I graph (from a store: ``store.progression()
+        .k8_algebra1()``).
     scope : ScopeSequence, optional
         Units for each recommendation, and which current-grade standards have been taught.
     as_of : date, optional
         Default: the latest answer in ``evidence``, else today.
     config : TriageConfig, optional
     responses : DataFrame, optional
-        ``student_id, standard, correct``: the answers themselves. With them, whether a
-        classroom finding stands out from the grade's other classes is judged on the class's
-        pooled answers per cluster (:mod:`sounding.planning.signals`), which carry more signal
-        than per-student estimates; without them, on the per-student shares.
+        ``student_id, standard, correct`` (``timestamp``): the answers themselves. With them,
+        whether a class stands out from the grade's other classes is judged on its pooled
+        answers per cluster (:func:`signals.class_topic_signals`), which carry more signal
+        than per-student estimates; without them, on the counts of students not secure.
+    family_signals : DataFrame, optional
+        ``student_id, signal, date, value`` (``source``): family contacts the district logs
+        (:func:`frames.check_family_signals`); see the module docstring for the rule.
 
     Returns
     -------
@@ -393,6 +514,8 @@ def triage(
     cl = check_classes(classes)
     en = check_enrollments(enrollments) if enrollments is not None else \
         enrollments_from_students(st)
+    fam = (check_family_signals(family_signals) if family_signals is not None
+           and len(family_signals) else None)
     ga = GraphArrays.of(graph)
     m = MasteryMatrix.build(ms, st, graph)
     day = _as_of(as_of, evidence)
@@ -400,36 +523,100 @@ def triage(
     eligible = eligible_columns(ga.codes, ga.grade, taught)
     pg = plan_grades(st, cl, en)
 
-    recent, last = _recency(st, m, evidence, day, cfg.stale_days)
+    recent, last = recency(st, m, evidence, day, cfg.stale_days)
     flag = m.flaggable(not_secure=cfg.not_secure, min_evidence=cfg.min_evidence,
-                       max_sd=cfg.max_sd) & recent[:, None]
+                       related=ga.related, corroborate=cfg.corroborate) & recent[:, None]
 
-    tiers = tiers_from_matrix(m, ga, pg, eligible, cfg.tiers)
+    rule = replace(cfg.tiers, not_secure=cfg.not_secure, min_evidence=cfg.min_evidence,
+                   corroborate=cfg.corroborate)
+    tiers = tiers_from_matrix(m, ga, pg, eligible, rule)
+    tiers.loc[~recent, "tier"] = pd.NA
     tiers.insert(1, "school_id", st["school_id"].to_numpy())
     tiers.insert(2, "grade", st["grade"].to_numpy())
-    tiers["reason"] = tier_reasons(tiers)
+    tiers["label"] = [UNKNOWN_TIER if pd.isna(t) else f"Tier {int(t)}" for t in tiers["tier"]]
+    tiers["reason"] = tier_reasons(tiers, last=last, has_evidence=m.has_evidence(),
+                                   stale_days=cfg.stale_days)
     capacity = capacity_check(tiers, by="school_id")
 
-    ctx = _Context(cfg, graph, ga, m, st, cl, en, scope, day, flag, recent, last, tiers)
+    ctx = _Context(cfg, graph, ga, m, st, cl, en, scope, day, flag, recent, last, tiers, fam)
+    ctx.build_members()
     if responses is not None and len(responses):
-        from sounding.planning.frames import cluster_key
-        from sounding.planning.signals import cluster_signals
-
-        sig = cluster_signals(responses, en, ctx.cl, graph,
-                              cluster_of=lambda c: cluster_key(graph, c), z_min=cfg.z_min)
-        ctx.signals = {(str(r.class_id), r.cluster): r for r in sig.itertuples(index=False)}
+        sig = class_topic_signals(responses, en, cl, graph,
+                                  cluster_of=lambda c: cluster_key(graph, c),
+                                  grades_back=cfg.grades_back, as_of=day, fdr=cfg.fdr,
+                                  min_peers=cfg.peer_min_classes)
+        ctx.signals = signal_lookup(sig)
     recs: list[Recommendation] = []
-    class_recs = _classroom_and_student(ctx, eligible)
     recs += _data_findings(ctx, ms)
-    recs += _school_wide(ctx, [r for r in class_recs if r.level == "classroom"])
+    recs += _classroom_and_system(ctx, eligible)
     recs += _family(ctx)
     recs += _capacity_findings(ctx, capacity)
-    recs += class_recs
     order = {lv: i for i, lv in enumerate(LEVELS)}
     recs.sort(key=lambda r: (order[r.level], str(r.school_id), str(r.class_id), r.kind,
                              r.standards[:1]))
-    tiers.attrs["class_members"] = ctx.members
-    return TriagePlan(recs, tiers, capacity, day, cfg)
+    return TriagePlan(recs, tiers, capacity, day, cfg,
+                      class_schools=dict(zip(cl["class_id"], cl["school_id"], strict=True)),
+                      class_members=ctx.members)
+
+
+def check_family_signals(signals: pd.DataFrame, source: str = "family_signals",
+                         known_students: set[Any] | None = None) -> pd.DataFrame:
+    """Validate family-connection signals: ``student_id, signal, date, value[, source]``.
+
+    ``date`` is a date (``YYYY-MM-DD``), ``value`` a number (0..1 by convention: 1 a
+    successful contact, 0 an attempt that failed; anything at or above ``family_weak`` counts
+    as successful). With ``known_students``, ids not on the roster are problems too.
+
+    Raises
+    ------
+    InvalidData
+        One problem per bad field, naming ``source``, the line (header = 1) and the field.
+    """
+    missing = [c for c in FAMILY_COLUMNS if c not in signals.columns]
+    if missing:
+        raise InvalidData([Problem(source, 1, c, "required column is missing") for c in missing])
+    problems: list[Problem] = []
+    sid = signals["student_id"].astype(str).str.strip()
+    sig = signals["signal"].astype(str).str.strip()
+    raw_date = signals["date"]
+    dates = pd.Series([_iso_date(v) for v in raw_date], dtype=object)
+    value = pd.to_numeric(signals["value"], errors="coerce")
+    for i in range(len(signals)):
+        line = i + 2
+        if not sid.iat[i] or sid.iat[i].lower() == "nan":
+            problems.append(Problem(source, line, "student_id", "empty"))
+        elif known_students is not None and sid.iat[i] not in known_students:
+            problems.append(Problem(source, line, "student_id",
+                                    f"unknown student {sid.iat[i]!r} (not on the roster)"))
+        if not sig.iat[i] or sig.iat[i].lower() == "nan":
+            problems.append(Problem(source, line, "signal", "empty"))
+        if pd.isna(dates.iat[i]):
+            problems.append(Problem(source, line, "date",
+                                    f"not a date (YYYY-MM-DD): {raw_date.iat[i]!r}"))
+        if pd.isna(value.iat[i]) or not np.isfinite(value.iat[i]):
+            problems.append(Problem(source, line, "value",
+                                    f"not a number: {signals['value'].iat[i]!r}"))
+        if len(problems) >= 50:
+            break
+    if problems:
+        raise InvalidData(problems)
+    out = pd.DataFrame({"student_id": sid.to_numpy(dtype=object), "signal": sig.to_numpy(),
+                        "date": dates.to_numpy(), "value": value.to_numpy(float)})
+    src = signals["source"].fillna("").astype(str).str.strip() if "source" in signals else ""
+    out["source"] = src if isinstance(src, str) else src.to_numpy()
+    return out
+
+
+def _iso_date(v: Any) -> date | None:
+    """A date from a date-like value or a strict ``YYYY-MM-DD`` string (None otherwise)."""
+    if isinstance(v, datetime | pd.Timestamp):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    try:
+        return date.fromisoformat(str(v).strip()[:10]) if len(str(v).strip()) == 10 else None
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -447,9 +634,18 @@ class _Context:
     recent: np.ndarray
     last: np.ndarray
     tiers: pd.DataFrame
+    family: pd.DataFrame | None = None
     members: dict[str, list[Any]] = field(default_factory=dict)
     districts: dict[Any, Any] = field(default_factory=dict)
     signals: dict[tuple[str, str], Any] | None = None  # (class_id, cluster) -> answer signal
+    stale_classes: set[Any] = field(default_factory=set)
+
+    def build_members(self) -> None:
+        """class_id -> enrolled students on the roster (each once, in enrollment order)."""
+        known = set(self.st["student_id"])
+        en = self.en[self.en["student_id"].isin(known)]
+        grouped = en.groupby("class_id", sort=False)["student_id"].agg(list).to_dict()
+        self.members = {c: list(dict.fromkeys(grouped.get(c, []))) for c in self.cl["class_id"]}
 
     def unit(self, code: str) -> dict[str, Any] | None:
         if self.scope is None:
@@ -475,24 +671,6 @@ def _as_of(as_of: Any, evidence: pd.DataFrame | None) -> date:
     return date.today()
 
 
-def _recency(st: pd.DataFrame, m: MasteryMatrix, evidence: pd.DataFrame | None, day: date,
-             stale_days: int) -> tuple[np.ndarray, np.ndarray]:
-    """(recent (n,) bool, last answer (n,) datetime64 or NaT) per student."""
-    has = m.has_evidence()
-    if evidence is None:
-        return has, np.full(len(st), np.datetime64("NaT"), dtype="datetime64[ns]")
-    if "student_id" not in evidence.columns or "last_response" not in evidence.columns:
-        raise InvalidInput("evidence must have columns student_id, last_response")
-    ev = evidence.drop_duplicates("student_id").set_index("student_id")
-    last = pd.to_datetime(ev["last_response"], errors="coerce")
-    if getattr(last.dt, "tz", None) is not None:
-        last = last.dt.tz_convert("UTC").dt.tz_localize(None)
-    last = last.reindex(st["student_id"]).to_numpy(dtype="datetime64[ns]")
-    cutoff = np.datetime64(day - timedelta(days=stale_days), "ns")
-    recent = ~np.isnat(last) & (last >= cutoff)
-    return recent, last
-
-
 def _poisson_binomial_tail(q: np.ndarray, k: int) -> float:
     """P(sum of independent Bernoulli(q_i) > k)."""
     dist = np.zeros(len(q) + 1)
@@ -503,157 +681,372 @@ def _poisson_binomial_tail(q: np.ndarray, k: int) -> float:
     return float(dist[k + 1:].sum())
 
 
-def _classroom_and_student(ctx: _Context, eligible: np.ndarray) -> list[Recommendation]:
+# ============================================================================ classroom level
+
+
+@dataclass
+class _Cell:
+    """One class x cluster meeting the entry condition, and how it was decided."""
+
+    ci: int
+    cluster: str
+    js: list[int]
+    basis: str = ""  # lone_class | stands_out | confirmed | not_confirmed | district | school
+    signal: Any = None
+    q_value: float = float("nan")
+    p_value: float = float("nan")
+
+
+def _classroom_and_system(ctx: _Context, eligible: np.ndarray) -> list[Recommendation]:
+    """Classroom-, student-, district-wide and school-wide findings (module docstring)."""
     cfg, ga, m = ctx.cfg, ctx.ga, ctx.m
     row_of = pd.Index(ctx.st["student_id"]).get_indexer(ctx.en["student_id"])
     cls_index = pd.Index(ctx.cl["class_id"])
     col_of = cls_index.get_indexer(ctx.en["class_id"])
     ok = (row_of >= 0) & (col_of >= 0)
-    r_idx, c_idx = row_of[ok], col_of[ok]
-    n_cls = len(ctx.cl)
-    emat = sp.csr_matrix((np.ones(r_idx.size, dtype=np.float32), (c_idx, r_idx)),
-                         shape=(n_cls, len(ctx.st)))
+    n_cls, n_st = len(ctx.cl), len(ctx.st)
+    emat = sp.csr_matrix((np.ones(int(ok.sum()), dtype=np.float32), (col_of[ok], row_of[ok])),
+                         shape=(n_cls, n_st))
     emat.sum_duplicates()
     emat.data[:] = 1.0  # a repeated enrollment counts once
     size = np.asarray(emat.sum(axis=1)).ravel()
     counts = np.asarray(emat @ ctx.flag.astype(np.float32))
+    n_recent = np.asarray(emat @ ctx.recent.astype(np.float32)).ravel()
     pgrade = ctx.cl["plan_grade"].to_numpy(dtype=np.int64)
     near = ga.grade[None, :] >= (pgrade[:, None] - cfg.grades_back)
     allowed = eligible[pgrade] & near
     thr = cfg.threshold
     over = counts > thr * size[:, None] + 1e-9
     big = size >= cfg.min_class_size
-    classroom = over & allowed & big[:, None]
-    peer = _peer_share(counts, size, pgrade, big, cfg.peer_min_classes)
-    offset = _class_offset(counts, size, peer, allowed)
-    student = (counts > 0) & allowed & ~classroom
-    tier_of = dict(zip(ctx.tiers["student_id"], ctx.tiers["tier"], strict=True))
+    stale = (size > 0) & ((size - n_recent) / np.maximum(size, 1) >= cfg.stale_class_share)
+    judged = big & ~stale
+    entry = over & allowed & judged[:, None]
+    student = (counts > 0) & allowed & ~entry
+
+    # confidence that more than the threshold share is truly not secure, all cells at once
     p = np.nan_to_num(m.p, nan=0.5)
+    q = (1 - p).astype(np.float32)
+    mu = np.asarray(emat @ q)
+    var = np.asarray(emat @ (q * (1 - q)))
+    k_lim = np.floor(thr * size + 1e-9)[:, None]
+    approx = stats.norm.sf((k_lim + 0.5 - mu) / np.sqrt(np.maximum(var, 1e-9)))
+
+    # entry cells grouped by cluster
+    cells: dict[tuple[int, str], _Cell] = {}
+    for ci, j in zip(*np.nonzero(entry), strict=True):
+        key = (int(ci), ga.cluster[j])
+        cell = cells.get(key)
+        if cell is None:
+            cell = cells[key] = _Cell(int(ci), ga.cluster[j], [])
+        cell.js.append(int(j))
+
+    # how the class compares with its grade's classes
+    if ctx.signals is None and cells:
+        pv, qv = count_signals(counts, size, pgrade, judged, allowed, fdr=cfg.fdr,
+                               min_peers=cfg.peer_min_classes)
+    else:
+        pv = qv = None
+    cids = ctx.cl["class_id"].to_numpy()
+    schools = ctx.cl["school_id"].to_numpy()
+    n_grade: dict[int, int] = {}
+    n_school_grade: dict[tuple[Any, int], int] = {}
+    for ci in np.flatnonzero(judged):
+        g = int(pgrade[ci])
+        n_grade[g] = n_grade.get(g, 0) + 1
+        n_school_grade[(schools[ci], g)] = n_school_grade.get((schools[ci], g), 0) + 1
+    by_grade: dict[tuple[int, str], list[_Cell]] = {}
+    by_school: dict[tuple[Any, int, str], list[_Cell]] = {}
+    for cell in cells.values():
+        g = int(pgrade[cell.ci])
+        by_grade.setdefault((g, cell.cluster), []).append(cell)
+        by_school.setdefault((schools[cell.ci], g, cell.cluster), []).append(cell)
+        if ctx.signals is not None:
+            sig = ctx.signals.get((str(cids[cell.ci]), cell.cluster))
+            cell.signal = sig
+            if sig is not None and not pd.isna(sig.q_value):
+                cell.q_value = float(sig.q_value)
+                cell.p_value = float(sig.p_value)
+                if bool(sig.stands_out):
+                    cell.basis = "stands_out"
+        elif qv is not None and pv is not None:
+            qs = qv[cell.ci, cell.js]
+            if (~np.isnan(qs)).any():
+                cell.q_value = float(np.nanmin(qs))
+                cell.p_value = float(np.nanmin(pv[cell.ci, cell.js]))
+                if cell.q_value <= cfg.fdr:
+                    cell.basis = "stands_out"
+
+    def weak(group: list[_Cell], total: int, rows: np.ndarray, min_classes: int) -> bool:
+        """Most classrooms above the threshold, or the grade's students as a whole (leaving
+        out classes that stand out: one outlier does not make a grade-wide pattern)."""
+        plain = [c for c in group if c.basis != "stands_out"]
+        if len(plain) < min_classes:
+            return False
+        others = total - (len(group) - len(plain))
+        if len(plain) / max(others, 1) > cfg.system_share + 1e-12:
+            return True
+        rows = rows.copy()
+        rows[[c.ci for c in group if c.basis == "stands_out"]] = False
+        js = sorted({j for c in group for j in c.js})
+        pooled = counts[np.ix_(rows, js)].sum(axis=0) / max(size[rows].sum(), 1)
+        return bool((pooled > thr + 1e-9).any())
+
+    district_wide: dict[tuple[int, str], list[_Cell]] = {}
+    school_wide: dict[tuple[Any, int, str], list[_Cell]] = {}
+    for (g, cluster), group in by_grade.items():
+        total = n_grade.get(g, 0)
+        n_schools = len({schools[c.ci] for c in group if c.basis != "stands_out"})
+        if total < cfg.peer_min_classes:
+            for c in group:
+                c.basis = c.basis or "lone_class"
+            continue
+        if (n_schools >= cfg.district_min_schools
+                and weak(group, total, judged & (pgrade == g), cfg.district_min_schools)):
+            district_wide[(g, cluster)] = group
+            for c in group:
+                c.basis = c.basis or "district"
+    for (school, g, cluster), group in by_school.items():
+        if (g, cluster) in district_wide or n_grade.get(g, 0) < cfg.peer_min_classes:
+            continue
+        total = n_school_grade.get((school, g), 0)
+        rows = judged & (pgrade == g) & (schools == school)
+        if total >= cfg.school_min_classes and weak(group, total, rows,
+                                                    cfg.school_min_classes):
+            school_wide[(school, g, cluster)] = group
+            for c in group:
+                c.basis = c.basis or "school"
+    for c in cells.values():
+        if not c.basis:  # above the threshold where the grade is not: confirmed or chance?
+            c.basis = ("confirmed" if not np.isnan(c.p_value) and c.p_value < cfg.confirm_p
+                       else "not_confirmed")
+
     out: list[Recommendation] = []
     indptr, indices = emat.indptr, emat.indices
+    members = [indices[indptr[ci]:indptr[ci + 1]] for ci in range(n_cls)]
+    classroom_cells: dict[int, list[_Cell]] = {}
+    for c in cells.values():
+        if c.basis in ("lone_class", "stands_out", "confirmed"):
+            classroom_cells.setdefault(c.ci, []).append(c)
+        elif c.basis == "not_confirmed":
+            for j in c.js:
+                student[c.ci, j] = True
+    for ci, cs in classroom_cells.items():
+        flagged = {x.cluster for x in cs}
+        for c in cs:
+            below = _builds_on(ctx, c, flagged)
+            out.append(_reteach(ctx, c, members[ci], int(size[ci]), p, n_grade, by_grade,
+                                district_wide, school_wide, below))
+    for (g, cluster), group in sorted(district_wide.items(), key=lambda kv: str(kv[0])):
+        out.append(_wide(ctx, "district", None, g, cluster, group, n_grade[g], members,
+                         approx))
+    for (school, g, cluster), group in sorted(school_wide.items(), key=lambda kv: str(kv[0])):
+        out.append(_wide(ctx, "school", school, g, cluster, group,
+                         n_school_grade[(school, g)], members, approx))
+    tier_of = dict(zip(ctx.tiers["student_id"], ctx.tiers["tier"], strict=True))
     for ci in range(n_cls):
-        rows = indices[indptr[ci]:indptr[ci + 1]]
-        crow = ctx.cl.iloc[ci]
-        cid = crow["class_id"]
-        ctx.members[cid] = list(m.student_ids[rows])
-        school = crow["school_id"]
-        base = {"class_id": cid, "school_id": school, "district_id": ctx.district_of(school),
-                "grade": int(pgrade[ci])}
+        cols = np.flatnonzero(student[ci])
+        if not cols.size:
+            continue
+        rows = members[ci]
         n = int(size[ci])
-        cols_c = np.flatnonzero(classroom[ci])
-        by_cluster: dict[str, list[int]] = {}
-        for j in cols_c:
-            by_cluster.setdefault(ga.cluster[j], []).append(int(j))
-        for cluster, js in by_cluster.items():
-            out.append(_reteach(ctx, base, rows, js, n, cluster, p, peer[ci], offset[ci]))
-        for j in np.flatnonzero(student[ci]):
-            who = rows[ctx.flag[rows, j]]
-            ids = list(m.student_ids[who])
-            tiers = [tier_of.get(s) for s in ids]
-            k = len(ids)
-            code = ga.codes[j]
-            conf = float(np.mean(1 - p[who, j]))
-            tier_txt = "Tier 2/3" if any(t == 3 for t in tiers if not pd.isna(t)) else "Tier 2"
-            out.append(Recommendation(
-                level="student", kind="targeted_help", standards=[code], students=ids,
-                share=k / n, confidence=conf, unit=ctx.unit(code),
-                reason=(f"{k} of {n} students ({k / n:.0%}) not secure on {code}, at or under "
-                        f"the {thr:.0%} threshold: isolated, not whole-class"),
-                action=(f"Targeted help ({tier_txt}) for these {k} student"
-                        f"{'s' if k != 1 else ''} on {code}: "
-                        f"{_short(ctx.graph[code].text)}"),
-                numbers={"n_class": n, "n_not_secure": k, "threshold": thr,
-                         "p_mastered": [round(float(x), 3) for x in p[who, j]],
-                         "n_evidence": [int(x) for x in m.n[who, j]],
-                         "tiers": [None if pd.isna(t) else int(t) for t in tiers]},
-                **base))
+        base = _base(ctx, ci)
+        for j in cols:
+            out.append(_targeted(ctx, base, rows, int(j), n, bool(big[ci]), p, tier_of,
+                                 above=bool(entry[ci, j])))
     return out
 
 
-def _peer_share(counts: np.ndarray, size: np.ndarray, pgrade: np.ndarray, big: np.ndarray,
-                min_classes: int) -> np.ndarray:
-    """Per class and standard, the median share not secure in the district's classes of the
-    same grade (NaN when there are too few classes to compare with).
-
-    This is what tells a classroom that struggles *more than its peers* (its own instruction)
-    from one that shares a district-wide pattern (core materials, pacing: a system matter).
-    """
-    share = counts / np.maximum(size, 1)[:, None]
-    out = np.full(share.shape, np.nan)
-    for g in np.unique(pgrade):
-        rows = (pgrade == g) & big
-        if rows.sum() >= min_classes:
-            out[pgrade == g] = np.median(share[rows], axis=0)
-    return out
+def _base(ctx: _Context, ci: int) -> dict[str, Any]:
+    crow = ctx.cl.iloc[ci]
+    school = crow["school_id"]
+    return {"class_id": crow["class_id"], "school_id": school,
+            "district_id": ctx.district_of(school), "grade": int(crow["plan_grade"])}
 
 
-def _class_offset(counts: np.ndarray, size: np.ndarray, peer: np.ndarray,
-                  allowed: np.ndarray) -> np.ndarray:
-    """How far each class sits above its peers on a typical standard it is checked on.
-
-    A class behind on everything (its students started further back) is not the same finding
-    as a class whose instruction missed one topic; subtracting the class's typical excess
-    leaves the topic-specific part.
-    """
-    share = counts / np.maximum(size, 1)[:, None]
-    excess = np.where(allowed & ~np.isnan(peer), share - peer, np.nan)
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            off = np.nanmedian(excess, axis=1)
-    return np.nan_to_num(off, nan=0.0)
+def _builds_on(ctx: _Context, cell: _Cell, flagged: set[str]) -> list[str]:
+    """Other clusters flagged in the same class that this cluster's standards rest on."""
+    ga = ctx.ga
+    pre = ga.closure[:, cell.js].any(axis=1)
+    return sorted({ga.cluster[k] for k in np.flatnonzero(pre)} & (flagged - {cell.cluster}))
 
 
-def _reteach(ctx: _Context, base: dict[str, Any], rows: np.ndarray, js: list[int], n: int,
-             cluster: str, p: np.ndarray, peer: np.ndarray, offset: float) -> Recommendation:
+def _topic(ctx: _Context, codes: list[str], cluster: str) -> str:
+    return sentence_case(ctx.graph[codes[0]].cluster_name) or cluster
+
+
+def _reteach(ctx: _Context, cell: _Cell, rows: np.ndarray, n: int, p: np.ndarray,
+             n_grade: dict[int, int], by_grade: dict, district_wide: dict, school_wide: dict,
+             builds_on: list[str]) -> Recommendation:
     cfg, ga, m = ctx.cfg, ctx.ga, ctx.m
     thr = cfg.threshold
+    base = _base(ctx, cell.ci)
+    g = base["grade"]
+    js = sorted(cell.js)
     codes = [ga.codes[j] for j in js]
     hit = ctx.flag[np.ix_(rows, js)]
     who = rows[hit.any(axis=1)]
     per = {ga.codes[j]: int(hit[:, k].sum()) for k, j in enumerate(js)}
     k_limit = int(np.floor(thr * n + 1e-9))
     conf = max(_poisson_binomial_tail(1 - p[rows, j], k_limit) for j in js)
-    worst = max(per.values())
-    s0 = ctx.graph[codes[0]]
-    topic = sentence_case(s0.cluster_name) or cluster
-    detail = ", ".join(f"{c}: {v} of {n}" for c, v in per.items())
-    j_worst = js[int(np.argmax([per[ga.codes[j]] for j in js]))]
-    peer_share = float(peer[j_worst])
-    distinctive = bool(np.isnan(peer_share)
-                       or worst / n - peer_share - max(offset, 0.0) > thr + 1e-12)
-    sig = (ctx.signals or {}).get((str(base["class_id"]), cluster))
-    if sig is not None and not np.isnan(sig.peer_p):
-        distinctive = bool(sig.stands_out)
-        versus = (f"; on this cluster the class answered {sig.p_correct:.0%} correctly "
-                  f"({sig.n_answers} answers) against {sig.peer_p:.0%} in the median "
-                  f"grade-{base['grade']} class (z = {sig.z:.1f}): "
-                  + ("this class stands out" if distinctive
-                     else "a district-wide pattern as much as this class's"))
-    elif np.isnan(peer_share):
-        versus = ""
-    elif distinctive:
-        versus = (f"; the median grade-{base['grade']} class has {peer_share:.0%} not secure, "
-                  "so this class stands out")
+    worst_code = max(per, key=lambda c: (per[c], c))
+    worst = per[worst_code]
+    k_any = len(who)
+    topic = _topic(ctx, codes, cell.cluster)
+    what = codes[0] if len(codes) == 1 else f"the cluster {cell.cluster}"
+    detail = "" if len(codes) == 1 else " (" + ", ".join(f"{c}: {v} of {n}"
+                                                         for c, v in per.items()) + ")"
+    head = (f"{k_any} of {n} students ({k_any / n:.0%}) not secure on {what}{detail}, more "
+            f"than the {thr:.0%} threshold" if len(codes) == 1 else
+            f"{k_any} of {n} students ({k_any / n:.0%}) not secure on {what}{detail}; on "
+            f"{worst_code}, {worst} of {n} ({worst / n:.0%}), more than the {thr:.0%} threshold")
+    gw = _grade_words(g)
+    n_same = len(by_grade.get((g, cell.cluster), []))
+    total = n_grade.get(g, 0)
+    covered = ((g, cell.cluster) in district_wide
+               or (base["school_id"], g, cell.cluster) in school_wide)
+    sig = cell.signal
+    if cell.basis == "lone_class":
+        why = (f"; no other {gw} class to compare with (fewer than {cfg.peer_min_classes}), "
+               "so the threshold rule decides: whole-class instruction is the place to act")
+    elif cell.basis == "stands_out" and sig is not None:
+        why = (f"; the class answered {sig.p_correct:.0%} of {int(sig.n_answers)} questions "
+               f"on it correctly where its students' other work predicts "
+               f"{sig.p_expected:.0%} (median {gw} class {sig.peer_p:.0%}; z = {sig.z:.1f}, "
+               f"q = {cell.q_value:.3f} at a {cfg.fdr:.0%} false discovery rate): this class "
+               "stands out from the grade, so its instruction on the topic is the place to act")
+    elif cell.basis == "stands_out":
+        why = (f"; more students not secure than the grade's other classes would give by "
+               f"chance (beta-binomial, q = {cell.q_value:.3f} at a {cfg.fdr:.0%} false "
+               "discovery rate): this class stands out from the grade")
     else:
-        versus = (f"; the median grade-{base['grade']} class has {peer_share:.0%} not secure "
-                  "too, a district-wide pattern as much as this class's")
+        how = ("its answers fall short of what its students' other work predicts"
+               if sig is not None else "more of its students are not secure than the grade's "
+               "rate gives by chance")
+        why = (f"; only {n_same - 1} of the other {total - 1} {gw} classes are above the "
+               f"threshold and the grade as a whole is not, and {how} (one-sided p = "
+               f"{cell.p_value:.3f}): this class's topic rather than the grade's, so "
+               "whole-class instruction is the place to act")
+    if covered:
+        why += ("; most of the grade is above the threshold on it too (see the "
+                f"{'district' if (g, cell.cluster) in district_wide else 'school'}-wide "
+                "finding)")
+    if builds_on:
+        why += f"; it builds on {', '.join(builds_on)}, also flagged in this class: start there"
+    if not np.isnan(cell.q_value) and cell.basis == "stands_out":
+        conf = min(conf, 1.0 - cell.q_value)
+    unit = ctx.unit(codes[0])
     return Recommendation(
         level="classroom", kind="reteach", standards=codes, students=list(m.student_ids[who]),
-        share=len(who) / n, confidence=conf, unit=ctx.unit(codes[0]),
-        reason=(f"{worst} of {n} students ({worst / n:.0%}) not secure on "
-                f"{codes[0] if len(codes) == 1 else 'the cluster ' + cluster}"
-                f" ({detail}), more than the {thr:.0%} threshold: whole-class instruction "
-                f"is the place to act{versus}"),
+        share=k_any / n, confidence=conf, unit=unit, reason=head + why,
         action=(f"Reteach to the whole class: {topic} ({', '.join(codes)})"
-                + (f", unit {ctx.unit(codes[0])['unit_id']}" if ctx.unit(codes[0]) else "")),
-        numbers={"n_class": n, "n_not_secure": per, "n_students_any": int(len(who)),
-                 "threshold": thr, "cluster": cluster, "school_wide": False,
-                 "peer_share": None if np.isnan(peer_share) else round(peer_share, 3),
-                 "class_offset": round(float(offset), 3), "distinctive": distinctive,
-                 "answers_z": None if sig is None else round(float(sig.z), 2)},
+                + (f", unit {unit['unit_id']}" if unit else "")),
+        numbers={"n_class": n, "n_not_secure": per, "n_students_any": k_any,
+                 "threshold": thr, "cluster": cell.cluster, "basis": cell.basis,
+                 "distinctive": cell.basis == "stands_out", "covered_by_system": covered,
+                 "n_grade_classes": total, "n_grade_classes_over": n_same,
+                 "q_value": None if np.isnan(cell.q_value) else round(cell.q_value, 4),
+                 "answers_z": None if sig is None or pd.isna(sig.z) else round(float(sig.z), 2),
+                 "p_correct": None if sig is None else round(float(sig.p_correct), 3),
+                 "p_expected": None if sig is None else round(float(sig.p_expected), 3),
+                 "n_answers": None if sig is None else int(sig.n_answers),
+                 "builds_on": builds_on},
+        **base)
+
+
+def _wide(ctx: _Context, scope_kind: str, school: Any, g: int, cluster: str,
+          group: list[_Cell], total: int, members: list[np.ndarray],
+          approx: np.ndarray) -> Recommendation:
+    """One district- or school-wide finding for a grade and cluster."""
+    ga, m, cfg = ctx.ga, ctx.m, ctx.cfg
+    cids = ctx.cl["class_id"].to_numpy()
+    schools = ctx.cl["school_id"].to_numpy()
+    group = sorted(group, key=lambda c: str(cids[c.ci]))
+    js = sorted({j for c in group for j in c.js})
+    codes = [ga.codes[j] for j in js]
+    students: list[Any] = []
+    for c in group:
+        rows = members[c.ci]
+        hit = ctx.flag[np.ix_(rows, c.js)].any(axis=1)
+        students += list(m.student_ids[rows[hit]])
+    classes = [str(cids[c.ci]) for c in group]
+    standouts = [str(cids[c.ci]) for c in group if c.basis == "stands_out"]
+    k = len(group)
+    topic = _topic(ctx, codes, cluster)
+    gw = _grade_words(g)
+    below = bool(ga.grade[js[0]] < g)
+    n_schools = len({schools[c.ci] for c in group})
+    where = (f"across {n_schools} schools" if scope_kind == "district"
+             else "in this school")
+    conf = float(np.mean([approx[c.ci, c.js].max() for c in group]))
+    one = len(standouts) == 1
+    also = (f"; {len(standouts)} of them stand{'s' if one else ''} out even so and "
+            f"ha{'s its' if one else 've their'} own classroom finding "
+            f"({', '.join(standouts)})" if standouts else "")
+    if below:
+        action = (f"{'District' if scope_kind == 'district' else 'School'}-wide: most {gw} "
+                  f"classes have unfinished earlier-grade learning on {topic} "
+                  f"({', '.join(codes)}); build it into core instruction just in time, before "
+                  "the units that rest on it, for the whole grade rather than class by class")
+    elif scope_kind == "district":
+        action = (f"District-wide: review the core curriculum, materials and pacing for {topic} "
+                  f"({', '.join(codes)}) in {gw} classes, and plan its reteaching across the "
+                  "grade; a classroom-by-classroom response would miss the cause")
+    else:
+        action = (f"School-wide support: review curriculum alignment and coaching for {topic} "
+                  f"({', '.join(codes)}) across the school's {gw} classes, rather than class "
+                  "by class")
+    unit = ctx.unit(codes[0])
+    return Recommendation(
+        level="system", kind=f"{scope_kind}_wide", standards=codes, students=students,
+        share=k / total, confidence=conf, school_id=school,
+        district_id=(ctx.district_of(school) if school is not None
+                     else ctx.district_of(schools[group[0].ci])),
+        grade=g, unit=unit, classes=classes,
+        reason=(f"{k} of {total} {gw} classes ({k / total:.0%}) {where} have more than "
+                f"{cfg.threshold:.0%} of their students not secure on {cluster} ({topic}): "
+                f"a pattern in core instruction, not one classroom's{also}"),
+        action=action,
+        numbers={"n_classes_flagged": k, "n_classes": total, "cluster": cluster,
+                 "n_schools": n_schools, "n_students": len(students),
+                 "stands_out": standouts, "below_grade": bool(below)})
+
+
+def _targeted(ctx: _Context, base: dict[str, Any], rows: np.ndarray, j: int, n: int,
+              big: bool, p: np.ndarray, tier_of: dict[Any, Any], *,
+              above: bool = False) -> Recommendation:
+    ga, m, cfg = ctx.ga, ctx.m, ctx.cfg
+    thr = cfg.threshold
+    who = rows[ctx.flag[rows, j]]
+    ids = list(m.student_ids[who])
+    tiers = [tier_of.get(s) for s in ids]
+    k = len(ids)
+    code = ga.codes[j]
+    conf = float(np.mean(1 - p[who, j]))
+    tier_txt = "Tier 2/3" if any(t == 3 for t in tiers if not pd.isna(t)) else "Tier 2"
+    students_word = "this student" if k == 1 else f"these {k} students"
+    if above:
+        reason = (f"{k} of {n} students ({k / n:.0%}) not secure on {code}, above the "
+                  f"{thr:.0%} threshold, but the grade's other classes show it is not a "
+                  "classroom pattern: neither most of the grade is above the threshold nor "
+                  "does this class fall short of what its students' other work predicts, so "
+                  "targeted help for these students (and watch the class on this topic)")
+    elif big:
+        reason = (f"{k} of {n} students ({k / n:.0%}) not secure on {code}, at or under the "
+                  f"{thr:.0%} threshold: isolated, not whole-class")
+    else:
+        reason = (f"{k} of {n} students ({k / n:.0%}) not secure on {code}; a class of {n} is "
+                  f"too small to judge as a class (fewer than {cfg.min_class_size}), so each "
+                  f"student gets targeted help")
+    return Recommendation(
+        level="student", kind="targeted_help", standards=[code], students=ids,
+        share=k / n, confidence=conf, unit=ctx.unit(code), reason=reason,
+        action=(f"Targeted help ({tier_txt}) for {students_word} on {code}: "
+                f"{_short(ctx.graph[code].text)}"),
+        numbers={"n_class": n, "n_not_secure": k, "threshold": thr, "small_class": not big,
+                 "above_threshold": above,
+                 "p_mastered": [round(float(x), 3) for x in p[who, j]],
+                 "n_evidence": [int(x) for x in m.n[who, j]],
+                 "tiers": [None if pd.isna(t) else int(t) for t in tiers]},
         **base)
 
 
@@ -699,12 +1092,17 @@ def _data_findings(ctx: _Context, ms: pd.DataFrame) -> list[Recommendation]:
                 numbers={"n_class": len(rows), "n_stale": len(stale), "n_no_evidence": none,
                          "last_response": lastd, "stale_days": cfg.stale_days}))
     # remaining stale students, unlinked students, per school
-    enrolled = set(ctx.en["student_id"]) & set(sids)
+    enrolled = row_index.isin(ctx.en["student_id"])
+    in_stale = np.zeros(len(st), dtype=bool)
+    in_stale[list(in_stale_class)] = True
+    alone_stale = ~ctx.recent & ~in_stale
+    class_ids = ctx.cl["class_id"].to_numpy()
+    class_schools = ctx.cl["school_id"].to_numpy()
     for school, part in st.groupby("school_id", sort=True):
         rows = part.index.to_numpy()
         district = part["district_id"].iloc[0]
-        stale = [int(r) for r in rows if not ctx.recent[r] and int(r) not in in_stale_class]
-        if stale:
+        stale = rows[alone_stale[rows]]
+        if len(stale):
             out.append(Recommendation(
                 level="system", kind="stale_students", standards=[], students=list(sids[stale]),
                 share=len(stale) / len(rows), confidence=1.0, school_id=school,
@@ -713,8 +1111,8 @@ def _data_findings(ctx: _Context, ms: pd.DataFrame) -> list[Recommendation]:
                         f"have no direct evidence since {since.isoformat()}"),
                 action="Assess these students before planning for them; they are not flagged",
                 numbers={"n_school": len(rows), "n_stale": len(stale)}))
-        unl = [int(r) for r in rows if sids[r] not in enrolled]
-        if unl:
+        unl = rows[~enrolled[rows]]
+        if len(unl):
             out.append(Recommendation(
                 level="system", kind="unlinked_students", standards=[], students=list(sids[unl]),
                 share=len(unl) / len(rows), confidence=1.0, school_id=school,
@@ -723,8 +1121,7 @@ def _data_findings(ctx: _Context, ms: pd.DataFrame) -> list[Recommendation]:
                         "are enrolled in no class: no teacher sees their results"),
                 action="Fix the roster: enroll these students in their math class",
                 numbers={"n_school": len(rows), "n_unlinked": len(unl)}))
-        empty = [c for c in ctx.cl.loc[ctx.cl["school_id"] == school, "class_id"]
-                 if not ctx.members.get(c)]
+        empty = [c for c in class_ids[class_schools == school] if not ctx.members.get(c)]
         if empty:
             out.append(Recommendation(
                 level="system", kind="empty_classes", standards=[], students=[], share=None,
@@ -749,7 +1146,8 @@ def _data_findings(ctx: _Context, ms: pd.DataFrame) -> list[Recommendation]:
                             "foundations are measured, not only inferred"),
                     numbers={"n_with_evidence": int(has.sum()), "n_grade_level_only":
                              int(only.sum())}))
-    unknown = sorted(set(ms["student_id"]) - set(sids), key=str)
+    known = pd.Index(pd.unique(ms["student_id"]))
+    unknown = sorted(known[~known.isin(sids)].tolist(), key=str)
     if unknown:
         out.append(Recommendation(
             level="system", kind="unknown_students", standards=[], students=unknown, share=None,
@@ -760,48 +1158,17 @@ def _data_findings(ctx: _Context, ms: pd.DataFrame) -> list[Recommendation]:
     return out
 
 
-def _school_wide(ctx: _Context, classroom: list[Recommendation]) -> list[Recommendation]:
-    cfg = ctx.cfg
-    cl = ctx.cl
-    n_classes = {
-        (s, g): int(((cl["school_id"] == s) & (cl["plan_grade"] == g)
-                     & cl["class_id"].map(lambda c: len(ctx.members.get(c, ()))
-                                          >= cfg.min_class_size)).sum())
-        for s, g in set(zip(cl["school_id"], cl["plan_grade"], strict=True))
-    }
-    hits: dict[tuple[Any, int, str], list[Recommendation]] = {}
-    for r in classroom:
-        hits.setdefault((r.school_id, int(r.grade), r.numbers["cluster"]), []).append(r)
-    out = []
-    for (school, grade, cluster), rs in sorted(hits.items(), key=lambda kv: str(kv[0])):
-        k, total = len(rs), n_classes.get((school, grade), 0)
-        if total == 0 or k < cfg.school_min_classes or k / total < cfg.school_share - 1e-12:
-            continue
-        for r in rs:
-            r.numbers["school_wide"] = True
-        codes = sorted({c for r in rs for c in r.standards}, key=ctx.ga.index.__getitem__)
-        students = [s for r in rs for s in r.students]
-        topic = sentence_case(ctx.graph[codes[0]].cluster_name) or cluster
-        out.append(Recommendation(
-            level="system", kind="school_wide", standards=codes, students=students,
-            share=k / total, confidence=float(np.mean([r.confidence for r in rs])),
-            school_id=school, district_id=ctx.district_of(school), grade=grade,
-            unit=ctx.unit(codes[0]), classes=[r.class_id for r in rs],
-            reason=(f"{k} of {total} {_grade_words(grade)} classes ({k / total:.0%}) "
-                    f"have a classroom-level problem on {cluster} ({topic})"),
-            action=("School-wide support: review curriculum alignment and coaching for this "
-                    "topic across the grade, rather than class by class"),
-            numbers={"n_classes_flagged": k, "n_classes": total, "cluster": cluster}))
-    return out
-
-
 def _grade_words(grade: int) -> str:
     label = scope_grade_label(grade)
     return "Algebra I" if label == "A1" else ("kindergarten" if label == "K" else
                                               f"grade-{label}")
 
 
+
+
 def _family(ctx: _Context) -> list[Recommendation]:
+    if ctx.family is not None:
+        return _family_from_signals(ctx)
     st, cfg = ctx.st, ctx.cfg
     if "family_contact" not in st.columns or st["family_contact"].notna().sum() == 0:
         return []
@@ -820,9 +1187,65 @@ def _family(ctx: _Context) -> list[Recommendation]:
                 district_id=part["district_id"].iloc[0],
                 reason=(f"{int(weak.sum())} of {len(fc)} students ({share:.0%}) have a family "
                         f"contact signal below {cfg.family_weak}"),
-                action=("Strengthen family connections: family math nights, plain-language "
-                        "reports home, outreach in the family's language"),
+                action=_FAMILY_ACTION,
                 numbers={"n_with_signal": len(fc), "n_weak": int(weak.sum())}))
+    return out
+
+
+_FAMILY_ACTION = ("Strengthen family connections: family math nights, plain-language reports "
+                  "home, outreach in the family's language")
+
+
+def _family_from_signals(ctx: _Context) -> list[Recommendation]:
+    """The family-connection rule on logged contacts (module docstring)."""
+    st, cfg, fam = ctx.st, ctx.cfg, ctx.family
+    since = ctx.day - timedelta(days=cfg.family_days)
+    sid_school = dict(zip(st["student_id"].astype(str), st["school_id"], strict=True))
+    fam = fam.assign(_sid=fam["student_id"].astype(str))
+    with_signal = {sid_school[s] for s in fam["_sid"] if s in sid_school}
+    window = fam[(fam["date"] > since) & (fam["date"] <= ctx.day)
+                 & (fam["value"] >= cfg.family_weak)]
+    reached = set(window["_sid"])
+    out: list[Recommendation] = []
+    fired: set[Any] = set()
+    for school, part in st.groupby("school_id", sort=True):
+        if school not in with_signal:
+            continue
+        ids = list(part["student_id"])
+        none = [s for s in ids if str(s) not in reached]
+        share = len(none) / len(ids)
+        if share > cfg.family_share + 1e-12:
+            fired.add(school)
+            out.append(Recommendation(
+                level="system", kind="family_connection", standards=[], students=none,
+                share=share, confidence=1.0, school_id=school,
+                district_id=part["district_id"].iloc[0],
+                reason=(f"{len(none)} of {len(ids)} students ({share:.0%}) have no successful "
+                        f"family contact logged in the {cfg.family_days} days up to "
+                        f"{ctx.day.isoformat()} (more than {cfg.family_share:.0%})"),
+                action=_FAMILY_ACTION,
+                numbers={"n_school": len(ids), "n_no_contact": len(none),
+                         "family_days": cfg.family_days, "since": since}))
+    for cid, members in ctx.members.items():
+        crow = ctx.cl.loc[ctx.cl["class_id"] == cid].iloc[0]
+        school = crow["school_id"]
+        if school in fired or school not in with_signal or len(members) < cfg.min_class_size:
+            continue
+        none = [s for s in members if str(s) not in reached]
+        share = len(none) / len(members)
+        if share > cfg.family_share + 1e-12:
+            out.append(Recommendation(
+                level="system", kind="family_connection", standards=[], students=none,
+                share=share, confidence=1.0, class_id=cid, school_id=school,
+                district_id=ctx.district_of(school), grade=int(crow["plan_grade"]),
+                reason=(f"{len(none)} of {len(members)} students of this class ({share:.0%}) "
+                        f"have no successful family contact logged in the {cfg.family_days} "
+                        f"days up to {ctx.day.isoformat()} (more than {cfg.family_share:.0%}), "
+                        "though the school as a whole is not over that share"),
+                action=("Reach this class's families: a call or message home from the teacher, "
+                        "a plain-language report, an invitation to a family math night"),
+                numbers={"n_class": len(members), "n_no_contact": len(none),
+                         "family_days": cfg.family_days, "since": since}))
     return out
 
 
