@@ -255,3 +255,13 @@ def test_named_achievement_levels_are_accepted_but_not_too_many(tmp_path):
                 + shifted, "bad.csv")
     got = problems(read_scores, bad, student_ids=STUDENTS)
     assert got and all(p.field == "achievement_level" for p in got)
+
+
+def test_python_objects_in_a_frame_are_read_as_their_text(graph):
+    """A frame built in Python (object columns holding ints) checks like a file would."""
+    df = pd.DataFrame({"student_id": ["s-1", "s-2"], "item_id": pd.Series([7, 8], dtype=object),
+                       "standard": ["4.NF.B.3", "5.NF.A.1"],
+                       "correct": pd.Series([1, 0], dtype=object),
+                       "timestamp": ["2025-09-03T10:15:00", "2025-09-04T10:15:00"]})
+    out = check_responses(df, graph=graph, student_ids=STUDENTS)
+    assert out["correct"].tolist() == [1, 0] and out["item_id"].tolist() == ["7", "8"]

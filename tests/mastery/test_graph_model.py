@@ -381,3 +381,51 @@ def test_graph_beats_real_bkt_on_below_grade_from_grade_level_evidence(graph, si
           f"BKT acc {((full > 0.5) == Y).mean():.3f}")
     assert acc_g >= acc_b + 0.05
     assert ((Pf > 0.5) == Y).mean() > ((full > 0.5) == Y).mean()
+
+
+# ---------------------------------------------------------------------------- online update
+def test_online_update_equals_the_batch_posterior_at_every_step(graph, sim):
+    """The O(grid) update (strand grids kept in the state) against recomputing the whole
+    posterior from the answers so far, after every answer, for p and sd."""
+    model = sim["model"]
+    resp = sim["test"]
+    for sid in resp["student_id"].drop_duplicates().iloc[[0, 7, 40]]:
+        one = resp[resp["student_id"] == sid].sort_values("timestamp").head(25)
+        state = model.initial_state(sim["grades"][sid])
+        for k in range(len(one)):
+            row = one.iloc[k]
+            state = model.update(state, row["standard"], int(row["correct"]))
+            if k % 6 == 5 or k == len(one) - 1:
+                batch = model.posterior_matrix(one.iloc[:k + 1], sim["grades"])
+                np.testing.assert_allclose(state.p_mastered, batch.p[0], atol=2e-6)
+                np.testing.assert_allclose(state.sd, batch.sd[0], atol=2e-6)
+        assert state.n_answers == len(one)
+    # a state without its grid (built by hand) is rebuilt from its counts, same answer
+    from sounding.mastery.graph_model import MasteryState
+
+    bare = MasteryState(state.grade, state.n_correct, state.n_wrong, state.p_mastered,
+                        state.sd, state.standards)
+    again = model.update(bare, "4.NF.B.3", 1)
+    np.testing.assert_allclose(again.p_mastered,
+                               model.update(state, "4.NF.B.3", 1).p_mastered, atol=1e-9)
+
+
+def test_params_tables(graph, sim):
+    """``params()`` returns the parameter table (pyBKT's name); ``params_`` is unchanged."""
+    from sounding.mastery.bkt import BKT
+
+    model = sim["model"]
+    table = model.params()
+    assert list(table.index) == list(graph.standard_codes)
+    assert list(table.columns) == ["strand", "grade", "intercept", "slope", "guess", "slip"]
+    np.testing.assert_array_equal(table["intercept"].to_numpy(), model.params_.intercept)
+    bkt = BKT(n_restarts=1, max_iter=5, random_state=0).fit(
+        sim["train"].head(3000).assign(standard=lambda d: d["standard"].map(graph.rollup)))
+    t = bkt.params()
+    pd.testing.assert_frame_equal(t, bkt.params_)
+    t.iloc[0, 0] = -1.0  # a copy: changing it leaves the model alone
+    assert bkt.params_.iloc[0, 0] != -1.0
+    with pytest.raises(NotFitted):
+        BKT().params()
+    with pytest.raises(NotFitted):
+        GraphMastery(graph).params()

@@ -155,11 +155,34 @@ def test_summary_counts_the_district_iceberg(fitted):
 
 
 def test_progress_callback_reports_every_stage(fitted):
-    _, calls = fitted
+    """EM reports each iteration (k of max, with the log-likelihood); the posterior pass each
+    chunk; 3-argument callbacks keep working (this one takes any number)."""
+    result, calls = fitted
     stages = [c[0] for c in calls]
-    assert stages[0] == "fit" and "posterior" in stages
+    assert stages[0] == "read" and "fit" in stages and "posterior" in stages
+    fit = [c for c in calls if c[0] == "fit"]
+    assert fit[0][1] == 0 and fit[-1][1] == fit[-1][2] == result.model.max_iter
+    steps = [c[1] for c in fit]
+    assert steps == sorted(steps) and len(fit) == result.model.n_iter_ + 1
+    assert all("log-likelihood" in c[3] for c in fit[1:])
     last = [c for c in calls if c[0] == "posterior"][-1]
     assert last[1] == last[2] == 360
+    three: list[tuple] = []
+    GraphMastery(GRAPH, max_iter=2).fit(responses_for_model(tiny_district().responses),
+                                         callback=lambda *a: three.append(a))
+    assert [c[:2] for c in three] == [(1, 2), (2, 2)] and three[0][2] < 0
+
+
+def test_rich_progress_draws_per_iteration_bars():
+    from sounding.mastery.pipeline import rich_progress
+
+    con = Console(record=True, width=120, color_system=None, force_terminal=True)
+    with rich_progress(con, transient=False) as cb:
+        for k in range(1, 4):
+            cb("fit", k, 3, f"EM iteration {k} of 3, log-likelihood -{k}.0")
+        cb("posterior", 5, 10)
+    out = con.export_text()
+    assert "EM iteration 3 of 3" in out and "3/3" in out and "5/10" in out
 
 
 def test_chunked_posterior_equals_one_block(fitted, district, roster):

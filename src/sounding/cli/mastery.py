@@ -7,18 +7,20 @@ one line there and every command (``evaluate`` now) can use it by ``--model NAME
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from sounding.errors import InvalidInput, NotFound
-from sounding.evidence.kt_sequences import is_kt_sequences, read_kt_path
+from sounding.errors import InvalidEvidence, InvalidInput, NotFound, Problem
+from sounding.evidence.kt_sequences import is_kt_sequences, read_kt_sequences
 from sounding.mastery.bkt import BKT
 from sounding.mastery.evaluate import CVResult, FoldScores, NextAnswerModel, cross_validate
 
@@ -32,6 +34,7 @@ def _graph_model(seed: int) -> NextAnswerModel:
     from sounding.progression import load_default
 
     return GraphMastery(load_default().k8_algebra1())
+
 
 
 MODELS: dict[str, Callable[[int], NextAnswerModel]] = {
@@ -54,17 +57,78 @@ def load_responses(path: Path) -> pd.DataFrame:
     """Read a response table: CSV / Parquet in pyBKT columns, or the AKT 4-line format.
 
     An AKT folder (``*_test1.csv`` ...) also yields a ``fold`` column with its published
-    student folds.
+    student folds. AKT rows carry ``_file`` and ``_line`` (the file and the line of the
+    record's skills list), so a problem found later names the real line of the 4-line file,
+    not a row position.
     """
     if not path.exists():
         raise NotFound(f"no such file or folder: {path}")
     if is_kt_sequences(path):
-        return read_kt_path(path)
+        return _read_akt(path)
     if path.is_dir():
         raise InvalidInput(f"{path} is a folder but not an AKT data folder (*_test1.csv ...)")
     if path.suffix.lower() in (".parquet", ".pq"):
         return pd.read_parquet(path)
     return pd.read_csv(path)
+
+
+def _akt_lines(part: pd.DataFrame, file: Path) -> pd.DataFrame:
+    """Annotate one AKT file's rows: record ``r`` (from 0) has its skills on line 4r + 3."""
+    record = np.cumsum(part["order_id"].to_numpy() == 0) - 1
+    return part.assign(_file=str(file), _line=4 * record + 3)
+
+
+def _inverse_json(path: Path) -> dict[int, str] | None:
+    """``skill.json`` / ``problems.json`` (name -> index) as index -> name."""
+    if not path.is_file():
+        return None
+    return {int(v): str(k) for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
+
+
+def _read_akt(path: Path) -> pd.DataFrame:
+    """:func:`read_kt_path` with every row's file and line (see :func:`load_responses`)."""
+    if path.is_file():
+        d = path.parent
+        part = read_kt_sequences(path, skill_names=_inverse_json(d / "skill.json"),
+                                 problem_ids=_inverse_json(d / "problems.json"))
+        return _akt_lines(part, path)
+    names = {"skill_names": _inverse_json(path / "skill.json"),
+             "problem_ids": _inverse_json(path / "problems.json")}
+    tests = sorted((int(m.group(1)), f) for f in path.iterdir()
+                   if (m := re.search(r"_test(\d+)\.csv$", f.name)))
+    frames = [_akt_lines(read_kt_sequences(f, **names), f).assign(fold=np.int64(k))
+              for k, f in tests]
+    seen = set(pd.concat([f["user_id"] for f in frames]).unique())
+    for f in sorted(f for f in path.iterdir() if re.search(r"_train(\d+)\.csv$", f.name)):
+        part = _akt_lines(read_kt_sequences(f, **names), f)
+        extra = part[~part["user_id"].isin(seen)]
+        if len(extra):
+            frames.append(extra.assign(fold=np.int64(0)))
+            seen.update(extra["user_id"].unique())
+    return pd.concat(frames, ignore_index=True)
+
+
+def _check_standards(df: pd.DataFrame, source: str) -> None:
+    """The graph model needs progression codes: report the first row of each unknown one."""
+    from sounding.mastery.responses import Where, normalize_columns
+    from sounding.progression import load_default
+
+    graph = load_default().k8_algebra1()
+    df = normalize_columns(df, source)
+    codes = df["skill_name"].astype(str).str.strip()
+    where = Where(df, source)
+    problems = []
+    for code in pd.unique(codes):
+        if code in graph and (graph.rollup(code) in graph.standard_codes):
+            continue
+        r = int(np.flatnonzero((codes == code).to_numpy())[0])
+        field = "skill_name" if "skill_name" in df.columns else "standard"
+        problems.append(Problem(*where(r), field,
+                                f"unknown standard {code!r}: not a standard of {graph.name}"))
+        if len(problems) >= 20:
+            break
+    if problems:
+        raise InvalidEvidence(problems)
 
 
 def _model_factory(name: str, seed: int) -> Callable[[], NextAnswerModel]:
@@ -110,6 +174,8 @@ def evaluate(
     """Cross-validate next-answer prediction: AUC, RMSE, accuracy per fold and pooled."""
     factory = _model_factory(model, seed)
     df = load_responses(responses)
+    if model == "graph":
+        _check_standards(df, str(responses))
     fold_spec: Any = folds
     if given_folds and "fold" in df.columns:
         n_given = int((pd.unique(df["fold"]) > 0).sum())
@@ -135,6 +201,15 @@ def fit_cmd(
         None, "--responses", help="Responses CSV/Parquet; with --roster, fit from files."),
     roster: Path | None = typer.Option(None, "--roster", help="OneRoster 1.2 folder or zip."),
     model: str = typer.Option("graph", "--model", help="graph (default) or bkt."),
+    fit_sample: int = typer.Option(
+        50_000, "--fit-sample", min=0,
+        help="Fit the parameters on at most this many students (a stratified sample by grade "
+             "and school); 0 = everyone. Every student's estimates are computed either way."),
+    chunk: int = typer.Option(20_000, "--chunk", min=1,
+                              help="Students per posterior chunk (bounds memory)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the fit sample."),
+    max_iter: int | None = typer.Option(
+        None, "--max-iter", min=1, help="EM iterations at most (graph: 60; BKT: 100)."),
     fmt: OutFormat = FormatOpt,
 ) -> None:
     """Estimate P(mastered) of every student on every standard, and the iceberg profiles."""
@@ -148,12 +223,17 @@ def fit_cmd(
 
     if (responses is None) != (roster is None):
         raise InvalidInput("--responses and --roster go together (without them: the store)")
+    options: dict[str, Any] = {"fit_students": fit_sample or None, "block_size": chunk,
+                               "seed": seed}
+    if max_iter is not None:
+        options["model_options"] = {"max_iter": max_iter}
     with rich_progress() as progress:
         if responses is not None:
-            result = fit_files(responses, roster, model=model, progress=progress)
+            result = fit_files(responses, roster, model=model, progress=progress, **options)
         else:
             with Store.open(db) as store:
-                result = fit_store_mastery(store, model=model, progress=progress)
+                result = fit_store_mastery(store, model=model, progress=progress, keep=False,
+                                           **options)
     summary = result.summary()
     if fmt == OutFormat.json:
         typer.echo(json.dumps(summary, indent=2, default=str))

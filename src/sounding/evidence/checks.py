@@ -83,7 +83,9 @@ def report_rows(problems: Problems, file: str, lines: LineMap, bad: np.ndarray |
 
 def _text(s: pd.Series) -> pd.Series:
     """A column as strings, missing values as "" (Parquet may hold numbers or nulls)."""
-    if pd.api.types.is_string_dtype(s.dtype) and not s.hasnans:
+    # object columns count as "string dtype" to pandas but may hold ints (a frame built in
+    # Python, a Parquet column of mixed types): only a real string dtype passes through
+    if s.dtype != object and pd.api.types.is_string_dtype(s.dtype) and not s.hasnans:
         return s
     out = s.astype(object).where(s.notna(), "")
     return out.map(lambda v: v if isinstance(v, str) else _num_text(v)).astype("str")

@@ -397,3 +397,80 @@ def predict_batch(ptr, std, cor, grade, strand_of, P1, guess, slip, logw, W, chu
             for r in range(ptr[i], ptr[i + 1]):
                 l1[std[r]] = 0.0
                 l0[std[r]] = 0.0
+
+
+# ---------------------------------------------------------------------------- online state
+
+
+@njit(cache=True)
+def state_absorb(G, j, correct, nc, nw, logS, logA, e, Ms, touched, strand_of, P1, guess,
+                 slip, W):
+    """Absorb one answer on standard ``j`` into a student's strand grid, in place.
+
+    ``nc``/``nw`` are the answers on each standard *before* this one. Only the answered
+    strand changes: ``logS[s]`` moves by the change of standard ``j``'s mixture term
+    (``O(K)``) and its integral ``logA[s]`` is redone (``O(Q K)``); the other strands' are
+    reused. The caller then updates ``nc``/``nw``.
+    """
+    s = strand_of[j]
+    l1ms = np.log1p(-slip[j])
+    ls = np.log(slip[j])
+    lg = np.log(guess[j])
+    l1mg = np.log1p(-guess[j])
+    a1 = nc[j] * l1ms + nw[j] * ls
+    a0 = nc[j] * lg + nw[j] * l1mg
+    if correct:
+        b1 = a1 + l1ms
+        b0 = a0 + lg
+    else:
+        b1 = a1 + ls
+        b0 = a0 + l1mg
+    K = logS.shape[1]
+    for k in range(K):
+        p1 = P1[G, j, k]
+        logS[s, k] += _log_mix(p1, b1, b0) - _log_mix(p1, a1, a0)
+    touched[s] = True
+    Ms[s] = _strand_logA(logS[s], W[s], logA[s], e[s])
+
+
+@njit(cache=True)
+def state_marginals(G, nc, nw, logA, e, Ms, touched, strand_of, P1, guess, slip, logw, W,
+                    out_p, out_sd):
+    """P(mastered) and its sd for every standard from a student's strand grids.
+
+    ``O(S Q K + J K)``: the posterior of ``g``, each strand's ``z`` marginal, then each
+    standard (the same sums as :func:`posterior_batch` for one student).
+    """
+    S, Q, K = W.shape
+    J = strand_of.shape[0]
+    lpg = np.zeros(Q)
+    _g_posterior(logw, logA, touched, lpg)
+    m = np.zeros((S, K))
+    coef = np.zeros(Q)
+    for s in range(S):
+        if touched[s]:
+            _strand_marginal(lpg, logA[s], W[s], e[s], Ms[s], m[s], coef)
+        else:
+            for q in range(Q):
+                pq = np.exp(lpg[q])
+                for k in range(K):
+                    m[s, k] += pq * W[s, q, k]
+    for j in range(J):
+        s = strand_of[j]
+        p = 0.0
+        p2 = 0.0
+        if nc[j] + nw[j] > 0:
+            a1 = nc[j] * np.log1p(-slip[j]) + nw[j] * np.log(slip[j])
+            a0 = nc[j] * np.log(guess[j]) + nw[j] * np.log1p(-guess[j])
+            for k in range(K):
+                pi = _post_mastered(P1[G, j, k], a1, a0)
+                p += m[s, k] * pi
+                p2 += m[s, k] * pi * pi
+        else:
+            for k in range(K):
+                pi = P1[G, j, k]
+                p += m[s, k] * pi
+                p2 += m[s, k] * pi * pi
+        v = p2 - p * p
+        out_p[j] = p
+        out_sd[j] = np.sqrt(v) if v > 0.0 else 0.0

@@ -247,6 +247,19 @@ class BKT:
         self.n_responses_ = pd.Series(enc.skill_sizes(), index=skills, name="n_responses")
         return self
 
+    def params(self) -> pd.DataFrame:
+        """The fitted parameters, one row per skill (pyBKT's ``Model.params()``).
+
+        A copy of :attr:`params_` (columns ``prior, learn, guess, slip, forget``, indexed by
+        ``skill_name``), so callers can change it freely; ``params_`` stays the attribute.
+
+        Raises
+        ------
+        NotFitted
+            Before :meth:`fit`.
+        """
+        return self._check_fitted().copy()
+
     @classmethod
     def from_params(cls, params: pd.DataFrame, **kwargs: Any) -> BKT:
         """A fitted model from stored parameters (e.g. a saved ``params_``), without data.

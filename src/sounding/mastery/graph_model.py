@@ -63,14 +63,35 @@ Fallbacks, documented because they matter when data are thin:
   10 pseudo-answers), see the parameter's note;
 * students without a known grade get the grade most of their answers are on.
 
-What it does not do: mastery is a snapshot (no learning or forgetting between answers; use
-BKT for that), and two standards in the same strand are related only through the strand
-ability, not through their specific edge.
+Online use (the diagnostic): :meth:`GraphMastery.update` keeps the student's per-strand
+log-likelihood on the ability grid in the state, so one answer costs ``O(K)`` for its strand's
+grid, ``O(Q K)`` for that strand's integral and ``O(S Q K + J K)`` to read every standard's
+marginal -- not a whole posterior recomputation -- and equals the batch posterior (tested).
+
+What it does not do:
+
+* mastery is a snapshot (no learning or forgetting between answers; use BKT for that);
+* two standards are related through the abilities, not through their specific edge: a wrong
+  answer on 3.NF.A.1 lowers its direct successor 4.NF.B.3 exactly as much as a same-strand,
+  same-grade standard with the same parameters that does not rest on it (tested). The edges
+  enter only as the DAG-consistent ordering of the intercepts, and measured against the
+  simulator's truth they add about nothing on top of the abilities: below-grade accuracy
+  from grade-level answers 0.850 with the edges and 0.847 without (AUC 0.925 / 0.921; on a
+  larger pair of districts the sign flips), ``tests/mastery/test_truth.py``.
+  An edge-specific extension was tried (time-boxed): the conditional mastery of a standard
+  given the strand ability gated by its direct prerequisites (noisy-AND, the simulator's own
+  mechanism, with the leak 0.1-0.4), with the evidence on the direct successors of a standard
+  summarised into its readout (exact for one layer, the abilities' posterior unchanged).
+  With grade-level evidence it moved below-grade accuracy by +0.0006 and AUC by +0.0005
+  (0.8582 -> 0.8588, 0.9285 -> 0.9289, 3,000 + 1,500 students), because the answered
+  successors' evidence is already explained by the strand ability; it was not kept. What
+  would carry edge information is evidence on the prerequisite itself or a joint model of the
+  whole DAG (exact inference is exponential on its 526 loopy edges).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +102,7 @@ from scipy.special import expit
 
 from sounding.errors import InvalidEvidence, InvalidInput, NotFitted, Problem
 from sounding.mastery import _graph_kernels as _kern
+from sounding.mastery.responses import MAX_PROBLEMS, Where, _show
 from sounding.progression import StandardsGraph, grade_number
 
 #: Grade-offset buckets: index ``clip(student_grade - standard_grade, -2, 4) + 2``.
@@ -219,6 +241,17 @@ class PosteriorMatrix:
         })
 
 
+@dataclass
+class _Grid:
+    """A student's per-strand log-likelihood on the ability grid (the online update's state)."""
+
+    logS: np.ndarray     # (S, K) log-likelihood of the strand's answers at z_k
+    logA: np.ndarray     # (S, Q) its integral over z at each g_q
+    e: np.ndarray        # (S, K) exp(logS - Ms), reused by the marginals
+    Ms: np.ndarray       # (S,) max_k logS
+    touched: np.ndarray  # (S,) bool: the strand has answers
+
+
 @dataclass(frozen=True)
 class MasteryState:
     """One student's evidence so far (for the diagnostic), with its posterior.
@@ -232,6 +265,7 @@ class MasteryState:
     p_mastered: np.ndarray
     sd: np.ndarray
     standards: tuple[str, ...] = field(repr=False)
+    _grid: _Grid | None = field(default=None, repr=False, compare=False)
 
     def p(self, standard: str) -> float:
         """P(mastered) of one standard."""
@@ -387,15 +421,30 @@ class GraphMastery:
 
     # ------------------------------------------------------------------ evidence
     def _encode(self, responses: pd.DataFrame, grades: Any = None,
-                extra_students: bool = True) -> _Encoded:
-        df = _normalize_responses(responses)
+                extra_students: bool = True, *, require_order: bool = True,
+                source: str = "responses") -> _Encoded:
+        """Validate and sort the answers; every problem names the row's file line and field.
+
+        Field names are the frame's own (``standard`` in an evidence file, ``skill_name`` in a
+        pyBKT table); lines are the file's (header = 1) unless the frame carries ``_line`` (and
+        ``_file``), as AKT-format tables read by the CLI do.
+        """
+        df, names = _normalize_responses(responses, require_order=require_order,
+                                         source=source)
         n = len(df)
         problems: list[Problem] = []
+
+        where = Where(df, source)
+
+        users = df["user_id"]
+        blank_user = users.isna().to_numpy() | (users.astype(str).str.strip() == "").to_numpy()
+        for r in np.flatnonzero(blank_user)[:MAX_PROBLEMS]:
+            problems.append(Problem(*where(int(r)), names["user_id"], "missing value"))
         inv, uniq = pd.factorize(df["skill_name"], sort=False)
         inv = np.asarray(inv)
         lookup = np.empty(len(uniq), dtype=np.int32)
         for u, code in enumerate(uniq):
-            code = str(code)
+            code = str(code).strip()
             if code in self._index:
                 lookup[u] = self._index[code]
             elif code in self.graph and self.graph.rollup(code) in self._index:
@@ -404,22 +453,40 @@ class GraphMastery:
                 lookup[u] = -1
                 first = int(np.flatnonzero(inv == u)[0])
                 problems.append(Problem(
-                    "responses", first + 2, "skill_name",
+                    *where(first), names["skill_name"],
                     f"unknown standard {code!r}: not a standard of {self.graph.name}",
                 ))
-        if (inv < 0).any():
-            r = int(np.flatnonzero(inv < 0)[0])
-            problems.append(Problem("responses", r + 2, "skill_name", "missing standard"))
-        cor_raw = pd.to_numeric(df["correct"], errors="coerce").to_numpy(dtype=float)
+        for r in np.flatnonzero(inv < 0)[:MAX_PROBLEMS]:
+            problems.append(Problem(*where(int(r)), names["skill_name"], "missing value"))
+        cor_raw = _correct_values(df["correct"])
         bad = ~np.isin(cor_raw, (0.0, 1.0))
-        for r in np.flatnonzero(bad)[:5]:
-            problems.append(Problem("responses", int(r) + 2, "correct",
-                                    f"correct must be 0 or 1, got {df['correct'].iloc[r]!r}"))
+        raw_correct = df["correct"].to_numpy()
+        for r in np.flatnonzero(bad)[:MAX_PROBLEMS]:
+            problems.append(Problem(*where(int(r)), names["correct"],
+                                    f"must be 0 or 1, got {_show(raw_correct[r])}"))
+        order_vals = df["order_id"]
+        if pd.api.types.is_numeric_dtype(order_vals) or pd.api.types.is_datetime64_any_dtype(
+                order_vals):
+            order_rank = order_vals.to_numpy()
+            bad_order = pd.isna(order_vals).to_numpy()
+        else:
+            parsed = pd.to_numeric(order_vals, errors="coerce")
+            if parsed.notna().sum() < order_vals.notna().sum():  # not numbers: timestamps
+                parsed = pd.to_datetime(order_vals, errors="coerce", utc=True,
+                                        format="ISO8601")
+            bad_order = parsed.isna().to_numpy()
+            order_rank = pd.factorize(parsed.to_numpy(), sort=True)[0]
+        raw_order = order_vals.to_numpy()
+        for r in np.flatnonzero(bad_order)[:MAX_PROBLEMS]:
+            v = raw_order[r]
+            problems.append(Problem(*where(int(r)), names["order_id"],
+                                    "missing value" if _blank(v) else
+                                    f"not a number or an ISO 8601 timestamp: {_show(v)}"))
         if problems:
-            raise InvalidEvidence(problems)
+            problems.sort(key=lambda p: (p.line or 0))
+            raise InvalidEvidence(problems[:MAX_PROBLEMS])
         std = lookup[inv]
-        users = df["user_id"].to_numpy()
-        ucode, uvals = pd.factorize(users, sort=False)
+        ucode, uvals = pd.factorize(users.to_numpy(), sort=False)
         user_ids = np.asarray(uvals, dtype=object)
         extra_grades = _grades_mapping(grades)
         if extra_students and extra_grades:
@@ -428,12 +495,6 @@ class GraphMastery:
             if more:
                 user_ids = np.concatenate([user_ids, np.asarray(more, dtype=object)])
         N = len(user_ids)
-        order_vals = df["order_id"]
-        if pd.api.types.is_numeric_dtype(order_vals) or pd.api.types.is_datetime64_any_dtype(
-                order_vals):
-            order_rank = order_vals.to_numpy()
-        else:
-            order_rank = pd.factorize(order_vals.to_numpy(), sort=True)[0]
         perm = np.lexsort((np.arange(n), order_rank, ucode)) if n else np.zeros(0, np.int64)
         counts = np.bincount(ucode, minlength=N) if n else np.zeros(N, dtype=np.int64)
         ptr = np.zeros(N + 1, dtype=np.int64)
@@ -455,7 +516,8 @@ class GraphMastery:
         return _Encoded(user_ids, ptr, std_sorted, cor_sorted, perm, grade)
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, responses: pd.DataFrame, grades: Any = None) -> GraphMastery:
+    def fit(self, responses: pd.DataFrame, grades: Any = None, *, source: str = "responses",
+            callback: Callable[[int, int, float], None] | None = None) -> GraphMastery:
         """Learn the parameters by EM from answers.
 
         Parameters
@@ -468,14 +530,21 @@ class GraphMastery:
             Each student's current grade (``user_id``/``student_id`` -> K..8/HS); for a
             grade-8 student taking Algebra I pass HS (the level of the course they are in).
             Students without one get the grade most of their answers are on.
+        source : str
+            File name for error messages.
+        callback : callable, optional
+            ``callback(iteration, max_iter, loglik)`` after each EM iteration (a progress
+            bar); after the last one ``iteration == max_iter`` even when EM converged early.
 
         Raises
         ------
         InvalidEvidence
-            An unknown standard (field ``skill_name``) or a ``correct`` that is not 0/1.
+            A missing or unknown standard, a missing student, a ``correct`` that is not 0/1,
+            no order column or a missing order value (fields named as in ``responses``).
         """
-        enc = self._encode(responses, grades, extra_students=False)
+        enc = self._encode(responses, grades, extra_students=False, source=source)
         p = self.params_.copy() if hasattr(self, "params_") else self._init_params(enc)
+        self._table_cache = None
         self.loglik_ = []
         prev = None
         for it in range(self.max_iter):
@@ -488,11 +557,32 @@ class GraphMastery:
             self.loglik_.append(float(ll))
             self.n_iter_ = it + 1
             self._mstep(p, n, n1, T, gs)
-            if prev is not None and abs(ll - prev) <= self.tol * abs(prev):
+            converged = prev is not None and abs(ll - prev) <= self.tol * abs(prev)
+            if callback is not None:
+                callback(self.max_iter if converged or it + 1 == self.max_iter else it + 1,
+                         self.max_iter, float(ll))
+            if converged:
                 break
             prev = ll
         self.params_ = p
         return self
+
+    def params(self) -> pd.DataFrame:
+        """The fitted parameters as a table, one row per standard (pyBKT's ``params()``).
+
+        Columns ``strand, grade, intercept, slope, guess, slip`` indexed by standard; the grade
+        offsets and strand loadings are in ``params_.to_dict()``. ``params_`` stays the full
+        parameter object.
+        """
+        p = self._check_fitted()
+        return pd.DataFrame({
+            "strand": [p.strands[int(i)] for i in p.strand_index],
+            "grade": self._std_grade,
+            "intercept": p.intercept,
+            "slope": p.slopes(),
+            "guess": p.guess,
+            "slip": p.slip,
+        }, index=pd.Index(list(p.standards), name="standard"))
 
     def _init_params(self, enc: _Encoded) -> GraphParams:
         p = self._prior.copy()
@@ -603,16 +693,16 @@ class GraphMastery:
         return 0.5 * (lo + hi)
 
     # ------------------------------------------------------------------ inference
-    def iter_posterior(self, responses: pd.DataFrame, grades: Any = None) -> Iterator[
-            PosteriorMatrix]:
+    def iter_posterior(self, responses: pd.DataFrame, grades: Any = None, *,
+                       source: str = "responses") -> Iterator[PosteriorMatrix]:
         """Posterior in blocks of ``batch_size`` students (for millions of students).
 
         Students listed in ``grades`` but absent from ``responses`` are included (prior only).
+        The answers' order does not matter for this snapshot, so no order column is needed.
         """
         p = self._check_fitted()
-        enc = self._encode(responses, grades)
-        P1 = self._P1(p)
-        W = self._kernel_W(p.loading)
+        enc = self._encode(responses, grades, require_order=False, source=source)
+        P1, W = self._tables()
         J = len(self.standards)
         N = len(enc.user_ids)
         for start in range(0, max(N, 1), self.batch_size):
@@ -630,9 +720,10 @@ class GraphMastery:
             yield PosteriorMatrix(enc.user_ids[start:stop], self.standards, out_p, out_sd,
                                   out_n, enc.grade[start:stop])
 
-    def posterior_matrix(self, responses: pd.DataFrame, grades: Any = None) -> PosteriorMatrix:
+    def posterior_matrix(self, responses: pd.DataFrame, grades: Any = None, *,
+                         source: str = "responses") -> PosteriorMatrix:
         """Posterior of every student x standard as dense arrays."""
-        blocks = list(self.iter_posterior(responses, grades))
+        blocks = list(self.iter_posterior(responses, grades, source=source))
         if len(blocks) == 1:
             return blocks[0]
         return PosteriorMatrix(
@@ -642,7 +733,8 @@ class GraphMastery:
             np.concatenate([b.grade for b in blocks]),
         )
 
-    def posterior(self, responses: pd.DataFrame, grades: Any = None) -> pd.DataFrame:
+    def posterior(self, responses: pd.DataFrame, grades: Any = None, *,
+                  source: str = "responses") -> pd.DataFrame:
         """P(mastered) for every student x every standard, tested or not.
 
         Returns
@@ -652,21 +744,23 @@ class GraphMastery:
             the mastery probability (it shrinks as evidence accumulates on related standards;
             the Bernoulli sd of the 0/1 state is ``sqrt(p (1 - p))``).
         """
-        return pd.concat([b.to_frame() for b in self.iter_posterior(responses, grades)],
+        return pd.concat([b.to_frame() for b in self.iter_posterior(responses, grades,
+                                                                     source=source)],
                          ignore_index=True)
 
-    def predict_proba(self, responses: pd.DataFrame, grades: Any = None) -> np.ndarray:
+    def predict_proba(self, responses: pd.DataFrame, grades: Any = None, *,
+                      source: str = "responses") -> np.ndarray:
         """P(correct) of each answer given only the same student's earlier answers.
 
         Returns an array aligned with the rows of ``responses`` (order within a student by
         ``order_id``). This is the next-answer prediction ``sounding mastery evaluate`` scores.
         """
         p = self._check_fitted()
-        enc = self._encode(responses, grades, extra_students=False)
+        enc = self._encode(responses, grades, extra_students=False, source=source)
         out_sorted = np.zeros(len(enc.std))
-        _kern.predict_batch(enc.ptr, enc.std, enc.cor, enc.grade, p.strand_index, self._P1(p),
-                        p.guess, p.slip, self._logw, self._kernel_W(p.loading),
-                        self.chunk_size, out_sorted)
+        P1, W = self._tables()
+        _kern.predict_batch(enc.ptr, enc.std, enc.cor, enc.grade, p.strand_index, P1,
+                            p.guess, p.slip, self._logw, W, self.chunk_size, out_sorted)
         out = np.empty_like(out_sorted)
         out[enc.order] = out_sorted
         return out
@@ -675,17 +769,57 @@ class GraphMastery:
     def initial_state(self, grade: int | str) -> MasteryState:
         """A student with no answers yet, in ``grade`` (0..8 / K / HS)."""
         J = len(self.standards)
-        return self._state(_grade_num(grade), np.zeros(J), np.zeros(J))
+        p = self._check_fitted()
+        S, Q, K = len(p.strands), len(self.g_grid), len(self.z_grid)
+        grid = _Grid(np.zeros((S, K)), np.zeros((S, Q)), np.ones((S, K)), np.zeros(S),
+                     np.zeros(S, dtype=np.bool_))
+        return self._marginals(_grade_num(grade), np.zeros(J), np.zeros(J), grid)
 
     def update(self, state: MasteryState, standard: str, correct: bool | int) -> MasteryState:
-        """The state after one more answer (the diagnostic's per-question step)."""
+        """The state after one more answer (the diagnostic's per-question step).
+
+        ``O(grid)``: the state keeps the student's per-strand log-likelihood on the ability
+        grid, so one answer changes one strand's grid (``O(K)``) and its integral over the
+        general ability (``O(Q K)``); then the marginals of every standard are read off
+        (``O(S Q K + J K)``). It equals the batch posterior of the same answers (tested).
+        """
+        p = self._check_fitted()
         j = self._code_index(standard)
+        if state._grid is None:  # a state built by hand: rebuild the grid from the counts
+            state = self._state(state.grade, state.n_correct, state.n_wrong)
+        g = state._grid
+        grid = _Grid(g.logS.copy(), g.logA.copy(), g.e.copy(), g.Ms.copy(), g.touched.copy())
+        P1, W = self._tables()
+        _kern.state_absorb(state.grade, j, bool(correct), state.n_correct, state.n_wrong,
+                           grid.logS, grid.logA, grid.e, grid.Ms, grid.touched,
+                           p.strand_index, P1, p.guess, p.slip, W)
         nc, nw = state.n_correct.copy(), state.n_wrong.copy()
         if correct:
             nc[j] += 1
         else:
             nw[j] += 1
-        return self._state(state.grade, nc, nw)
+        return self._marginals(state.grade, nc, nw, grid)
+
+    def _marginals(self, grade: int, nc: np.ndarray, nw: np.ndarray, grid: _Grid
+                   ) -> MasteryState:
+        p = self._check_fitted()
+        P1, W = self._tables()
+        J = len(self.standards)
+        out_p = np.zeros(J)
+        out_sd = np.zeros(J)
+        _kern.state_marginals(grade, nc, nw, grid.logA, grid.e, grid.Ms, grid.touched,
+                              p.strand_index, P1, p.guess, p.slip, self._logw, W, out_p,
+                              out_sd)
+        return MasteryState(grade, nc, nw, out_p, out_sd, self.standards, grid)
+
+    def _tables(self) -> tuple[np.ndarray, np.ndarray]:
+        """``P1`` and ``W`` of the fitted parameters, computed once per parameter set."""
+        p = self._check_fitted()
+        hit = getattr(self, "_table_cache", None)
+        if hit is None or hit[0] is not p:
+            hit = (p, self._P1(p), self._kernel_W(p.loading))
+            self._table_cache = hit
+        return hit[1], hit[2]
 
     def predict_correct(self, state: MasteryState, standard: str) -> float:
         """P(the next answer on ``standard`` is correct) given the state."""
@@ -703,41 +837,61 @@ class GraphMastery:
                                        f"unknown standard {standard!r}")])
 
     def _state(self, grade: int, nc: np.ndarray, nw: np.ndarray) -> MasteryState:
-        p = self._check_fitted()
-        J = len(self.standards)
-        js = np.arange(J, dtype=np.int32)
-        std = np.concatenate([np.repeat(js, nc.astype(np.int64)),
-                              np.repeat(js, nw.astype(np.int64))]).astype(np.int32)
-        cor = np.concatenate([np.ones(int(nc.sum()), np.int8), np.zeros(int(nw.sum()), np.int8)])
-        ptr = np.array([0, len(std)], dtype=np.int64)
-        out_p = np.zeros((1, J), dtype=np.float32)
-        out_sd = np.zeros((1, J), dtype=np.float32)
-        out_n = np.zeros((1, J), dtype=np.int32)
-        _kern.posterior_batch(ptr, std, cor, np.array([grade], dtype=np.int64), p.strand_index,
-                          self._P1(p), p.guess, p.slip, self._logw,
-                          self._kernel_W(p.loading), 1, out_p, out_sd, out_n)
-        return MasteryState(grade, nc, nw, out_p[0].astype(float), out_sd[0].astype(float),
-                            self.standards)
+        """The state of a student with these answer counts (built answer by answer)."""
+        state = self.initial_state(grade)
+        for j in np.flatnonzero(np.asarray(nc) + np.asarray(nw)):
+            for _ in range(int(nc[j])):
+                state = self.update(state, self.standards[j], True)
+            for _ in range(int(nw[j])):
+                state = self.update(state, self.standards[j], False)
+        return state
 
 
 # ============================================================================ helpers
 
 
-def _normalize_responses(responses: pd.DataFrame) -> pd.DataFrame:
-    """pyBKT column names (``user_id, skill_name, correct, order_id``), aliases accepted."""
+def _normalize_responses(responses: pd.DataFrame, *, require_order: bool = True,
+                         source: str = "responses") -> tuple[pd.DataFrame, dict[str, str]]:
+    """pyBKT column names (``user_id, skill_name, correct, order_id``), aliases accepted.
+
+    Returns the renamed frame and, per pyBKT name, the column name the caller used (so errors
+    speak of ``standard`` or ``timestamp`` when that is what the file says). Without
+    ``require_order`` (a snapshot posterior, where order does not matter) a missing order
+    column is allowed; fitting and next-answer prediction need one.
+    """
     if not isinstance(responses, pd.DataFrame):
         raise InvalidInput("responses must be a pandas DataFrame")
     df = responses
     ren = {a: b for a, b in _RESPONSE_ALIASES.items() if a in df.columns and b not in df.columns}
+    names = {b: b for b in ("user_id", "skill_name", "correct", "order_id")}
+    names.update({b: a for a, b in ren.items()})
     if ren:
         df = df.rename(columns=ren)
-    missing = [c for c in ("user_id", "skill_name", "correct") if c not in df.columns]
+    needed = ["user_id", "skill_name", "correct"] + (["order_id"] if require_order else [])
+    missing = [c for c in needed if c not in df.columns]
     if missing:
-        raise InvalidEvidence([Problem("responses", 1, c, "required column is missing")
+        spelled = {"user_id": "user_id (or student_id)", "skill_name": "skill_name (or standard)",
+                   "order_id": "order_id (or timestamp)", "correct": "correct"}
+        raise InvalidEvidence([Problem(source, 1, spelled[c], "required column is missing")
                                for c in missing])
     if "order_id" not in df.columns:
-        df = df.assign(order_id=np.arange(len(df)))
-    return df.reset_index(drop=True)
+        df = df.assign(order_id=np.zeros(len(df), dtype=np.int64))
+    return df.reset_index(drop=True), names
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT or v is pd.NA \
+        or (isinstance(v, str) and not v.strip())
+
+
+def _correct_values(col: pd.Series) -> np.ndarray:
+    """Correctness as float (NaN where not a number): booleans and 0/1 numbers or text.
+
+    The same spellings the evidence importer accepts; "true"/"false" text is not one of them.
+    """
+    if col.dtype == bool:
+        return col.to_numpy(dtype=float)
+    return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def _grade_num(g: Any) -> int:

@@ -6,14 +6,19 @@ Algebra I placements. This module is the one place that translates, so the CLI
 (``sounding mastery fit`` / ``show``), the report and the planning layer all see the same
 numbers:
 
-* :func:`responses_for_model` turns the store/file evidence format (``student_id, item_id,
-  standard, correct, timestamp, source``) into the model's frame, validating once;
+* :func:`read_responses` / :func:`responses_for_model` check the evidence format
+  (``student_id, item_id, standard, correct, timestamp, source``) with the importer's own
+  checks -- every problem names the file, its line and the file's column -- and turn it into
+  the model's frame;
 * :func:`student_grades` gives each student the grade the model should measure them against
   (a grade-8 student enrolled in Algebra I is measured against the Algebra I course, HS);
-* :func:`fit_mastery` fits, streams the posterior in blocks of students (bounded memory for big
-  districts) and computes the iceberg tables block by block, reporting progress;
-* :func:`fit_store_mastery` / :func:`fit_files` do the same from a store or from files and, for
-  the store, write the posterior back;
+* :func:`fit_mastery`, :func:`fit_files` and :func:`fit_store_mastery` fit the parameters on
+  a stratified sample of at most :data:`FIT_SAMPLE` students (:func:`fit_sample`; a smaller
+  district is fitted on everyone, exactly as before), then compute the posterior and the
+  iceberg tables of **every** student chunk by chunk (:data:`BLOCK_SIZE` students), the
+  store reading each chunk's answers and writing its rows in one transaction, so peak memory
+  is set by the chunk, not by the district (``bench/bench_graph.py`` measures it at 100k and
+  1M students); progress is reported per EM iteration and per chunk;
 * :func:`student_view` / :func:`class_view` give what ``sounding mastery show`` prints, as plain
   JSON-ready dicts, and :func:`text_student` / :func:`text_class` render them for Rich.
 
@@ -37,8 +42,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sounding.errors import InvalidEvidence, InvalidInput, InvalidRoster, NotFound, Problem
-from sounding.mastery.graph_model import GraphMastery
+from sounding.errors import (
+    InvalidData,
+    InvalidEvidence,
+    InvalidInput,
+    InvalidRoster,
+    NotFound,
+    Problem,
+)
+from sounding.mastery.graph_model import GraphMastery, PosteriorMatrix
 from sounding.mastery.profile import (
     BELOW_BUCKETS,
     SECURE,
@@ -51,8 +63,18 @@ from sounding.progression import STRANDS, StandardsGraph, grade_label, grade_num
 
 #: Model names accepted by :func:`fit_mastery` and written with the posterior to the store.
 MODELS: tuple[str, ...] = ("graph", "bkt")
-#: Students per posterior block (bounds memory at about ``BLOCK * standards * 12`` bytes).
+#: Students per posterior chunk: peak memory is about ``BLOCK_SIZE * standards * 60`` bytes
+#: (the chunk's posterior, its iceberg tables and the rows being written), whatever the
+#: district's size.
 BLOCK_SIZE = 20_000
+#: Students the parameters are fitted on at most (a stratified sample, :func:`fit_sample`):
+#: EM costs time per answer and iteration, and a few thousand parameters are pinned down
+#: long before this many students.
+FIT_SAMPLE = 50_000
+#: A store fit keeps the whole posterior on its result up to this many students (``keep``).
+KEEP_STUDENTS = 50_000
+#: Rows per frame handed to ``store.write_mastery`` (the driver's rows are Python tuples).
+WRITE_ROWS = 200_000
 #: Columns of the posterior this module returns and writes.
 POSTERIOR_COLUMNS: tuple[str, ...] = ("student_id", "standard", "p_mastered", "sd", "n_evidence")
 #: Subgroup columns the views and the report know about (normalised names).
@@ -60,14 +82,15 @@ SUBGROUP_COLUMNS: tuple[str, ...] = (
     "english_learner", "disability", "economically_disadvantaged", "race_ethnicity",
 )
 
-#: ``callback(stage, done, total)``; stages: "read", "fit", "posterior", "write".
-ProgressCallback = Callable[[str, int, int], None]
+#: ``callback(stage, done, total)`` or ``callback(stage, done, total, detail)`` (``detail``:
+#: e.g. the EM iteration's log-likelihood); stages: "read", "fit", "posterior", "write".
+ProgressCallback = Callable[..., None]
 
 STAGE_LABELS: dict[str, str] = {
     "read": "Reading evidence and roster",
     "fit": "Fitting the mastery model",
     "posterior": "Estimating every student x standard",
-    "write": "Writing mastery to the store",
+    "write": "Writing mastery to the store (students)",
 }
 
 
@@ -96,33 +119,47 @@ class MasteryResult:
         The name the posterior is stored under (``"graph"``, ``"bkt"``).
     graph : StandardsGraph
         The progression the posterior speaks of (standard level).
-    posterior : DataFrame
-        ``student_id, standard, p_mastered, sd, n_evidence`` (``standard`` categorical).
-    icebergs : IcebergTables
+    posterior : DataFrame or None
+        ``student_id, standard, p_mastered, sd, n_evidence`` (``standard`` categorical);
+        None when a big district's fit streamed it to the store without keeping it
+        (:func:`fit_store_mastery`'s ``keep``).
+    icebergs : IcebergTables or None
         Per student x strand secure levels, ranked unfinished standards, per-student depth,
-        computed against each student's model grade (9 for a student in Algebra I).
+        computed against each student's model grade (9 for a student in Algebra I); None
+        with the posterior.
     students : DataFrame
         The normalised roster students (:func:`normalize_students`) plus ``model_grade``.
     classes, enrollments : DataFrame or None
         The normalised roster classes / student enrollments, when known.
     school_names : dict
         school_id -> name, when the roster or store names its schools.
+    fit : dict
+        How the parameters were fitted: ``fit_students`` of ``students`` (``sampled`` when a
+        sample), ``fit_answers``, ``em_iterations``, ``log_likelihood``, ``chunk_size``,
+        ``chunks``.
     """
 
     model: Any
     model_name: str
     graph: StandardsGraph
-    posterior: pd.DataFrame
-    icebergs: IcebergTables
+    posterior: pd.DataFrame | None
+    icebergs: IcebergTables | None
     students: pd.DataFrame
     classes: pd.DataFrame | None = None
     enrollments: pd.DataFrame | None = None
     school_names: dict[Any, str] = field(default_factory=dict)
+    fit: dict[str, Any] = field(default_factory=dict)
+    summary_: dict[str, Any] | None = field(default=None, repr=False)
     _views: Any = field(default=None, repr=False)  # the views' lookup index, built on demand
 
     @property
+    def kept(self) -> bool:
+        """Whether the posterior and icebergs are in memory (else only in the store)."""
+        return self.posterior is not None and self.icebergs is not None
+
+    @property
     def n_students(self) -> int:
-        return int(len(self.icebergs.students))
+        return int(self.summary()["n_students"])
 
     def student_posterior(self, student_id: Any) -> pd.DataFrame:
         """One student's rows of the posterior (fast: indexed once, then looked up)."""
@@ -132,41 +169,39 @@ class MasteryResult:
         """What ``sounding mastery fit`` reports: counts and the district's iceberg (JSON-ready).
 
         ``grades_below`` is, per strand, the number of students on grade, 1, 2 and 3+ grades
-        below; ``depth_2plus`` the share of students with unfinished major work two or more
-        grades below their own.
+        below (and ``unknown``: no estimate in the strand, e.g. BKT with no answers there);
+        ``depth_2plus`` the share of students with unfinished major work two or more grades
+        below their own; ``fit`` how the parameters were fitted (sample, EM iterations).
+        Accumulated chunk by chunk during the fit, so it exists for a streamed result too.
         """
-        t = self.icebergs
-        gb = t.strands[["strand", "grades_below"]].assign(
-            bucket=np.minimum(t.strands["grades_below"].to_numpy(), 3))
-        dist = {
-            s: {BELOW_BUCKETS[b]: int((d["bucket"] == b).sum()) for b in range(4)}
-            for s, d in gb.groupby("strand", sort=True)
-        }
-        n_ev = self.posterior.groupby("student_id", observed=True, sort=False)["n_evidence"].sum()
-        return {
-            "model": self.model_name,
-            "graph": self.graph.name,
-            "n_students": self.n_students,
-            "n_standards": len(self.graph.standard_codes),
-            "n_estimates": int(len(self.posterior)),
-            "n_answers": int(self.posterior["n_evidence"].sum()),
-            "n_students_without_answers": int((n_ev == 0).sum()),
-            "depth_2plus": (round(float((t.students["depth"] >= 2).mean()), 3)
-                            if len(t.students) else 0.0),
-            "grades_below": dist,
-        }
+        if self.summary_ is not None:
+            return self.summary_
+        if not self.kept:
+            raise InvalidInput("this result has no summary and no posterior")
+        acc = _Summary(self.model_name, self.graph)
+        acc.add(self.posterior, self.icebergs)  # type: ignore[arg-type]
+        self.summary_ = acc.to_dict(self.fit)
+        return self.summary_
 
     def store_frame(self, columns: tuple[str, ...] = POSTERIOR_COLUMNS) -> pd.DataFrame:
         """The posterior in the form written to the store (plain types; only ``columns``)."""
+        if self.posterior is None:
+            raise InvalidInput("this result streamed its posterior to the store; read it there")
         out = posterior_for_store(self.posterior)
         return out[[c for c in out.columns if c in columns]]
 
 
 def posterior_for_store(posterior: pd.DataFrame) -> pd.DataFrame:
     """The posterior with plain types (object codes, float64, int64) for any database."""
+    std = posterior["standard"]
+    if isinstance(std.dtype, pd.CategoricalDtype):  # shared code strings, not one per row
+        cats = np.asarray([str(c) for c in std.cat.categories], dtype=object)
+        codes = cats[std.cat.codes.to_numpy()]
+    else:
+        codes = std.astype(str).to_numpy(dtype=object)
     out = pd.DataFrame({
         "student_id": posterior["student_id"].astype(object).to_numpy(),
-        "standard": posterior["standard"].astype(str).to_numpy(dtype=object),
+        "standard": codes,
         "p_mastered": posterior["p_mastered"].to_numpy(dtype=np.float64),
     })
     out["sd"] = (posterior["sd"].to_numpy(dtype=np.float64) if "sd" in posterior.columns
@@ -509,81 +544,75 @@ def read_roster(path: str | Path) -> Roster:
     return roster_from_oneroster(tables)
 
 
-def read_responses(path: str | Path) -> pd.DataFrame:
-    """Read a responses file (CSV or Parquet, the documented evidence format)."""
-    p = Path(path)
-    if not p.exists():
-        raise NotFound(f"no responses file {str(p)!r}")
-    if p.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(p)
-    return pd.read_csv(p, dtype={"student_id": str, "item_id": str, "standard": str,
-                                 "source": str})
+def read_responses(path: str | Path, graph: StandardsGraph | None = None) -> pd.DataFrame:
+    """Read and check a responses file (CSV or Parquet, the documented evidence format).
 
-
-# ============================================================================ model inputs
-
-
-def responses_for_model(responses_df: pd.DataFrame) -> pd.DataFrame:
-    """The evidence format as the pyBKT-style frame the learner models take.
-
-    ``student_id, standard, correct, timestamp`` (plus ``item_id, source``, kept) become
-    ``user_id, skill_name, correct (int8), order_id (UTC datetime)``; a frame already in pyBKT
-    columns passes through. Validated once here so every model sees clean input.
+    The same reader and checks as ``sounding import responses`` (every problem names the file,
+    its line and the file's own column), so a file that fits imports and vice versa.
 
     Raises
     ------
     InvalidEvidence
-        A required column is missing, or a row has no student, no standard, a ``correct``
-        that is not 0/1 or an unreadable timestamp (line numbers as in the file: header = 1).
+        Missing columns or values, ``correct`` not 0/1, timestamps that are blank or not ISO
+        8601, standards not in ``graph``.
+    """
+    from sounding.evidence.read import read_responses as read_evidence
+
+    p = Path(path)
+    if not p.exists():
+        raise NotFound(f"no responses file {str(p)!r}")
+    return read_evidence(p, graph=graph)
+
+
+# ============================================================================ model inputs
+
+_PYBKT = ("user_id", "skill_name", "correct", "order_id")
+
+
+def responses_for_model(responses_df: pd.DataFrame, graph: StandardsGraph | None = None, *,
+                        source: str = "responses", trusted: bool = False) -> pd.DataFrame:
+    """The evidence format as the pyBKT-style frame the learner models take.
+
+    ``student_id, item_id, standard, correct, timestamp`` (plus ``source``, kept) become
+    ``user_id, skill_name, correct (int8), order_id (datetime)``. Validated once here, with
+    the evidence importer's own checks (:func:`sounding.evidence.checks.check_responses`), so
+    every model sees clean input and every problem names ``source``, the file line (header =
+    1) and the column as the file spells it. A frame in pyBKT columns is checked the pyBKT
+    way (:func:`sounding.mastery.responses.validate_responses`: ``order_id`` required).
+
+    Parameters
+    ----------
+    graph : StandardsGraph, optional
+        When given, a code that is not one of its standards (or sub-standards) is a problem.
+    trusted : bool
+        Skip the checks (rows read back from the store, which checked them on import).
+
+    Raises
+    ------
+    InvalidEvidence
+        A required column is missing (``timestamp`` included: without it the order of the
+        answers is unknown), or a row has no student, no standard, a ``correct`` that is not
+        0/1 (``true``/``false`` text is not accepted, as on import), a blank or unreadable
+        timestamp, or an unknown standard.
     """
     if not isinstance(responses_df, pd.DataFrame):
         raise InvalidInput("responses must be a pandas DataFrame")
     df = responses_df
-    ren = {a: b for a, b in (("student_id", "user_id"), ("standard", "skill_name"),
-                             ("timestamp", "order_id")) if a in df.columns
-           and b not in df.columns}
-    df = df.rename(columns=ren)
-    missing = [c for c in ("user_id", "skill_name", "correct") if c not in df.columns]
-    if missing:
-        names = {"user_id": "student_id", "skill_name": "standard"}
-        raise InvalidEvidence([Problem("responses", 1, names.get(c, c),
-                                       "required column is missing") for c in missing])
-    problems: list[Problem] = []
+    if all(c in df.columns for c in _PYBKT[:3]) and "student_id" not in df.columns:
+        return _pybkt_frame(df, graph, source)
+    if not trusted:
+        from sounding.evidence.checks import check_responses
 
-    def flag(mask: np.ndarray, fld: str, msg: Callable[[int], str]) -> None:
-        for r in np.flatnonzero(mask)[:20]:
-            problems.append(Problem("responses", int(r) + 2, fld, msg(int(r))))
-
-    flag(df["user_id"].isna().to_numpy() | (df["user_id"].astype(str).str.strip() == ""),
-         "student_id", lambda r: "missing student_id")
-    flag(df["skill_name"].isna().to_numpy()
-         | (df["skill_name"].astype(str).str.strip() == ""), "standard",
-         lambda r: "missing standard")
-    raw = df["correct"]
-    if raw.dtype == bool:
-        cor = raw.to_numpy(dtype=float)
-    else:
-        s = raw.astype(str).str.strip().str.lower().replace({"true": "1", "false": "0"})
-        cor = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
-    flag(~np.isin(cor, (0.0, 1.0)), "correct",
-         lambda r: f"correct must be 0 or 1, got {raw.iloc[r]!r}")
-    if "order_id" in df.columns:
-        order = df["order_id"]
-        if not (pd.api.types.is_numeric_dtype(order)
-                or pd.api.types.is_datetime64_any_dtype(order)):
-            parsed = pd.to_datetime(order, errors="coerce", utc=True, format="ISO8601")
-            flag((parsed.isna() & order.notna()).to_numpy(), "timestamp",
-                 lambda r: f"not an ISO 8601 timestamp: {order.iloc[r]!r}")
-            order = parsed
-    else:
-        order = pd.Series(np.arange(len(df)), index=df.index)
-    if problems:
-        raise InvalidEvidence(problems)
+        if "correct" in df.columns and df["correct"].dtype == object:
+            # numbers in a mixed column as the text a file would hold (the checker reads an
+            # object column as text)
+            df = df.assign(correct=df["correct"].map(_correct_text))
+        df = check_responses(df, graph=graph, file=source)
     out = pd.DataFrame({
-        "user_id": df["user_id"].to_numpy(dtype=object),
-        "skill_name": df["skill_name"].astype(str).str.strip().to_numpy(dtype=object),
-        "correct": cor.astype(np.int8),
-        "order_id": order.to_numpy(),
+        "user_id": df["student_id"].to_numpy(dtype=object),
+        "skill_name": df["standard"].astype(str).str.strip().to_numpy(dtype=object),
+        "correct": df["correct"].to_numpy().astype(np.int8),
+        "order_id": pd.to_datetime(df["timestamp"]).to_numpy(),
     })
     for extra in ("item_id", "source"):
         if extra in df.columns:
@@ -591,7 +620,40 @@ def responses_for_model(responses_df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def rollup_responses(responses: pd.DataFrame, graph: StandardsGraph) -> pd.DataFrame:
+def _correct_text(v: Any) -> Any:
+    """A correctness cell as file text: 1/0 numbers and booleans as "1"/"0", else as is."""
+    if isinstance(v, bool | np.bool_):
+        return "1" if v else "0"
+    if isinstance(v, int | np.integer) or (isinstance(v, float | np.floating)
+                                           and float(v).is_integer()):
+        return str(int(v))
+    return v
+
+
+def _pybkt_frame(df: pd.DataFrame, graph: StandardsGraph | None, source: str) -> pd.DataFrame:
+    """A pyBKT-column frame, checked (order required) and with the model's dtypes."""
+    from sounding.mastery.responses import validate_responses
+
+    checked = validate_responses(df, source=source)
+    blank = checked["user_id"].astype(str).str.strip().eq("").to_numpy() | \
+        checked["skill_name"].astype(str).str.strip().eq("").to_numpy()
+    if blank.any():
+        raise InvalidEvidence([
+            Problem(source, int(r) + 2, "user_id" if not str(checked["user_id"].iloc[r]).strip()
+                    else "skill_name", "missing value") for r in np.flatnonzero(blank)[:20]])
+    out = pd.DataFrame({
+        "user_id": checked["user_id"].to_numpy(dtype=object),
+        "skill_name": checked["skill_name"].astype(str).str.strip().to_numpy(dtype=object),
+        "correct": checked["correct"].to_numpy().astype(np.int8),
+        "order_id": checked["order_id"].to_numpy(),
+    })
+    if graph is not None:
+        rollup_responses(out, graph, source=source, field="skill_name")
+    return out
+
+
+def rollup_responses(responses: pd.DataFrame, graph: StandardsGraph, *,
+                     source: str = "responses", field: str = "standard") -> pd.DataFrame:
     """Model-frame responses with ``skill_name`` at the graph's standard level.
 
     Sub-standards (4.NF.B.3a) roll up to their standard so every model estimates the same
@@ -600,7 +662,7 @@ def rollup_responses(responses: pd.DataFrame, graph: StandardsGraph) -> pd.DataF
     Raises
     ------
     InvalidEvidence
-        A code that is not in the progression (field ``standard``).
+        A code that is not in the progression (``field`` of ``source``).
     """
     codes = set(graph.standard_codes)
     uniq = pd.unique(responses["skill_name"])
@@ -614,7 +676,7 @@ def rollup_responses(responses: pd.DataFrame, graph: StandardsGraph) -> pd.DataF
             mapping[u] = graph.rollup(c)
         else:
             first = int(np.flatnonzero((responses["skill_name"] == u).to_numpy())[0])
-            problems.append(Problem("responses", first + 2, "standard",
+            problems.append(Problem(source, first + 2, field,
                                     f"unknown standard {c!r}: not a standard of {graph.name}"))
     if problems:
         raise InvalidEvidence(problems)
@@ -656,9 +718,32 @@ def algebra1_students(classes_df: pd.DataFrame | None,
 # ============================================================================ fitting
 
 
+class _Progress:
+    """Calls the user's ``progress(stage, done, total[, detail])`` (3- or 4-argument forms)."""
+
+    def __init__(self, callback: ProgressCallback | None) -> None:
+        self.callback = callback
+        self.detail = False
+        if callback is not None:
+            try:
+                inspect.signature(callback).bind("stage", 0, 0, "detail")
+                self.detail = True
+            except TypeError:
+                self.detail = False
+            except ValueError:  # pragma: no cover - builtins without a signature
+                self.detail = False
+
+    def __call__(self, stage: str, done: int, total: int, detail: str | None = None) -> None:
+        if self.callback is None:
+            return
+        if self.detail:
+            self.callback(stage, int(done), int(total), detail)
+        else:
+            self.callback(stage, int(done), int(total))
+
+
 def _tick(progress: ProgressCallback | None, stage: str, done: int, total: int) -> None:
-    if progress is not None:
-        progress(stage, int(done), int(total))
+    _Progress(progress)(stage, done, total)
 
 
 @contextmanager
@@ -668,6 +753,9 @@ def rich_progress(console: Any = None, *, transient: bool = True
 
         with rich_progress() as cb:
             result = fit_store_mastery(store, progress=cb)
+
+    One bar per stage: the EM bar moves per iteration and shows the log-likelihood, the
+    posterior bar per chunk of students.
     """
     from rich.console import Console
     from rich.progress import (
@@ -685,10 +773,13 @@ def rich_progress(console: Any = None, *, transient: bool = True
                   transient=transient) as prog:
         tasks: dict[str, Any] = {}
 
-        def callback(stage: str, done: int, total: int) -> None:
+        def callback(stage: str, done: int, total: int, detail: str | None = None) -> None:
+            label = STAGE_LABELS.get(stage, stage)
+            if detail:
+                label = f"{label} ({detail})"
             if stage not in tasks:
-                tasks[stage] = prog.add_task(STAGE_LABELS.get(stage, stage), total=total)
-            prog.update(tasks[stage], completed=done, total=total)
+                tasks[stage] = prog.add_task(label, total=total)
+            prog.update(tasks[stage], completed=done, total=total, description=label)
 
         yield callback
 
@@ -739,6 +830,171 @@ def _normalize_posterior(df: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+@contextmanager
+def _nothing_written() -> Iterator[None]:
+    """A rejected fit changes nothing: say so (the importers' hint says "imported")."""
+    try:
+        yield
+    except InvalidData as exc:
+        exc.hint = ("Fix the rows listed; nothing was written." if any(
+            p.line is not None for p in exc.problems)
+            else "Fix the file named above; nothing was written.")
+        raise
+
+
+# ------------------------------------------------------------------ the fit sample
+
+
+def fit_sample(students: pd.DataFrame, size: int | None, *, seed: int = 0) -> np.ndarray:
+    """The students the model's parameters are fitted on: all, or a stratified sample.
+
+    ``students`` has ``student_id`` and, when known, ``grade`` and ``school_id``. With
+    ``size`` None or at least the number of students, everyone (in the given order). Otherwise
+    ``size`` students, allocated to the strata (grade x school) in proportion to their size
+    (largest remainders), and within a stratum the students whose keyed hash of the id is
+    smallest: deterministic, independent of the row order, and a different ``seed`` gives a
+    different sample. Returned in the given order.
+
+    Why a sample: the parameters (a few thousand numbers) are pinned down long before 50,000
+    students, while EM over a million students would take hours; the posterior of every
+    student is then computed with those parameters (:func:`fit_mastery`).
+    """
+    ids = students["student_id"].to_numpy(dtype=object)
+    n = len(ids)
+    if size is None or size >= n:
+        return ids
+    if size < 1:
+        raise InvalidInput("the fit sample needs at least one student")
+    grade = (students["grade"].astype("Float64").fillna(-1).to_numpy(dtype=float)
+             if "grade" in students.columns else np.full(n, -1.0))
+    school = (students["school_id"].astype(object).where(students["school_id"].notna(), "")
+              .astype(str).to_numpy(dtype=object) if "school_id" in students.columns
+              else np.full(n, "", dtype=object))
+    key = f"sounding{int(seed) % 10**8:08d}"
+    h = pd.util.hash_array(np.array([str(i) for i in ids], dtype=object), hash_key=key)
+    strata = pd.DataFrame({"g": grade, "s": school}).groupby(["g", "s"], sort=True).ngroup()
+    strata = strata.to_numpy()
+    sizes = np.bincount(strata)
+    exact = size * sizes / n
+    quota = np.floor(exact).astype(np.int64)
+    rest = size - int(quota.sum())
+    if rest > 0:  # largest remainders, ties to the larger stratum then the lower index
+        order = np.lexsort((np.arange(len(sizes)), -sizes, -(exact - quota)))
+        quota[order[:rest]] += 1
+    # rank within stratum by hash
+    order = np.lexsort((h, strata))
+    first = np.r_[0, np.cumsum(sizes)[:-1]]
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n) - first[strata[order]]
+    return ids[rank < quota[strata]]
+
+
+# ------------------------------------------------------------------ evidence by student
+
+
+class _MemoryAnswers:
+    """Model-frame answers held in memory, sliced by student."""
+
+    def __init__(self, resp: pd.DataFrame) -> None:
+        self.resp = resp
+        self._pos: dict[Any, np.ndarray] | None = None
+
+    def students(self) -> list[Any]:
+        return list(pd.unique(self.resp["user_id"]))
+
+    def of(self, ids: np.ndarray, everyone: bool = False) -> pd.DataFrame:
+        if everyone:
+            return self.resp
+        if self._pos is None:
+            self._pos = self.resp.groupby("user_id", sort=False).indices if len(self.resp) \
+                else {}
+        parts = [self._pos[i] for i in ids if i in self._pos]
+        if not parts:
+            return self.resp.iloc[:0]
+        return self.resp.iloc[np.sort(np.concatenate(parts))]
+
+
+class _StoreAnswers:
+    """Answers read from the store per chunk of students (checked once, on import)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def students(self) -> list[Any]:
+        return []  # every answer in a store belongs to a rostered student
+
+    def of(self, ids: np.ndarray, everyone: bool = False) -> pd.DataFrame:
+        raw = (self.store.responses() if everyone
+               else self.store.responses(student_ids=[str(i) for i in ids]))
+        return responses_for_model(raw, trusted=True)
+
+
+# ------------------------------------------------------------------ the district summary
+
+
+class _Summary:
+    """What :meth:`MasteryResult.summary` reports, accumulated chunk by chunk."""
+
+    def __init__(self, model: str, graph: StandardsGraph) -> None:
+        self.model = model
+        self.graph = graph
+        self.n_students = 0
+        self.n_estimates = 0
+        self.n_answers = 0
+        self.n_without = 0
+        self.n_deep = 0
+        self.levels: dict[str, np.ndarray] = {}
+
+    def add(self, posterior: Any, tables: IcebergTables) -> None:
+        """One chunk: its posterior (long frame or PosteriorMatrix) and its iceberg tables."""
+        self.n_students += len(tables.students)
+        if isinstance(posterior, PosteriorMatrix):
+            self.n_estimates += int(posterior.p.size)
+            per_student = posterior.n_evidence.sum(axis=1, dtype=np.int64)
+            self.n_answers += int(per_student.sum())
+            answered = set(posterior.user_ids[per_student > 0])
+        else:
+            self.n_estimates += len(posterior)
+            ev = posterior["n_evidence"].to_numpy(dtype=np.int64)
+            self.n_answers += int(ev.sum())
+            per = pd.Series(ev).groupby(posterior["student_id"].to_numpy(), sort=False).sum()
+            answered = set(per.index[per.to_numpy() > 0])
+        self.n_without += int(sum(1 for s in tables.students["student_id"] if s not in answered))
+        self.n_deep += int((tables.students["depth"] >= 2).sum())
+        st = tables.strands
+        gb = st["grades_below"]
+        known = gb.notna().to_numpy()
+        bucket = np.where(known, np.minimum(gb.fillna(0).to_numpy(dtype=np.int64), 3), 4)
+        codes, names = pd.factorize(st["strand"].to_numpy(dtype=object))
+        counts = np.bincount(codes * 5 + bucket, minlength=5 * len(names)).reshape(-1, 5)
+        for name, c in zip(names, counts, strict=True):
+            self.levels[name] = self.levels.get(name, np.zeros(5, dtype=np.int64)) + c
+
+    def to_dict(self, fit: Mapping[str, Any]) -> dict[str, Any]:
+        dist = {}
+        for s in sorted(self.levels):
+            c = self.levels[s]
+            d = {BELOW_BUCKETS[b]: int(c[b]) for b in range(4)}
+            if c[4]:
+                d["unknown"] = int(c[4])
+            dist[s] = d
+        return {
+            "model": self.model,
+            "graph": self.graph.name,
+            "n_students": self.n_students,
+            "n_standards": len(self.graph.standard_codes),
+            "n_estimates": self.n_estimates,
+            "n_answers": self.n_answers,
+            "n_students_without_answers": self.n_without,
+            "depth_2plus": round(self.n_deep / self.n_students, 3) if self.n_students else 0.0,
+            "grades_below": dist,
+            "fit": dict(fit),
+        }
+
+
+# ------------------------------------------------------------------ fitting
+
+
 def fit_mastery(
     responses_df: pd.DataFrame,
     students_df: pd.DataFrame,
@@ -749,7 +1005,10 @@ def fit_mastery(
     model: Any = "graph",
     progress: ProgressCallback | None = None,
     block_size: int = BLOCK_SIZE,
+    fit_students: int | None = FIT_SAMPLE,
+    seed: int = 0,
     model_options: Mapping[str, Any] | None = None,
+    source: str = "responses",
 ) -> MasteryResult:
     """Fit a mastery model and estimate every rostered student x every standard.
 
@@ -770,63 +1029,214 @@ def fit_mastery(
     model : "graph", "bkt" or an estimator
         An estimator needs ``fit(responses, grades=...)`` and ``posterior(responses, ...)``.
     progress : callable, optional
-        ``progress(stage, done, total)``, e.g. from :func:`rich_progress`.
+        ``progress(stage, done, total[, detail])``, e.g. from :func:`rich_progress`.
     block_size : int
-        Students per posterior block: memory stays bounded for districts of millions.
+        Students per posterior chunk: memory is bounded by the chunk, not the district.
+    fit_students : int or None
+        Fit the parameters on at most this many students (:func:`fit_sample`, stratified by
+        grade and school); None fits on everyone. A district smaller than this is fitted on
+        everyone, exactly as before the option existed.
+    seed : int
+        Seed of the fit sample.
     model_options : mapping, optional
         Keyword arguments for the model's constructor (e.g. ``max_iter``).
+    source : str
+        Name of the responses in error messages (the file path, when from a file).
     """
     graph = graph if graph is not None else load_default().k8_algebra1()
-    resp = responses_for_model(responses_df)
-    students = normalize_students(students_df)
-    classes = normalize_classes(classes_df)
-    enrollments = normalize_enrollments(enrollments_df)
-    grades = student_grades(students, classes, enrollments)
-    est, name = _make_model(model, graph, block_size, model_options or {})
+    with _nothing_written():
+        resp = responses_for_model(responses_df, graph, source=source)
+    roster = Roster(normalize_students(students_df), normalize_classes(classes_df),
+                    normalize_enrollments(enrollments_df))
+    run = _Run(_MemoryAnswers(resp), roster, graph, model=model, progress=progress,
+               block_size=block_size, fit_students=fit_students, seed=seed,
+               model_options=model_options, keep=True)
+    with _nothing_written():
+        for _ in run.chunks():
+            pass
+    return run.result()
 
-    frames: list[pd.DataFrame] = []
-    ice: list[IcebergTables] = []
-    if isinstance(est, GraphMastery):
-        _tick(progress, "fit", 0, 1)
-        est.fit(resp, grades=grades)
-        _tick(progress, "fit", 1, 1)
-        total = len(set(resp["user_id"]) | set(grades))
-        done = 0
-        _tick(progress, "posterior", 0, total)
-        for block in est.iter_posterior(resp, grades):
-            f = block.to_frame().rename(columns={"user_id": "student_id"})
-            frames.append(f)
-            sub = pd.DataFrame({"student_id": block.user_ids, "grade": block.grade})
-            ice.append(cap_strand_ends(compute_icebergs(block, sub, graph), graph))
-            done += len(block.user_ids)
-            _tick(progress, "posterior", done, total)
-        posterior = pd.concat(frames, ignore_index=True) if frames else _empty_posterior()
-        icebergs = _concat_icebergs(ice)
-    else:
-        # a per-standard model (BKT): standards at the progression's level, estimates only
-        # where there is evidence; the iceberg treats the rest as unknown
-        resp = rollup_responses(resp, graph)
-        _tick(progress, "fit", 0, 1)
-        _call(est.fit, resp[["user_id", "skill_name", "correct", "order_id"]], grades=grades)
-        _tick(progress, "fit", 1, 1)
-        _tick(progress, "posterior", 0, 1)
-        method = est.posterior if hasattr(est, "posterior") else est.mastery
-        posterior = _normalize_posterior(_call(method, resp[["user_id", "skill_name", "correct",
+
+class _Run:
+    """One fit: the sample, the model, then the posterior of every student chunk by chunk.
+
+    :meth:`chunks` yields the store frame of each chunk (what ``write_mastery`` takes), so a
+    store writes them in one transaction while the next chunk is computed; the summary is
+    accumulated on the way and, with ``keep``, the posterior and icebergs are kept too.
+    """
+
+    def __init__(self, answers: Any, roster: Roster, graph: StandardsGraph, *, model: Any,
+                 progress: ProgressCallback | None, block_size: int,
+                 fit_students: int | None, seed: int,
+                 model_options: Mapping[str, Any] | None, keep: bool | None,
+                 columns: tuple[str, ...] = POSTERIOR_COLUMNS) -> None:
+        if block_size < 1:
+            raise InvalidInput("the chunk size must be at least one student")
+        self.answers = answers
+        self.roster = roster
+        self.graph = graph
+        self.progress = _Progress(progress)
+        self.block_size = int(block_size)
+        self.columns = columns
+        self.grades = student_grades(roster.students, roster.classes, roster.enrollments)
+        rostered = list(roster.students["student_id"])
+        known = set(rostered)
+        self.universe = np.asarray(rostered + [u for u in answers.students() if u not in known],
+                                   dtype=object)
+        frame = pd.DataFrame({"student_id": self.universe})
+        frame["grade"] = pd.array([self.grades.get(s) for s in self.universe], dtype="Int64")
+        school = dict(zip(roster.students["student_id"], roster.students["school_id"],
+                          strict=True))
+        frame["school_id"] = [school.get(s) for s in self.universe]
+        self.sample = fit_sample(frame, fit_students, seed=seed)
+        self.est, self.name = _make_model(model, graph, self.block_size, model_options or {})
+        self.keep = keep if keep is not None else len(self.universe) <= KEEP_STUDENTS
+        self.summary = _Summary(self.name, graph)
+        self.model_grade: dict[Any, int] = {}
+        self.frames: list[pd.DataFrame] = []
+        self.tables: list[IcebergTables] = []
+        self.fit_info: dict[str, Any] = {}
+        self.writing = False  # the chunks go to a store (a "write" bar per chunk)
+
+    # -------------------------------------------------------------- the fit
+    def fit(self) -> None:
+        everyone = len(self.sample) == len(self.universe)
+        self.progress("read", 0, 1, f"answers of {len(self.sample):,} students for the fit")
+        resp = self.answers.of(self.sample, everyone=everyone)
+        self.progress("read", 1, 1)
+        est = self.est
+        n_iter = None
+        if isinstance(est, GraphMastery):
+            def em(it: int, total: int, ll: float) -> None:
+                self.progress("fit", it, total, f"EM iteration {it} of {total}, "
+                              f"log-likelihood {ll:,.1f}")
+
+            self.progress("fit", 0, est.max_iter, "EM")
+            est.fit(resp, grades=self.grades, callback=em)
+            n_iter = est.n_iter_
+            loglik = est.loglik_[-1] if est.loglik_ else None
+        else:
+            resp = rollup_responses(resp, self.graph)
+            self.progress("fit", 0, 1)
+            _call(est.fit, resp[["user_id", "skill_name", "correct", "order_id"]],
+                  grades=self.grades)
+            self.progress("fit", 1, 1)
+            ll = getattr(est, "log_likelihood_", None)
+            loglik = float(ll.sum()) if ll is not None else None
+        self.fit_info = {
+            "fit_students": int(len(self.sample)), "students": int(len(self.universe)),
+            "sampled": not everyone, "fit_answers": int(len(resp)),
+            "em_iterations": n_iter, "log_likelihood": loglik,
+            "chunk_size": self.block_size,
+            "chunks": int(max(1, -(-len(self.universe) // self.block_size))),
+        }
+
+    # -------------------------------------------------------------- the posterior
+    def chunks(self) -> Iterator[pd.DataFrame]:
+        """Fit, then yield the store frame of every chunk of students (posterior pass)."""
+        self.fit()
+        N = len(self.universe)
+        self.progress("posterior", 0, N)
+        if N == 0:
+            raise InvalidInput("no students to estimate: the roster and the evidence are empty")
+        for start in range(0, N, self.block_size):
+            ids = self.universe[start:start + self.block_size]
+            everyone = start == 0 and len(ids) == N
+            resp = self.answers.of(ids, everyone=everyone)
+            post, tables = self._chunk(ids, resp)
+            del resp
+            self.summary.add(post, tables)
+            self.model_grade.update(zip(tables.students["student_id"].tolist(),
+                                        tables.students["grade"].tolist(), strict=True))
+            if self.keep:
+                self.frames.append(_long(post))
+                self.tables.append(tables)
+            done = min(N, start + self.block_size)
+            self.progress("posterior", done, N,
+                          f"chunk {start // self.block_size + 1} of {self.fit_info['chunks']}")
+            yield from self._store_frames(post)
+            if self.writing:
+                self.progress("write", done, N)
+
+    def _chunk(self, ids: np.ndarray, resp: pd.DataFrame) -> tuple[pd.DataFrame, IcebergTables]:
+        g = self.graph
+        grades = {s: self.grades[s] for s in ids if s in self.grades}
+        if isinstance(self.est, GraphMastery):
+            pm = self.est.posterior_matrix(resp, grades)
+            sub = pd.DataFrame({"student_id": pd.Series(pm.user_ids, dtype=object),
+                                "grade": pm.grade})
+            tables = cap_strand_ends(compute_icebergs(pm, sub, g), g)
+            return pm, tables
+        # a per-standard model (BKT): estimates only where there is evidence; every other
+        # standard is unknown to it (neither secure nor unsecured), see compute_icebergs
+        resp = rollup_responses(resp, g)
+        fitted = getattr(self.est, "params_", None)
+        if isinstance(fitted, pd.DataFrame):  # skills the fit sample never practised
+            resp = resp[resp["skill_name"].isin(fitted.index)]
+        if len(resp):
+            method = self.est.posterior if hasattr(self.est, "posterior") else self.est.mastery
+            post = _normalize_posterior(_call(method, resp[["user_id", "skill_name", "correct",
                                                             "order_id"]], grades=grades))
-        model_grades = _grades_for_icebergs(posterior, grades, resp, graph)
-        icebergs = cap_strand_ends(compute_icebergs(posterior, model_grades, graph), graph)
-        _tick(progress, "posterior", 1, 1)
-    mg = dict(zip(icebergs.students["student_id"], icebergs.students["grade"], strict=True))
-    students["model_grade"] = pd.array([mg.get(s) for s in students["student_id"]],
-                                       dtype="Int64")
-    names: dict[Any, str] = {}
-    for frame in (students, classes):
-        if frame is not None and "school_name" in frame.columns:
-            names.update({k: str(v) for k, v in zip(frame["school_id"], frame["school_name"],
-                                                    strict=True) if not _blank(k)
-                          and not _blank(v)})
-    return MasteryResult(est, name, graph, posterior, icebergs, students, classes, enrollments,
-                         names)
+        else:
+            post = _empty_posterior()
+        students = _grades_for_icebergs(list(ids), grades, resp, g)
+        tables = cap_strand_ends(compute_icebergs(post, students, g), g)
+        return post, tables
+
+    def _store_frames(self, post: Any) -> Iterator[pd.DataFrame]:
+        """The chunk in plain types, in pieces of about :data:`WRITE_ROWS` rows.
+
+        From a :class:`PosteriorMatrix` the pieces are built straight from its arrays (object
+        id and code columns sharing one string per value), never as one long frame: the
+        chunk's rows exist only one piece at a time.
+        """
+        if isinstance(post, PosteriorMatrix):
+            J = len(post.standards)
+            codes = np.asarray(post.standards, dtype=object)
+            step = max(1, WRITE_ROWS // max(J, 1))
+            for a in range(0, len(post.user_ids), step):
+                b = min(len(post.user_ids), a + step)
+                n = b - a
+                out = pd.DataFrame({
+                    "student_id": pd.Series(np.repeat(post.user_ids[a:b], J), dtype=object),
+                    "standard": pd.Series(np.tile(codes, n), dtype=object),
+                    "p_mastered": post.p[a:b].reshape(-1).astype(np.float64),
+                    "sd": post.sd[a:b].reshape(-1).astype(np.float64),
+                    "n_evidence": post.n_evidence[a:b].reshape(-1).astype(np.int64),
+                })
+                yield out[[c for c in out.columns if c in self.columns]]
+            return
+        for start in range(0, len(post), WRITE_ROWS):
+            piece = post.iloc[start:start + WRITE_ROWS]
+            out = posterior_for_store(piece)
+            yield out[[c for c in out.columns if c in self.columns]]
+
+    # -------------------------------------------------------------- the result
+    def result(self) -> MasteryResult:
+        students = self.roster.students.copy()
+        students["model_grade"] = pd.array([self.model_grade.get(s)
+                                            for s in students["student_id"]], dtype="Int64")
+        names: dict[Any, str] = {}
+        for frame in (students, self.roster.classes):
+            if frame is not None and "school_name" in frame.columns:
+                names.update({k: str(v) for k, v in zip(frame["school_id"],
+                                                        frame["school_name"], strict=True)
+                              if not _blank(k) and not _blank(v)})
+        posterior = icebergs = None
+        if self.keep:
+            posterior = (pd.concat(self.frames, ignore_index=True) if self.frames
+                         else _empty_posterior())
+            icebergs = _concat_icebergs(self.tables)
+        return MasteryResult(self.est, self.name, self.graph, posterior, icebergs, students,
+                             self.roster.classes, self.roster.enrollments, names,
+                             fit=self.fit_info, summary_=self.summary.to_dict(self.fit_info))
+
+
+def _long(post: Any) -> pd.DataFrame:
+    """A chunk's posterior as the long frame of :attr:`MasteryResult.posterior`."""
+    if isinstance(post, PosteriorMatrix):
+        return post.to_frame().rename(columns={"user_id": "student_id"})
+    return post
 
 
 def strand_tops(graph: StandardsGraph) -> dict[str, np.ndarray]:
@@ -851,9 +1261,12 @@ def cap_strand_ends(tables: IcebergTables, graph: StandardsGraph) -> IcebergTabl
     if st.empty:
         return tables
     tops = strand_tops(graph)
+    names = sorted(tops)
+    table = np.vstack([tops[n] for n in names] + [np.full(10, -1, dtype=np.int64)])
+    which = pd.Index(names).get_indexer(st["strand"].to_numpy(dtype=object))
+    which = np.where(which < 0, len(names), which)
     g = st["grade"].to_numpy(dtype=np.int64).clip(0, 9)
-    top = np.array([tops.get(s, np.full(10, -1))[gi] for s, gi in zip(st["strand"], g,
-                                                                        strict=True)])
+    top = table[which, g]
     sec = st["secure_through"].to_numpy(dtype=float)
     at_top = (top >= 0) & ~np.isnan(sec) & (np.nan_to_num(sec, nan=-9) >= top)
     if at_top.any() and (st.loc[at_top, "grades_below"] != 0).any():
@@ -880,10 +1293,12 @@ def _concat_icebergs(parts: list[IcebergTables]) -> IcebergTables:
     )
 
 
-def _grades_for_icebergs(posterior: pd.DataFrame, grades: Mapping[Any, int],
+def _grades_for_icebergs(ids: list[Any], grades: Mapping[Any, int],
                          resp: pd.DataFrame | None, graph: StandardsGraph) -> pd.DataFrame:
-    """Students and the grades to profile them at: the roster's, else their answers' mode."""
-    ids = pd.unique(posterior["student_id"])
+    """Students and the grades to profile them at: the roster's, else their answers' mode.
+
+    Students with neither (no roster grade, no answers) cannot be placed and are left out.
+    """
     modal: dict[Any, int] = {}
     missing = [s for s in ids if s not in grades]
     if missing and resp is not None and len(resp):
@@ -902,14 +1317,20 @@ def fit_files(responses: str | Path | pd.DataFrame, roster: str | Path | Roster,
               graph: StandardsGraph | None = None, *, model: Any = "graph",
               progress: ProgressCallback | None = None, **options: Any) -> MasteryResult:
     """:func:`fit_mastery` from a responses file and a OneRoster folder/zip (no store)."""
+    graph = graph if graph is not None else load_default().k8_algebra1()
     _tick(progress, "read", 0, 2)
-    resp = responses if isinstance(responses, pd.DataFrame) else read_responses(responses)
+    with _nothing_written():
+        if isinstance(responses, pd.DataFrame):
+            resp, source = responses, "responses"
+        else:
+            resp, source = read_responses(responses, graph), str(responses)
     _tick(progress, "read", 1, 2)
-    ros = roster if isinstance(roster, Roster) else read_roster(roster)
+    with _nothing_written():
+        ros = roster if isinstance(roster, Roster) else read_roster(roster)
     _tick(progress, "read", 2, 2)
     return fit_mastery(resp, ros.students, graph, classes_df=ros.classes,
                        enrollments_df=ros.enrollments, model=model, progress=progress,
-                       **options)
+                       source=source, **options)
 
 
 def _open_store(store: Any) -> Any:
@@ -922,11 +1343,22 @@ def _open_store(store: Any) -> Any:
 
 def fit_store_mastery(store: Any, *, model: Any = "graph", graph: StandardsGraph | None = None,
                       progress: ProgressCallback | None = None,
-                      **options: Any) -> MasteryResult:
-    """Read evidence and roster from the store, fit, write the posterior back, return it.
+                      block_size: int = BLOCK_SIZE, fit_students: int | None = FIT_SAMPLE,
+                      seed: int = 0, keep: bool | None = None,
+                      model_options: Mapping[str, Any] | None = None) -> MasteryResult:
+    """Fit from the store's evidence and roster, stream the posterior back, return the result.
 
-    ``store`` is a :class:`sounding.store.Store` or its URL/path. The posterior is written with
-    ``store.write_mastery(df, model_name)`` (columns :data:`POSTERIOR_COLUMNS`).
+    ``store`` is a :class:`sounding.store.Store` or its URL/path; the graph defaults to the
+    district's own progression (``store.progression().k8_algebra1()``). The parameters are
+    fitted on the answers of a sample of at most ``fit_students`` students
+    (:func:`fit_sample`); then, chunk by chunk of ``block_size`` students, the chunk's answers
+    are read (``store.responses(student_ids=...)``), its posterior computed and written, all
+    chunks in one transaction (``store.write_mastery`` with an iterable), so peak memory is
+    set by the chunk size and the roster, not by the number of answers or estimates.
+
+    ``keep`` keeps the whole posterior and the iceberg tables on the result (for the report
+    and the in-memory views); None keeps them up to :data:`KEEP_STUDENTS` students. A result
+    without them still has :meth:`MasteryResult.summary`; the views then read the store.
 
     Raises
     ------
@@ -934,24 +1366,30 @@ def fit_store_mastery(store: Any, *, model: Any = "graph", graph: StandardsGraph
         The store holds no responses (import evidence first) or no students.
     """
     st = _open_store(store)
-    _tick(progress, "read", 0, 4)
-    responses = st.responses()
-    _tick(progress, "read", 1, 4)
-    students = st.students()
-    _tick(progress, "read", 2, 4)
-    classes = st.classes()
-    _tick(progress, "read", 3, 4)
-    enrollments = st.enrollments()
-    _tick(progress, "read", 4, 4)
-    if responses is None or not len(responses):
+    graph = graph if graph is not None else st.progression().k8_algebra1()
+    tick = _Progress(progress)
+    tick("read", 0, 3, "roster")
+    if not st.counts().get("responses", 0):
         raise InvalidInput("the store holds no responses; import evidence first "
-                           "(sounding import evidence FILE)")
+                           "(sounding import responses FILE)")
+    students = st.students()
     if students is None or not len(students):
         raise InvalidInput("the store holds no students; import a roster first "
                            "(sounding import roster DIR)")
-    result = fit_mastery(responses, students, graph, classes_df=_none_if_empty(classes),
-                         enrollments_df=_none_if_empty(enrollments), model=model,
-                         progress=progress, **options)
+    tick("read", 1, 3, "roster")
+    classes = _none_if_empty(st.classes())
+    enrollments = _none_if_empty(st.enrollments())
+    tick("read", 3, 3, "roster")
+    roster = Roster(normalize_students(students), normalize_classes(classes),
+                    normalize_enrollments(enrollments))
+    run = _Run(_StoreAnswers(st), roster, graph, model=model, progress=progress,
+               block_size=block_size, fit_students=fit_students, seed=seed,
+               model_options=model_options, keep=keep, columns=_store_mastery_columns())
+
+    run.writing = True
+    with _nothing_written():
+        st.write_mastery(run.chunks(), run.name)
+    result = run.result()
     if hasattr(st, "orgs"):
         orgs = st.orgs()
         key = _first(orgs, "org_id", "sourcedId")
@@ -959,19 +1397,13 @@ def fit_store_mastery(store: Any, *, model: Any = "graph", graph: StandardsGraph
             schools = orgs[orgs["type"] == "school"] if "type" in orgs.columns else orgs
             result.school_names.update(
                 {k: str(v) for k, v in zip(schools[key], schools["name"], strict=True)})
-    _tick(progress, "write", 0, 1)
-    st.write_mastery(result.store_frame(_store_mastery_columns()), result.model_name)
-    _tick(progress, "write", 1, 1)
     return result
 
 
 def _store_mastery_columns() -> tuple[str, ...]:
     """The posterior columns the store's mastery table holds (``sd`` only if it has one)."""
-    try:
-        from sounding.store.tables import mastery
-    except ImportError:  # pragma: no cover - a store without the SQLAlchemy schema
-        return ("student_id", "standard", "p_mastered", "n_evidence")
-    return tuple(c for c in POSTERIOR_COLUMNS if c in mastery.c)
+    return tuple(c for c in POSTERIOR_COLUMNS
+                 if c in ("student_id", "standard", "p_mastered", "sd", "n_evidence", "as_of"))
 
 
 def _none_if_empty(df: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -1074,6 +1506,9 @@ def _source(src: Any, graph: StandardsGraph | None, model: str) -> _Source:
     if isinstance(src, MasteryResult):
         if graph is not None and graph is not src.graph and graph != src.graph:
             raise InvalidInput("the graph differs from the one the result was fitted on")
+        if not src.kept:
+            raise InvalidInput("this result streamed its posterior to the store without "
+                               "keeping it; show students and classes from the store")
         if src._views is None:
             src._views = _Source(src.posterior, src.students, src.classes, src.enrollments,
                                  src.graph, src.icebergs)
@@ -1081,7 +1516,9 @@ def _source(src: Any, graph: StandardsGraph | None, model: str) -> _Source:
     st = _open_store(src)
     if not hasattr(st, "mastery"):
         raise InvalidInput("expected a MasteryResult or a store")
-    g = graph if graph is not None else load_default().k8_algebra1()
+    g = graph if graph is not None else (st.progression().k8_algebra1()
+                                         if hasattr(st, "progression")
+                                         else load_default().k8_algebra1())
     fn = st.mastery
     try:
         takes_model = "model" in inspect.signature(fn).parameters
@@ -1200,9 +1637,10 @@ def student_view(source: Any, student_id: Any, graph: StandardsGraph | None = No
         strands.append({
             "strand": r.strand, "strand_title": strand_title(r.strand),
             "secure_through": None if pd.isna(r.secure_through) else int(r.secure_through),
-            "label": r.label, "grades_below": int(r.grades_below),
+            "label": r.label,
+            "grades_below": None if pd.isna(r.grades_below) else int(r.grades_below),
             "p_secure": _round(r.p_secure), "n_standards": int(r.n_standards),
-            "n_unfinished": int(r.n_unfinished),
+            "n_unfinished": int(r.n_unfinished), "n_unknown": int(r.n_unknown),
         })
     codes = post["standard"].astype(str).to_numpy()
     evidence = dict(zip(codes, zip(post["sd"].to_numpy(dtype=float),
@@ -1317,20 +1755,19 @@ def class_view(source: Any, class_id: Any, graph: StandardsGraph | None = None, 
     grade = int(grade)
     strands = sorted(set(tables.strands["strand"]))
     names = dict(zip(src.students["student_id"], src.students["name"], strict=True))
-    lv = tables.strands.pivot_table(index="student_id", columns="strand",
-                                    values="grades_below", aggfunc="first")
-    lab = tables.strands.pivot_table(index="student_id", columns="strand", values="label",
-                                     aggfunc="first")
+    lv = tables.strands.pivot(index="student_id", columns="strand", values="grades_below")
+    lab = tables.strands.pivot(index="student_id", columns="strand", values="label")
     stu = tables.students.set_index("student_id")
     students = []
     for m in members:
         students.append({
             "student_id": _py(m), "name": str(names.get(m, m)), "grade": int(stu.at[m, "grade"]),
             "depth": int(stu.at[m, "depth"]), "n_unfinished": int(stu.at[m, "n_unfinished"]),
-            "grades_below": {s: int(lv.at[m, s]) for s in strands},
+            "grades_below": {s: None if pd.isna(lv.at[m, s]) else int(lv.at[m, s])
+                             for s in strands},
             "secure_through": {s: str(lab.at[m, s]) for s in strands},
         })
-    students.sort(key=lambda r: (-r["depth"], -sum(r["grades_below"].values()),
+    students.sort(key=lambda r: (-r["depth"], -sum(v or 0 for v in r["grades_below"].values()),
                                  -r["n_unfinished"], str(r["name"])))
     codes = [code for code in g.standard_codes if g[code].grade_num <= grade]
     P = posterior_matrix(post, members, codes)
@@ -1352,8 +1789,14 @@ def class_view(source: Any, class_id: Any, graph: StandardsGraph | None = None, 
 # ============================================================================ text rendering
 
 
-def _below_style(n: int) -> str:
+def _below_style(n: int | None) -> str:
+    if n is None:
+        return "dim"
     return ("green", "yellow", "dark_orange", "red")[min(max(n, 0), 3)]
+
+
+def _below_text(n: int | None) -> str:
+    return "?" if n is None else str(n)
 
 
 def text_summary(summary: Mapping[str, Any]) -> Any:
@@ -1368,6 +1811,20 @@ def text_summary(summary: Mapping[str, Any]) -> Any:
     head.append(f" estimated by the {summary['model']} model from "
                 f"{summary['n_answers']:,} answers")
     parts: list[Any] = [head]
+    fit = summary.get("fit") or {}
+    if fit.get("sampled"):
+        parts.append(Text(
+            f"Parameters fitted on a sample of {fit['fit_students']:,} of "
+            f"{fit['students']:,} students (stratified by grade and school; --fit-sample); "
+            f"every student's estimates use them, computed in {fit['chunks']:,} chunk(s) of "
+            f"{fit['chunk_size']:,}.", style="dim"))
+    if fit.get("em_iterations"):
+        parts.append(Text(f"EM: {fit['em_iterations']} iteration(s), log-likelihood "
+                          f"{fit['log_likelihood']:,.1f}.", style="dim"))
+    if summary["model"] == "bkt":
+        parts.append(Text("BKT knows nothing of untested standards: they are unknown (not "
+                          "secure, not unsecured), so placements rest on tested standards "
+                          "only; a strand with none is unknown.", style="yellow"))
     if summary["n_students_without_answers"]:
         parts.append(Text(f"{summary['n_students_without_answers']:,} students have no answers "
                           "yet (their grade's prior).", style="yellow"))
@@ -1375,10 +1832,13 @@ def text_summary(summary: Mapping[str, Any]) -> Any:
                       "work 2+ grades below their own."))
     t = Table(title="Students by grades below, per strand", title_justify="left")
     t.add_column("Strand")
-    for b in BELOW_BUCKETS:
-        t.add_column("on grade" if b == "0" else f"{b} below", justify="right")
+    unknown = any(c.get("unknown") for c in summary["grades_below"].values())
+    buckets = [*BELOW_BUCKETS, "unknown"] if unknown else list(BELOW_BUCKETS)
+    for b in buckets:
+        t.add_column("on grade" if b == "0" else b if b == "unknown" else f"{b} below",
+                     justify="right")
     for s, counts in summary["grades_below"].items():
-        t.add_row(Text(strand_title(s)), *[Text(f"{counts.get(b, 0):,}") for b in BELOW_BUCKETS])
+        t.add_row(Text(strand_title(s)), *[Text(f"{counts.get(b, 0):,}") for b in buckets])
     parts.append(t)
     return Group(*parts)
 
@@ -1404,14 +1864,19 @@ def text_student(view: Mapping[str, Any], *, n_unfinished: int = 12) -> Any:
     else:
         parts.append(Text(f"{view['n_answers']} answers; deepest unfinished major work "
                           f"{view['depth']} grade(s) below.", style="dim"))
-    t = Table(title="Foundations by strand", title_justify="left")
+    if any(st.get("n_unknown") for st in view["strands"]):
+        parts.append(Text("Some standards have no estimate (a per-standard model knows nothing "
+                          "of untested ones): they are unknown, not unsecured, and the "
+                          "placements rest on the tested standards only.", style="yellow"))
+    t = Table(title="Foundations by strand", title_justify="left",
+              caption="How sure = probability that this placement is the right one")
     for col, j in (("Strand", "left"), ("Secure through", "left"), ("Grades below", "right"),
                    ("How sure", "right"), ("Unfinished", "right")):
         t.add_column(col, justify=j)  # type: ignore[arg-type]
     for s in view["strands"]:
-        gb = int(s["grades_below"])
+        gb = s["grades_below"]
         t.add_row(Text(s["strand_title"]), Text(s["label"]),
-                  Text(str(gb), style=_below_style(gb)),
+                  Text(_below_text(gb), style=_below_style(gb)),
                   Text("-" if s["p_secure"] is None else f"{100 * s['p_secure']:.0f}%"),
                   Text(str(s["n_unfinished"])))
     parts.append(t)
@@ -1465,7 +1930,8 @@ def text_class(view: Mapping[str, Any], *, n_standards: int = 15) -> Any:
     t.add_column("Unfinished", justify="right")
     for r in view["students"]:
         t.add_row(Text(r["name"]),
-                  *[Text(str(r["grades_below"][s]), style=_below_style(r["grades_below"][s]))
+                  *[Text(_below_text(r["grades_below"][s]),
+                         style=_below_style(r["grades_below"][s]))
                     for s in strands],
                   Text(str(r["depth"])), Text(str(r["n_unfinished"])))
     parts.append(t)

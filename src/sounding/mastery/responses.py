@@ -89,16 +89,40 @@ def _show(value: object) -> str:
     return repr(item() if callable(item) else value)
 
 
-def _problems(source: str, rows: np.ndarray, field: str, message: object) -> list[Problem]:
+class Where:
+    """Where row ``r`` of a table came from: ``(file, line)``.
+
+    A CSV's line is the row position + 2 (header = line 1). A table read from another layout
+    (the AKT 4-line format) carries ``_line`` (and ``_file``) columns with the real lines.
+    """
+
+    def __init__(self, df: pd.DataFrame, source: str) -> None:
+        self.source = source
+        self.lines = df["_line"].to_numpy() if "_line" in df.columns else None
+        self.files = df["_file"].to_numpy() if "_file" in df.columns else None
+
+    def __call__(self, r: int) -> tuple[str, int]:
+        if self.lines is None:
+            return self.source, int(r) + 2
+        f = self.source if self.files is None else str(self.files[r])
+        return f, int(self.lines[r])
+
+
+def _problems(source: str | Where, rows: np.ndarray, field: str, message: object
+              ) -> list[Problem]:
     """One Problem per bad row (capped); ``message`` may be a callable of the row."""
     out = []
     for r in rows[:MAX_PROBLEMS]:
         msg = message(int(r)) if callable(message) else str(message)
-        out.append(Problem(source, int(r) + 2, field, msg))
+        if isinstance(source, Where):
+            out.append(Problem(*source(int(r)), field, msg))
+        else:
+            out.append(Problem(source, int(r) + 2, field, msg))
     return out
 
 
-def _correct_codes(col: pd.Series, source: str, problems: list[Problem]) -> np.ndarray:
+def _correct_codes(col: pd.Series, source: str | Where, problems: list[Problem]
+                   ) -> np.ndarray:
     """0/1 correctness as int8; anything else (2, 0.5, "yes", missing) is a problem."""
     values = col.to_numpy()
     if values.dtype == bool:
@@ -115,7 +139,8 @@ def _correct_codes(col: pd.Series, source: str, problems: list[Problem]) -> np.n
     return num.astype(np.int8)
 
 
-def _order_values(col: pd.Series, source: str, problems: list[Problem]) -> np.ndarray:
+def _order_values(col: pd.Series, source: str | Where, problems: list[Problem]
+                  ) -> np.ndarray:
     """order_id as int64 or float64 (timestamps become nanoseconds since the epoch)."""
     missing = col.isna().to_numpy()
     if missing.any():
@@ -201,19 +226,20 @@ def validate_responses(
     if len(df) == 0 and not allow_empty:
         raise InvalidEvidence([Problem(source, None, None, "no responses")])
     df = df.reset_index(drop=True)
+    where = Where(df, source)
     problems: list[Problem] = []
     for col in ("user_id", "skill_name"):
         miss = df[col].isna().to_numpy()
         if miss.any():
-            problems.extend(_problems(source, np.flatnonzero(miss), col, "missing value"))
-    correct = _correct_codes(df["correct"], source, problems)
-    order = _order_values(df["order_id"], source, problems)
+            problems.extend(_problems(where, np.flatnonzero(miss), col, "missing value"))
+    correct = _correct_codes(df["correct"], where, problems)
+    order = _order_values(df["order_id"], where, problems)
     if known_skills is not None and not problems:
         known = pd.Index(list(known_skills)).unique()
         unknown = known.get_indexer(df["skill_name"]) < 0
         if unknown.any():
             names = df["skill_name"].to_numpy()
-            problems.extend(_problems(source, np.flatnonzero(unknown), "skill_name",
+            problems.extend(_problems(where, np.flatnonzero(unknown), "skill_name",
                                       lambda r: f"unknown skill {_show(names[r])}"))
     if problems:
         problems.sort(key=lambda p: (p.line or 0))

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sounding.errors import InvalidInput
 from sounding.mastery.pipeline import (
     SUBGROUP_COLUMNS,
     MasteryResult,
@@ -157,6 +158,9 @@ class _Data:
 def _prepare(result: MasteryResult, students_df: pd.DataFrame | None,
              classes_df: pd.DataFrame | None, enrollments_df: pd.DataFrame | None,
              graph: StandardsGraph | None, school_names: Mapping[Any, str] | None) -> _Data:
+    if not result.kept:
+        raise InvalidInput("the mastery pages need the posterior in memory; fit with "
+                           "keep=True (fit_store_mastery) for the report")
     g = graph if graph is not None else result.graph
     st = normalize_students(students_df) if students_df is not None else result.students
     cl = normalize_classes(classes_df) if classes_df is not None else result.classes
