@@ -19,7 +19,9 @@ statsmodels``) or any venv with sounding and statsmodels:
     .venv-bench/bin/python bench/bench_sgp.py                      # 1,000,000 students
     .venv-bench/bin/python bench/bench_sgp.py --students 20000     # quick
 
-R comes from ``bench/setup_r.sh``; without Rscript the R rows are skipped.
+R comes from ``scripts/setup_r.sh``; without Rscript the R rows are skipped. ``--skip-r`` and
+``--skip-statsmodels`` leave those peers out (for a quick look at our own time). The summary at
+the end lists every time, the ratios and the agreement with ``br`` (share identical, max diff).
 """
 
 from __future__ import annotations
@@ -82,9 +84,15 @@ def show_agreement(label: str, agr: dict[str, tuple[float, int, int]]) -> None:
 
 
 def run_ours(df: pd.DataFrame) -> tuple[pd.DataFrame, float]:
-    t0 = time.perf_counter()
+    res, wall, _ = run_ours_cpu(df)
+    return res, wall
+
+
+def run_ours_cpu(df: pd.DataFrame) -> tuple[pd.DataFrame, float, float]:
+    """Our SGPs with wall seconds and CPU seconds (all threads: two on this machine)."""
+    c0, t0 = time.process_time(), time.perf_counter()
     res = growth_percentiles_wide(df[["ID", "SS_G6", "SS_G7", "SS_G8"]])
-    return res, time.perf_counter() - t0
+    return res, time.perf_counter() - t0, time.process_time() - c0
 
 
 def run_r(df: pd.DataFrame, method: str, workdir: Path) -> tuple[pd.DataFrame, float, float]:
@@ -144,9 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     # compile / load the numba kernels outside the timings
     run_ours(simulate(3000, 1))
 
-    ours, t_ours = run_ours(df)
-    print(f"ours (exact, globbing + warm starts): {t_ours:8.2f} s  "
-          f"median SGP {ours['SGP'].median():g}")
+    ours, t_ours, cpu_ours = run_ours_cpu(df)
+    print(f"ours (exact, globbing + warm starts): {t_ours:8.2f} s  (CPU {cpu_ours:.2f} s over "
+          f"all threads)  median SGP {ours['SGP'].median():g}")
+    summary: list[tuple[str, str]] = [(f"ours, {args.students:,} students",
+                                       f"{t_ours:.2f} s wall, {cpu_ours:.2f} s CPU")]
 
     have_r = shutil.which("Rscript") is not None and REFERENCE_R.exists() and not args.skip_r
     workdir = Path(tempfile.mkdtemp(prefix="bench_sgp_"))
@@ -157,18 +167,30 @@ def main(argv: list[str] | None = None) -> int:
                   f"(wall {w_pfn:.2f} s incl. startup and CSV)  ratio R/ours {r_pfn / t_ours:.1f}x "
                   f"(wall {w_pfn / t_ours:.1f}x)")
             show_agreement("ours vs pfn (pfn is not exact)", agreement(ours, pfn))
+            summary += [(f"R quantreg pfn, {args.students:,} students",
+                         f"{r_pfn:.2f} s (wall {w_pfn:.2f} s)"),
+                        ("ratio R pfn / ours", f"{r_pfn / t_ours:.1f}x (target >= 10x)")]
+        elif args.skip_r:
+            print("R quantreg: skipped (--skip-r)")
         else:
-            print("R quantreg: skipped (no Rscript; run bench/setup_r.sh)")
+            print("R quantreg: skipped (no Rscript; run scripts/setup_r.sh)")
 
         nb = min(args.br_students, args.students)
         sub = df.iloc[:nb].reset_index(drop=True)
-        ours_sub, t_sub = run_ours(sub)
+        ours_sub, t_sub, _ = run_ours_cpu(sub)
         print(f"ours on {nb:,}:                     {t_sub:8.2f} s")
+        summary.append((f"ours, {nb:,} students", f"{t_sub:.2f} s"))
         if have_r:
             br, r_br, w_br = run_r(sub, "br", workdir)
             print(f"R quantreg br on {nb:,}:            {r_br:8.2f} s  (wall {w_br:.2f} s)  "
                   f"ratio R/ours {r_br / t_sub:.1f}x")
-            show_agreement("ours vs br (exact reference)", agreement(ours_sub, br))
+            agr = agreement(ours_sub, br)
+            show_agreement("ours vs br (exact reference)", agr)
+            same, worst, n_cmp = agr["SGP"]
+            summary += [(f"R quantreg br, {nb:,} students", f"{r_br:.2f} s (wall {w_br:.2f} s)"),
+                        ("ratio R br / ours", f"{r_br / t_sub:.1f}x"),
+                        ("exactness vs br (SGP)", f"{same:.3f}% identical, max |diff| {worst} "
+                                                  f"(n={n_cmp})")]
 
         if not args.skip_statsmodels:
             ns = min(args.sm_students, args.students)
@@ -181,9 +203,20 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f"statsmodels QuantReg on {ns:,}:     {t_sm:8.2f} s  "
                       f"ratio statsmodels/ours {t_sm / t_ours_sm:.1f}x (IRLS, not exact)")
-                show_agreement("ours vs statsmodels", agreement(ours_sm, sm))
+                agr_sm = agreement(ours_sm, sm)
+                show_agreement("ours vs statsmodels", agr_sm)
+                summary += [(f"statsmodels QuantReg, {ns:,} students", f"{t_sm:.2f} s"),
+                            ("ratio statsmodels / ours", f"{t_sm / t_ours_sm:.1f}x"),
+                            ("ours vs statsmodels (SGP)",
+                             f"{agr_sm['SGP'][0]:.3f}% identical, max |diff| {agr_sm['SGP'][1]}")]
+        else:
+            print("statsmodels: skipped (--skip-statsmodels)")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    print("\nSummary")
+    width = max(len(k) for k, _ in summary)
+    for k, v in summary:
+        print(f"  {k:<{width}}  {v}")
     return 0
 
 

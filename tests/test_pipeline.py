@@ -66,7 +66,7 @@ def test_growth_report_from_the_store(demo, capsys):
     db = str(demo / "sounding.db")
     capsys.readouterr()
     assert main(["growth", "report", "--level", "school", "--db", db, "--format", "json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    rows = json.loads(capsys.readouterr().out)["rows"]
     assert {"school_id", "subgroup", "n", "median_sgp", "suppression"} <= set(rows[0])
     hidden = [r for r in rows if r["suppression"]]
     assert hidden and all(r["median_sgp"] in (None, "*") for r in hidden)
@@ -75,4 +75,4 @@ def test_growth_report_from_the_store(demo, capsys):
     providers = demo / "district" / "providers.csv"
     assert main(["growth", "report", "--level", "provider", "--providers", str(providers),
                  "--db", db, "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)
+    assert json.loads(capsys.readouterr().out)["rows"]

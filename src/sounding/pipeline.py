@@ -69,7 +69,8 @@ def _plain_summary(summary: Any) -> dict[str, Any]:
 
 
 def import_stage(store: Any, district_dir: Path) -> dict[str, Any]:
-    """Import roster, responses and scores through the public importers."""
+    """Import roster, responses, scores and (when present) family-contact signals and the
+    provider mapping, through the public importers."""
     from sounding.evidence import import_responses, import_scores
     from sounding.roster import import_roster
     from sounding.store.quality import data_quality
@@ -80,8 +81,17 @@ def import_stage(store: Any, district_dir: Path) -> dict[str, Any]:
         responses_file = district_dir / "responses.csv"
     responses = import_responses(store, responses_file)
     scores = import_scores(store, district_dir / "scores.csv")
-    quality = data_quality(store)
-    return {"roster": roster, "responses": responses, "scores": scores, "quality": quality}
+    out = {"roster": roster, "responses": responses, "scores": scores}
+    if (district_dir / "family_signals.csv").is_file():
+        from sounding.planning.imports import import_family_signals
+
+        out["family_signals"] = import_family_signals(store, district_dir / "family_signals.csv")
+    if (district_dir / "providers.csv").is_file():
+        from sounding.growth.imports import import_providers
+
+        out["providers"] = import_providers(store, district_dir / "providers.csv")
+    out["quality"] = data_quality(store)
+    return out
 
 
 def run_pipeline(
@@ -179,29 +189,30 @@ class _Context:
         self.mastery = fit_store_mastery(self.store, model="graph", graph=self.graph)
 
     def plan(self) -> None:
-        from sounding.planning import (
-            algebra_readiness,
-            default_scope_sequence,
-            evidence_summary,
-            small_groups,
-            triage,
-        )
+        """Triage, groups, Algebra I readiness and (with a stored intervention log) progress
+        monitoring, on what the district imported: its scope and sequence (else the shipped
+        one), its family signals, its intervention log."""
+        from sounding.planning import algebra_readiness, small_groups, triage
         from sounding.planning.from_store import load_inputs
 
         inp = load_inputs(self.store)
         self.inputs = inp
-        scope = default_scope_sequence()
-        ev = evidence_summary(inp.responses)
+        scope = inp.scope()
+        ev = inp.evidence()
         self.plan_result = triage(inp.mastery, inp.students, inp.classes, inp.enrollments,
                                   evidence=ev, graph=self.graph, scope=scope,
-                                  responses=inp.responses)
+                                  responses=inp.responses, family_signals=inp.family_signals)
         self.groups = small_groups(inp.mastery, inp.students, inp.classes, inp.enrollments,
-                                   graph=self.graph, scope=scope, as_of=self.plan_result.as_of)
+                                   graph=self.graph, scope=scope, as_of=self.plan_result.as_of,
+                                   evidence=ev)
         self.readiness = algebra_readiness(inp.mastery, inp.students, inp.classes,
                                            inp.enrollments, scores=inp.scores, graph=self.graph)
+        if inp.interventions is not None:
+            inp.progress = inp.progress_report(as_of=self.plan_result.as_of,
+                                               model=getattr(self.mastery, "model", None))
 
     def growth(self) -> None:
-        from sounding.growth import GrowthPercentiles, growth_targets
+        from sounding.growth import GrowthPercentiles, lagged_growth_targets
         from sounding.growth.students import cuts_from_levels
 
         scores = self.store.scores()
@@ -209,23 +220,30 @@ class _Context:
         self.sgp = model.fit_transform(scores)
         cuts = cuts_from_levels(scores)
         if cuts and model.models_:
-            self.targets = growth_targets(model, scores, cuts)
+            # last year's score sets the target this year's SGP is judged against (Colorado)
+            self.targets = lagged_growth_targets(model, scores, cuts, sgp=self.sgp)
         self.grade_span = self._grade_span()
 
     def _grade_span(self) -> pd.DataFrame | None:
-        """Standards newly secured: the evidence of the first half of the period vs all of it."""
+        """Standards newly secured: the evidence of the first half of the period vs all of it.
+
+        (`sounding growth report` uses two stored mastery snapshots instead when the store
+        has them; the demo store has one fit.)"""
         from sounding.growth.grade_span import grade_span_growth, mastery_snapshots
 
         if self.mastery is None or self.inputs is None or not len(self.inputs.responses):
             return None
+        st = self.mastery.students
+        grades = dict(zip(st["student_id"].astype(str), st["model_grade"], strict=False))
         responses = self.inputs.responses
         ts = pd.to_datetime(responses["timestamp"])
         cut = ts.min() + (ts.max() - ts.min()) / 2
-        st = self.mastery.students
-        grades = dict(zip(st["student_id"].astype(str), st["model_grade"], strict=False))
         before, after = mastery_snapshots(responses, grades, self.graph, cut,
                                           model=self.mastery.model)
-        return grade_span_growth(before, after, grades, self.graph)
+        out = grade_span_growth(before, after, grades, self.graph)
+        out.attrs["source"] = (f"Standards newly secured between the evidence up to {cut:%Y-%m-%d}"
+                               " (the middle of the evidence period) and all of it.")
+        return out
 
     def write_report(self, out: Path) -> Path:
         from sounding.report.demo import build_demo_site

@@ -193,3 +193,122 @@ def test_quadrants_and_figure():
     xs = sorted(x for trace in fig.data for x in trace.x)
     assert xs == [41, 52.5]  # the small school is not drawn
     assert "1 with too few students" in fig.layout.title.text
+
+
+# ------------------------------------------------------------------ subjects, labels, shares
+
+
+def two_subjects() -> pd.DataFrame:
+    """district() with a reading row for every student: reading SGPs are 100 - math's."""
+    math = district().assign(subject="math")
+    reading = math.assign(subject="reading", sgp=100 - math["sgp"].fillna(50),
+                          proficient=~math["proficient"].astype(bool))
+    return pd.concat([math, reading], ignore_index=True)
+
+
+def test_two_subjects_do_not_multiply_rows():
+    full = accountability_table(two_subjects(), subgroups=["english_learner"], public=False)
+    assert set(full["subject"]) == {"math", "reading"}
+    a = full[(full.school_id == "A") & (full.subgroup == ALL_STUDENTS)].set_index("subject")
+    assert a.loc["math", "n"] == 14 and a.loc["reading", "n"] == 15  # A99 has a reading SGP
+    assert a.loc["math", "median_sgp"] == 52.5
+    assert a.loc["reading", "median_sgp"] == np.median(
+        [100 - v for v in [5, 15, 25, 35, 45, 55, 65, 75, 85, 95, 40, 50, 60, 70]] + [50])
+    top = full[(full.district_id == TOTAL) & (full.subgroup == ALL_STUDENTS)]
+    assert top.set_index("subject")["n"].to_dict() == {"math": 26, "reading": 27}
+    dup = pd.concat([district(), district().iloc[[0]]], ignore_index=True)
+    with pytest.raises(InvalidInput, match="one row per student and subject"):
+        accountability_table(dup)
+
+
+def test_accountability_students_merge_on_subject():
+    from sounding.growth.students import accountability_students
+
+    scores = pd.DataFrame({
+        "student_id": ["s1", "s1", "s2", "s2", "s1", "s1", "s2", "s2"],
+        "year": [2024, 2025] * 4, "grade": [4, 5] * 4,
+        "subject": ["math"] * 4 + ["reading"] * 4,
+        "scale_score": [400.0, 420, 380, 390, 500, 510, 480, 470],
+        "achievement_level": ["2", "3", "1", "2", "3", "3", "2", "2"]})
+    sgp = pd.DataFrame({"student_id": ["s1", "s2", "s1", "s2"], "year": 2025,
+                        "subject": ["math", "math", "reading", "reading"],
+                        "sgp": [60, 40, 55, 20]})
+    roster = pd.DataFrame({"student_id": ["s1", "s2"], "school_id": "A", "district_id": "D"})
+    gs = pd.DataFrame({"student_id": ["s1", "s2"], "secured_below": [3, 0],
+                       "secured_on": [1, 2], "secured_above": [0, 1],
+                       "secured_total": [4, 3]})
+    rows = accountability_students(sgp, scores, roster, grade_span=gs)
+    assert len(rows) == 4  # two students x two subjects, not four rows per student
+    got = rows.set_index(["student_id", "subject"])
+    assert got.loc[("s1", "reading"), "sgp"] == 55 and got.loc[("s2", "math"), "sgp"] == 40
+    assert bool(got.loc[("s1", "math"), "proficient"]) and not got.loc[("s2", "math"),
+                                                                        "proficient"]
+    # grade-span growth is growth on the math progression: math rows only
+    assert got.loc[("s1", "math"), "secured_below"] == 3
+    assert pd.isna(got.loc[("s1", "reading"), "grade_span_growth"])
+
+
+def test_race_codes_of_either_spelling_get_one_label():
+    df = district()
+    codes = (["american_indian", "aian", "AIAN", "two_or_more", "multi", "Two or more races",
+              "pacific_islander", "nhpi", "hispanic", "white"] * 3)[:len(df)]
+    df["race_ethnicity"] = codes
+    full = accountability_table(df, subgroups=["race_ethnicity"], public=False, min_n=1)
+    labels = set(full.loc[full.subgroup_type == "race_ethnicity", "subgroup"])
+    assert labels == {"American Indian or Alaska Native", "Two or more races",
+                      "Native Hawaiian or Other Pacific Islander", "Hispanic or Latino",
+                      "White"}
+    d = full[(full.school_id == TOTAL) & (full.district_id == "D1")].set_index("subgroup")
+    assert d.loc["American Indian or Alaska Native", "n"] == 9  # 3 spellings x 3
+    assert d.loc["Two or more races", "n"] == 9
+    assert d.loc["Native Hawaiian or Other Pacific Islander", "n"] == 4  # one has no SGP
+    from sounding.growth.aggregates import KNOWN_SUBGROUPS
+
+    spec = KNOWN_SUBGROUPS["race_ethnicity"]
+    assert spec.canonical("Black or African American") == spec.canonical("black") == "black"
+    assert spec.labels(pd.Series(["martian", None])).tolist() == [
+        "martian", "Race/ethnicity not reported"]
+
+
+def test_shares_are_suppressed_on_their_own_denominators():
+    """School B: 12 students, of whom 9 needed to catch up and 0 to keep up (n published)."""
+    pub = accountability_table(district(), subgroups=[], min_n=10)
+    b = cell(pub, "B", ALL_STUDENTS)
+    assert b["n"] == 12 and b["suppression"] == ""
+    assert b["catch_up_n"] == SUPPRESSED and b["catch_up_share"] == SUPPRESSED
+    assert b["catch_up_suppression"] == "primary"  # 9 < 10, though the cell has 12
+    # A: 7 catch-up and 7 keep-up students: both shares primary, n and median published
+    a = cell(pub, "A", ALL_STUDENTS)
+    assert a["median_sgp"] == 52.5
+    assert (a["catch_up_suppression"], a["keep_up_suppression"]) == ("primary", "primary")
+    # the district's 7 + 0 keep-up students are too few; its 26 = 16 catch-up + 7 keep-up + 3
+    # with neither target, so publishing the 16 would give the 7 away: complementary
+    d = pub[(pub.school_id == TOTAL) & (pub.district_id == "D1")].iloc[0]
+    assert d["keep_up_suppression"] == "primary" and d["n"] == 26
+    assert d["catch_up_suppression"] == "complementary" and d["catch_up_share"] == SUPPRESSED
+    # with min_n 5, B's 9 catch-up students are enough, but B's 0 keep-up students are not,
+    # and 12 = 9 + 0 + 3 would give the 0 away: B's catch-up share becomes complementary
+    pub5 = accountability_table(district(), subgroups=[], min_n=5)
+    b5 = cell(pub5, "B", ALL_STUDENTS)
+    assert (b5["keep_up_suppression"], b5["catch_up_suppression"]) == ("primary",
+                                                                      "complementary")
+    assert cell(pub, "B", ALL_STUDENTS)["keep_up_suppression"] == "primary"  # 0 students
+    full = accountability_table(district(), subgroups=[], public=False)
+    assert cell(full, "B", ALL_STUDENTS)["catch_up_n"] == 9
+    assert cell(full, "A", ALL_STUDENTS)["keep_up_n"] == 7
+
+
+def test_grade_span_split_beside_proficiency():
+    df = district()
+    df["secured_below"] = df["grade_span_growth"] // 2
+    df["secured_on"] = df["grade_span_growth"] - df["secured_below"]
+    df["secured_above"] = 0
+    full = accountability_table(df, subgroups=[], public=False)
+    a = cell(full, "A", ALL_STUDENTS)
+    assert a["grade_span_n"] == 14
+    assert a["mean_secured_below"] == pytest.approx(np.mean([i // 2 for i in range(14)]))
+    assert a["mean_secured_on"] + a["mean_secured_below"] == pytest.approx(
+        a["mean_grade_span_growth"])
+    assert "proficient_share" in full.columns
+    pub = accountability_table(df, subgroups=[], min_n=10)
+    assert "grade_span_suppression" in pub.columns

@@ -81,12 +81,48 @@ def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
+def _store_sample(db: str, provider: str, subject: str | None, year: int | None
+                  ) -> pd.DataFrame:
+    """The program's students (the provider's schools) and comparison candidates, from a store."""
+    from sounding.growth.evaluation import program_students
+    from sounding.mastery.pipeline import normalize_students
+    from sounding.store import Store
+
+    with Store.open(db) as store:
+        mapping = store.table("provider_assignments")
+        scores = store.scores()
+        students = normalize_students(store.students())
+    if mapping.empty:
+        raise InvalidInput(f"{db} holds no provider assignments: import them with "
+                           "`sounding import providers FILE`")
+    schools = mapping.loc[mapping["provider_id"].astype(str) == provider, "school_id"]
+    if schools.empty:
+        known = ", ".join(sorted(mapping["provider_id"].astype(str).unique()))
+        raise InvalidInput(f"provider {provider!r} is not in the stored mapping ({known})")
+    if scores.empty:
+        raise InvalidInput(f"no scale scores in {db}: run `sounding import scores` first")
+    return program_students(scores, students, schools.astype(str).tolist(), subject=subject,
+                            year=year)
+
+
 @app.command("program")
 def program(
-    students: Path = typer.Option(..., "--students", help="CSV or Parquet, one row per student."),
+    students: Path | None = typer.Option(None, "--students",
+                                         help="CSV or Parquet, one row per student."),
+    db: str | None = typer.Option(None, "--db", help="A store (SQLite file or URL): with "
+                                  "--provider, the program is that provider's schools."),
+    provider: str | None = typer.Option(
+        None, "--provider", help="Evaluate this provider (from `sounding import providers`): "
+        "its schools' students against matched students of other schools; outcome this "
+        "year's score, baseline last year's (standardised within grade)."),
+    subject: str | None = typer.Option(None, "--subject",
+                                       help="With --provider: subject (default math)."),
+    year: int | None = typer.Option(None, "--year",
+                                    help="With --provider: outcome year (default latest)."),
     treatment_col: str = typer.Option("treated", "--treatment-col",
                                       help="true/1 for program students."),
-    outcome_col: str = typer.Option(..., "--outcome-col", help="The outcome measure."),
+    outcome_col: str | None = typer.Option(None, "--outcome-col",
+                                           help="The outcome measure (with --students)."),
     baseline_cols: str = typer.Option("", "--baseline-cols",
                                       help="Pre-program measures, comma-separated."),
     match_on: str = typer.Option("", "--match-on",
@@ -102,21 +138,59 @@ def program(
     fmt: OutFormat = typer.Option(OutFormat.text, "--format",
                                   help="text for people, json for scripts."),
 ) -> None:
-    """Estimate a program's effect (Hedges' g) and rate it against WWC standards."""
-    baselines = _split(baseline_cols)
-    exact = _split(match_on)
-    cluster = cluster_col.strip() or None
-    required = [treatment_col, outcome_col, *baselines, *exact] + ([cluster] if cluster else [])
-    df = read_students(students, required)
-    _check_values(df, str(students), treatment_col, [outcome_col, *baselines])
+    """Estimate a program's effect (Hedges' g) and rate it against WWC standards.
+
+    Either from a students file (--students, --outcome-col, --baseline-cols ...) or from the
+    store (--db DB --provider P: the provider's schools against the others).
+    """
+    if provider is not None:
+        if students is not None:
+            raise InvalidInput("use either --students FILE or --db DB --provider P, not both")
+        df = _store_sample(db or "sounding.db", provider, subject, year)
+        info = dict(df.attrs)
+        treatment_col, outcome_col_used = "treated", "outcome"
+        baselines = ["baseline"]
+        exact = list(info["match_on"]) + [c for c in _split(match_on)
+                                          if c not in info["match_on"]]
+        cluster = "school_id"
+        source = f"{db or 'sounding.db'} (provider {provider})"
+    else:
+        if students is None:
+            raise InvalidInput("give --students FILE, or --db DB --provider P")
+        if outcome_col is None:
+            raise InvalidInput("--outcome-col is required with --students")
+        baselines = _split(baseline_cols)
+        exact = _split(match_on)
+        cluster = cluster_col.strip() or None
+        required = [treatment_col, outcome_col, *baselines, *exact] + (
+            [cluster] if cluster else [])
+        df = read_students(students, required)
+        _check_values(df, str(students), treatment_col, [outcome_col, *baselines])
+        outcome_col_used = outcome_col
+        info = {}
+        source = str(students)
     try:
         result = evaluate_program(
-            df, treatment_col=treatment_col, outcome_col=outcome_col, baseline_cols=baselines,
-            match_on=exact, cluster_col=cluster, attrition=attrition.value, design=design.value,
+            df, treatment_col=treatment_col, outcome_col=outcome_col_used,
+            baseline_cols=baselines, match_on=exact, cluster_col=cluster,
+            attrition=attrition.value, design=design.value,
             matching=None if matching is None else matching.value)
     except InvalidInput as exc:
-        raise InvalidInput(f"{students}: {exc}") from None
+        raise InvalidInput(f"{source}: {exc}") from None
+    if provider is not None:
+        result.outcome = (f"{info['subject']} scale score {info['year']} (z within grade), "
+                          f"provider {provider} ({len(info['schools'])} schools)")
     if fmt == OutFormat.json:
-        typer.echo(json.dumps(result.to_dict(), indent=2))
+        doc = result.to_dict()
+        if provider is not None:
+            doc["program"] = {"provider": provider, "schools": info["schools"],
+                              "subject": info["subject"], "outcome_year": info["year"],
+                              "baseline_year": info["baseline_year"],
+                              "matched_exactly_on": exact}
+        typer.echo(json.dumps(doc, indent=2))
     else:
+        if provider is not None:
+            typer.echo(f"Program: provider {provider}, schools {', '.join(info['schools'])}; "
+                       f"comparison: matched students of the other schools (exactly on "
+                       f"{', '.join(exact)}); baseline {info['baseline_year']} score.")
         typer.echo(result.to_text())

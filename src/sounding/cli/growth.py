@@ -1,4 +1,4 @@
-"""`sounding growth ...`: student growth percentiles from a scale-score file."""
+"""`sounding growth ...` (SGPs, accountability report) and `sounding import providers`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sounding.cli.importing import app as import_app  # `sounding import providers` lives here
 from sounding.errors import InvalidInput
 from sounding.growth import GrowthPercentiles, median_growth, read_scores
 
@@ -86,56 +87,182 @@ def sgp_command(
     console.print(table)
 
 
+_STATUS_LABELS = {"suppression": "n", "proficient_suppression": "prof",
+                  "catch_up_suppression": "catch-up", "keep_up_suppression": "keep-up",
+                  "grade_span_suppression": "span"}
+
+
+def _pct(v: object) -> str:
+    if v is None or v == "*" or (isinstance(v, float) and v != v):
+        return "*" if v == "*" else ""
+    return f"{100 * float(v):.0f}%"
+
+
+def _num(v: object, fmt: str = "{:g}") -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    return "*" if v == "*" else fmt.format(v)
+
+
+def _text_rows(table: pd.DataFrame, level: str) -> tuple[list[str], list[list[str]]]:
+    """A compact text view: one column per statistic, shares with their denominators."""
+    multi_subject = table["subject"].nunique() > 1
+    multi_district = level == "school" and table["district_id"].nunique() > 2
+    group_col = {"school": "school_id", "district": "district_id",
+                 "provider": "provider_id"}[level]
+    span = "mean_secured_below" in table.columns
+    head = (["subject"] if multi_subject else []) + (["district"] if multi_district else [])
+    head += [level, "subgroup", "n", "median SGP", "proficient", "catch-up", "keep-up"]
+    head += ["secured below/on/above"] if span else []
+    head += ["suppressed"]
+    out = []
+    for r in table.to_dict(orient="records"):
+        row = ([r["subject"]] if multi_subject else []) + (
+            [r["district_id"]] if multi_district else [])
+        row += [str(r[group_col]), str(r["subgroup"]), _num(r["n"]), _num(r["median_sgp"]),
+                _pct(r["proficient_share"])]
+        for kind in ("catch_up", "keep_up"):
+            share, n = r[f"{kind}_share"], r[f"{kind}_n"]
+            row.append("*" if n == "*" else f"{_pct(share)} of {n}" if n else "")
+        if span:
+            vals = [r[f"mean_secured_{w}"] for w in ("below", "on", "above")]
+            row.append("*" if "*" in vals else "/".join(_num(v, "{:.1f}") for v in vals))
+        row.append(", ".join(f"{lab} {r[c][0]}" for c, lab in _STATUS_LABELS.items()
+                             if c in r and r[c]))
+        out.append(row)
+    return head, out
+
+
+def report_data(store, *, level: str, providers: Path | None, min_n: int,  # noqa: ANN001
+                public: bool) -> dict:
+    """Everything `growth report` prints, from a store (shared by the text and JSON output).
+
+    SGPs (order 2), lagged catch-up / keep-up targets judged against this year's SGPs,
+    proficiency, grade-span growth between the store's mastery snapshots when there are two,
+    and the school, district and provider tables suppressed *together* (each printed level
+    is safe to publish beside the others).
+    """
+    from sounding.growth import GrowthPercentiles, lagged_growth_targets
+    from sounding.growth.aggregates import accountability_tables, read_provider_assignments
+    from sounding.growth.grade_span import mastery_snapshot_growth
+    from sounding.growth.imports import known_schools
+    from sounding.growth.students import accountability_students, cuts_from_levels
+    from sounding.mastery.pipeline import normalize_students
+
+    scores = store.scores()
+    if scores.empty:
+        raise InvalidInput("no scale scores in the store: run `sounding import scores` first")
+    students = normalize_students(store.students())
+    if providers is not None:
+        prov = read_provider_assignments(providers, known_schools=known_schools(store))
+        prov_source = str(providers)
+    else:
+        stored = store.table("provider_assignments")
+        prov = stored[["provider_id", "school_id"]].astype(str) if len(stored) else None
+        prov_source = "the store" if prov is not None else None
+    if level == "provider" and prov is None:
+        raise InvalidInput("--level provider needs --providers FILE (provider_id,school_id) or "
+                           "a mapping imported with `sounding import providers FILE`")
+    model = GrowthPercentiles(max_order=2)
+    sgp = model.fit_transform(scores)
+    cuts = cuts_from_levels(scores)
+    targets = (lagged_growth_targets(model, scores, cuts, sgp=sgp)
+               if cuts and model.models_ else None)
+    graph = store.progression().k8_algebra1()
+    grades = {str(k): int(v) for k, v in zip(students["student_id"], students["grade"],
+                                             strict=True) if pd.notna(v)}
+    span, span_info = mastery_snapshot_growth(store.mastery(), grades, graph)
+    rows = accountability_students(sgp, scores, students, targets, grade_span=span, cuts=cuts)
+    tables = accountability_tables(rows, providers=prov, min_n=min_n, public=public)
+    return {"level": level, "year": int(scores["year"].max()), "min_n": min_n,
+            "public": public, "providers": prov_source, "grade_span": span_info,
+            "tables": tables, "released_together": list(tables)}
+
+
 @app.command("report")
 def report_command(
     level: str = typer.Option("school", "--level", help="school, district or provider."),
     db: str = typer.Option("sounding.db", "--db", help="The store: SQLite file or database URL."),
     providers: Path | None = typer.Option(
-        None, "--providers", help="provider_id,school_id CSV (needed for --level provider)."
-    ),
+        None, "--providers", help="provider_id,school_id CSV; default: the mapping imported "
+                                  "with `sounding import providers`."),
     min_n: int = typer.Option(10, "--min-n", min=1, help="Smallest group published."),
     public: bool = typer.Option(True, "--public/--internal",
                                 help="Suppress small groups (public) or show every count."),
     out: Path | None = typer.Option(None, "--out", help="Also write the table (CSV/Parquet)."),
     fmt: OutFormat = typer.Option(OutFormat.text, "--format", help="text or json."),
 ) -> None:
-    """Accountability results per school, district or provider, by subgroup, suppressed."""
-    from rich.table import Table
+    """Accountability results per school, district or provider, by subject and subgroup.
 
-    from sounding.errors import InvalidInput
-    from sounding.growth.aggregates import accountability_table, read_provider_assignments
-    from sounding.growth.projections import growth_targets
-    from sounding.growth.sgp import GrowthPercentiles
-    from sounding.growth.students import accountability_students, cuts_from_levels
-    from sounding.mastery.pipeline import normalize_students
+    Median SGP, share proficient, catch-up / keep-up shares (lagged targets, as Colorado
+    judges them) and grade-span growth when the store holds two mastery snapshots. Public
+    output suppresses every statistic whose own denominator is under --min-n, jointly over
+    the school, district and provider tables.
+    """
     from sounding.store import Store
 
     if level not in ("school", "district", "provider"):
         raise InvalidInput(f"--level must be school, district or provider, not {level!r}")
-    if level == "provider" and providers is None:
-        raise InvalidInput("--level provider needs --providers FILE (provider_id,school_id)")
+    if out is not None and out.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise InvalidInput(f"--out {out}: use a .csv or .parquet file name")
     with Store.open(db) as store:
-        scores = store.scores()
-        students = normalize_students(store.students())
-    if scores.empty:
-        raise InvalidInput(f"no scale scores in {db}: run `sounding import scores` first")
-    model = GrowthPercentiles(max_order=2)
-    sgp = model.fit_transform(scores)
-    cuts = cuts_from_levels(scores)
-    targets = growth_targets(model, scores, cuts) if cuts and model.models_ else None
-    rows = accountability_students(sgp, scores, students, targets)
-    prov = read_provider_assignments(providers) if providers else None
-    table = accountability_table(rows, by=level, providers=prov, min_n=min_n, public=public)
+        data = report_data(store, level=level, providers=providers, min_n=min_n,
+                           public=public)
+    table = data["tables"][level]
     if out is not None:
         _write(table, out)
+    span = data["grade_span"]
     if fmt == OutFormat.json:
-        typer.echo(table.to_json(orient="records", indent=2))
+        doc = {k: v for k, v in data.items() if k != "tables"}
+        doc["rows"] = json.loads(table.to_json(orient="records"))
+        typer.echo(json.dumps(doc, default=str))
         return
-    t = Table(title=f"Growth and achievement by {level}"
-              + (f" (groups under {min_n} suppressed)" if public else " (internal: all counts)"))
-    for c in table.columns:
-        t.add_column(str(c))
-    for rec in table.itertuples(index=False):
-        t.add_row(*("" if v is None or (isinstance(v, float) and v != v)
-                    else f"{v:.3f}" if isinstance(v, float) else str(v) for v in rec))
+    t = Table(title=f"Growth and achievement by {level}, {data['year']}"
+              + (f" (* = on fewer than {min_n} students, or would reveal such a group; "
+                 "p primary, c complementary)" if public else " (internal: all counts)"))
+    head, rows = _text_rows(table, level)
+    for c in head:
+        t.add_column(c, justify="left" if c in (level, "subgroup", "subject", "district",
+                                                 "suppressed") else "right")
+    for row in rows:
+        t.add_row(*row)
     console.print(t)
+    console.print(span["message"], markup=False)
+    if data["providers"]:
+        console.print(f"Providers from {data['providers']}.", markup=False)
+    if public:
+        console.print("Suppressed jointly with the "
+                      + ", ".join(x for x in data["released_together"] if x != level)
+                      + " table(s): publishing them together reveals no hidden cell.",
+                      markup=False)
+
+
+# ------------------------------------------------------------------ sounding import providers
+
+@import_app.command("providers")
+def import_providers(
+    path: Path = typer.Argument(..., help="CSV with provider_id, school_id: the complete "
+                                          "mapping of providers to the schools they serve."),
+    db: str = typer.Option("sounding.db", "--db",
+                           help="Database: a SQLite file or a postgresql:// URL."),
+    fmt: OutFormat = typer.Option(OutFormat.text, "--format",
+                                  help="text for people, json for scripts."),
+) -> None:
+    """Import which provider works with which school; the file replaces the stored mapping.
+
+    Checked in full first (missing column, empty value, repeated pair, school not in the
+    roster: each named by file, line and field); then written in one transaction, so a
+    rejected file changes nothing and importing the same file again changes nothing.
+    """
+    from sounding.cli.importing import store_for_import
+    from sounding.growth.imports import import_providers as run
+
+    with store_for_import(db) as store:
+        summary = {"import": run(store, path)}
+    if fmt is OutFormat.json:
+        typer.echo(json.dumps(summary))
+        return
+    r = summary["import"]
+    console.print(f"Imported {r['rows']} provider assignments ({r['providers']} providers, "
+                  f"{r['schools']} schools) from {path}: {r['added']} added, "
+                  f"{r['removed']} removed, {r['in_store']} in the store.", markup=False)

@@ -77,7 +77,7 @@ _TABLE_OF = {"academicSessions": "academic_sessions"}
 
 
 @contextmanager
-def _store_for_import(db: str) -> Iterator[Any]:
+def store_for_import(db: str) -> Iterator[Any]:
     """Open the store for an import; if the import is refused and the database file did not
     exist before, remove it again, so a rejected first import leaves nothing behind."""
     from sounding.errors import SoundingError
@@ -113,7 +113,7 @@ def roster(
     """Import a OneRoster CSV export: checked in full first, then written in one go."""
     from sounding.roster import import_roster
 
-    with _store_for_import(db) as store:
+    with store_for_import(db) as store:
         report = import_roster(store, path)
     _show(report, db, fmt)
 
@@ -130,7 +130,7 @@ def responses(
     progression); rows already stored are skipped."""
     from sounding.evidence.read import import_responses
 
-    with _store_for_import(db) as store:
+    with store_for_import(db) as store:
         report = import_responses(store, path)
     _show(report, db, fmt)
 
@@ -155,7 +155,7 @@ def scores(
 
     if min_score > max_score:
         raise InvalidInput("--min-score must not exceed --max-score")
-    with _store_for_import(db) as store:
+    with store_for_import(db) as store:
         report = import_scores(store, path, limits=Limits(score=(min_score, max_score)))
     _show(report, db, fmt)
 
@@ -177,7 +177,7 @@ def framework(
 
     if reset == (path is not None):
         raise InvalidInput("give a CASE framework file, or --reset (not both)")
-    with _store_for_import(db) as store:
+    with store_for_import(db) as store:
         if reset:
             store.reset_framework()
             st = store.progression().stats()

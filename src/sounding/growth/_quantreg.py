@@ -410,6 +410,53 @@ def _band(X, Linv):
     return out
 
 
+@nb.njit(cache=True, nogil=True)
+def _independent_rows(X, seed, order, p):
+    """Greedy basis: the rows of ``seed`` then of ``order``, each kept when it is linearly
+    independent of those kept so far (modified Gram-Schmidt twice, "twice is enough";
+    relative residual norm above 1e-6). Returns the kept rows (at most ``p``)."""
+    n = X.shape[0]
+    Q = np.zeros((p, p))
+    chosen = np.empty(p, dtype=np.int64)
+    taken = np.zeros(n, dtype=np.bool_)
+    v = np.empty(p)
+    m = 0
+    for src in range(2):
+        cand = seed if src == 0 else order
+        for q in range(cand.shape[0]):
+            if m == p:
+                return chosen
+            i = cand[q]
+            if i < 0 or taken[i]:
+                continue
+            nv0 = 0.0
+            for k in range(p):
+                nv0 += X[i, k] * X[i, k]
+            nv0 = math.sqrt(nv0)
+            if nv0 == 0.0:
+                continue
+            for k in range(p):
+                v[k] = X[i, k] / nv0
+            for _ in range(2):
+                for r in range(m):
+                    dot = 0.0
+                    for k in range(p):
+                        dot += Q[r, k] * v[k]
+                    for k in range(p):
+                        v[k] -= dot * Q[r, k]
+            nv = 0.0
+            for k in range(p):
+                nv += v[k] * v[k]
+            nv = math.sqrt(nv)
+            if nv > 1e-6:
+                for k in range(p):
+                    Q[m, k] = v[k] / nv
+                chosen[m] = i
+                taken[i] = True
+                m += 1
+    return chosen[:m]
+
+
 # --------------------------------------------------------------------------------------------
 # drivers
 # --------------------------------------------------------------------------------------------
@@ -428,27 +475,31 @@ def _initial_basis(X: np.ndarray, y: np.ndarray, w: np.ndarray, tau: float) -> n
     order = np.argsort(r)
     cw = np.cumsum(w[order])
     q = r[order[min(np.searchsorted(cw, tau * cw[-1]), n - 1)]]
-    cand = np.argsort(np.abs(r - q), kind="stable")
-    chosen: list[int] = []
-    Q = np.zeros((p, p))
-    for i in cand:
-        nv0 = np.linalg.norm(X[i])
-        if nv0 == 0:
-            continue
-        v = X[i] / nv0
-        for _ in range(2):  # modified Gram-Schmidt, twice (Kahan: "twice is enough")
-            for k in range(len(chosen)):
-                v = v - (Q[k] @ v) * Q[k]
-        nv = np.linalg.norm(v)
-        if nv > 1e-6:
-            Q[len(chosen)] = v / nv
-            chosen.append(int(i))
-            if len(chosen) == p:
-                return np.array(chosen, dtype=np.int64)
+    cand = np.argsort(np.abs(r - q), kind="stable").astype(np.int64)
+    chosen = _independent_rows(X, np.empty(0, dtype=np.int64), cand, p)
+    if len(chosen) == p:
+        return chosen
     raise np.linalg.LinAlgError("design matrix is rank deficient")
 
 
-def _solve_direct(X, y, w, tau, basis=None) -> RQResult:
+def _repair_basis(X: np.ndarray, y: np.ndarray, partial: np.ndarray,
+                  b_hint: np.ndarray) -> np.ndarray | None:
+    """A vertex near the warm start: the usable rows of the previous basis, completed with the
+    rows nearest the hinted plane (a basis row can be lost to a glob or to the reduced
+    problem; starting cold from the least-squares plane would cost many pivots)."""
+    order = np.argsort(np.abs(y - X @ b_hint), kind="stable").astype(np.int64)
+    chosen = _independent_rows(X, partial.astype(np.int64), order, X.shape[1])
+    return chosen if len(chosen) == X.shape[1] else None
+
+
+def _solve_direct(X, y, w, tau, basis=None, b_hint=None) -> RQResult:
+    """Simplex from ``basis`` (rows; -1 entries are lost rows, completed near ``b_hint``)."""
+    p = X.shape[1]
+    if basis is not None:
+        basis = np.asarray(basis, dtype=np.int64)
+        if len(basis) != p or (basis < 0).any():
+            basis = (_repair_basis(X, y, basis[basis >= 0], b_hint) if b_hint is not None
+                     else None)
     if basis is not None and np.linalg.cond(X[basis]) > 1e12:
         basis = None  # warm start lost its footing (should not happen): start cold
     if basis is None:
@@ -488,7 +539,7 @@ class _Problem:
         """Exact optimum at ``tau``; returns it and the band multiple it needed."""
         X, y, w = self.X, self.y, self.w
         if self.n <= _SMALL:
-            return _solve_direct(X, y, w, tau, basis), 0.0
+            return _solve_direct(X, y, w, tau, basis, b_est), 0.0
         if b_est is None:
             m = self.target_rows()
             sub = self.rng.choice(self.n, size=min(self.n, max(_SMALL, m // 4)), replace=False)
@@ -498,7 +549,7 @@ class _Problem:
             basis = sub[sub_res.basis] if (sub_res.basis >= 0).all() else None
         keep = np.zeros(self.n, dtype=np.bool_)
         if basis is not None:
-            keep[basis] = True
+            keep[basis[basis >= 0]] = True
         band = self.band
         if kappa is None:
             r0 = y - X @ b_est
@@ -508,8 +559,11 @@ class _Problem:
         while True:
             r_est, code, kept, xl, yl, xh, yh = _partition(X, y, w, b_est, band, kappa, keep)
             fixups = 0
+            hint = b_est
             while True:
-                res, basis_full = self._solve_reduced(tau, kept, code, xl, yl, xh, yh, basis)
+                res, basis_full = self._solve_reduced(tau, kept, code, xl, yl, xh, yh, basis,
+                                                      hint)
+                hint = res.coef
                 nbad, bad, need = _check(X, y, res.coef, code, r_est, band)
                 if nbad == 0:
                     return res, need
@@ -531,7 +585,7 @@ class _Problem:
             b_est = res.coef
             basis = basis_full
 
-    def _solve_reduced(self, tau, kept, code, xl, yl, xh, yh, basis):
+    def _solve_reduced(self, tau, kept, code, xl, yl, xh, yh, basis, b_hint=None):
         X, y, w = self.X, self.y, self.w
         nk = len(kept)
         n_lo = int((code == -1).any())
@@ -551,17 +605,14 @@ class _Problem:
             Xr[pos] = xh
             yr[pos] = yh
         basis_r = None
-        if basis is not None and (basis >= 0).all():
+        if basis is not None:
             where = np.full(self.n, -1, dtype=np.int64)
             where[kept] = np.arange(nk)
-            mapped = where[basis]
-            if (mapped >= 0).all():
-                basis_r = mapped
-        res = _solve_direct(Xr, yr, wr, tau, basis_r)
+            basis_r = np.where(basis >= 0, where[np.maximum(basis, 0)], -1)
+        res = _solve_direct(Xr, yr, wr, tau, basis_r, b_hint)
         full = np.where(res.basis < nk, kept[np.minimum(res.basis, nk - 1)], -1)
-        return RQResult(res.coef, full, res.objective, res.iterations), (
-            full if (full >= 0).all() else None
-        )
+        # a glob row in the optimal basis maps to -1: the next start repairs that position
+        return RQResult(res.coef, full, res.objective, res.iterations), full
 
 
 def collapse_rows(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None):
@@ -671,7 +722,7 @@ def rq_process(X: np.ndarray, y: np.ndarray, taus: np.ndarray,
             coef[:, order[k]] = res.coef
             kappa = max(need * 1.5, 1e-9)
             prev2, prev = prev, res.coef
-            basis = res.basis if (res.basis >= 0).all() else None
+            basis = res.basis  # -1 entries (glob rows) are completed at the next start
 
     chains = [list(range(k0 - 1, -1, -1)), list(range(k0 + 1, len(st)))]
     if n_jobs >= 2:

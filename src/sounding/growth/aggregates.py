@@ -2,25 +2,39 @@
 
 Math Innovation Zones hold districts, schools and providers accountable for growth across the
 grade span, not only for grade-level status. These tables put the Colorado Growth Model's
-summary next to the status measures for every group and subgroup the state reports on:
+summary next to the status measures for every subject, group and subgroup the state reports on:
 
 * ``n``: students with a student growth percentile (the growth population; Colorado counts
-  only students with an SGP in a median growth percentile, and every share here is computed on
-  the same students so the table's counts add up across subgroups);
+  only students with an SGP in a median growth percentile, and every statistic here is
+  computed on those students, so counts add up across subgroups, schools and providers);
 * ``median_sgp``: the median of those SGPs (Colorado's median growth percentile);
-* ``catch_up_share``: of the students who need to catch up (``catch_up`` not missing), the
-  share on track to catch up; ``keep_up_share`` likewise for students who need to keep up;
-* ``proficient_share``: share proficient;
-* ``mean_grade_span_growth``: mean number of standards newly secured across the grade span,
-  when that column is present.
+* ``proficient_share``: share proficient this year;
+* ``catch_up_n`` / ``catch_up_share``: students who were not proficient last year, and the share
+  of them whose SGP this year met their catch-up target (the growth percentile needed, from
+  last year's score, to reach proficient within three years); ``keep_up_n`` /
+  ``keep_up_share`` likewise for students proficient last year (see
+  :func:`sounding.growth.projections.lagged_growth_targets`);
+* ``grade_span_n`` and ``mean_grade_span_growth``, ``mean_secured_below`` / ``_on`` /
+  ``_above``: when the students carry grade-span growth (standards newly secured on the
+  progression between two mastery snapshots), the mean per student and its split by where the
+  standards sit against the student's grade. Proficiency stays beside it: a school closing
+  below-grade gaps can look flat on grade-level tests (the iceberg lesson).
 
-:func:`accountability_table` returns the public version (primary and complementary suppression
-from :mod:`sounding.growth.suppression`) unless asked for the full one, which must stay
-internal.
+Publication. Every statistic is suppressed when *its own* denominator is under ``min_n``
+(``n`` for the median and the shares of all students, ``catch_up_n`` for the catch-up share,
+and so on), and complementary suppression protects every denominator in one system of linear
+equations over *every table released together*: school x subgroup cells, district rows (the
+sum of their schools), the overall row, provider rows (the sum of the provider's schools) and
+the district table (the same numbers as the school table's district rows). So a cell hidden in
+the school table cannot be recovered from the provider table, nor a hidden catch-up share from
+the keep-up share of the same cell (see :func:`sounding.growth.suppression.suppress_families`).
+:func:`accountability_tables` builds them jointly; :func:`accountability_table` returns one of
+them, suppressed with the others.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from sounding.errors import InvalidData, InvalidInput, Problem
-from sounding.growth.suppression import MIN_N, Partition, suppress_table
+from sounding.growth.suppression import MIN_N, Equation, Family, Partition, suppress_families
 
 #: Label of the rows that sum over groups (a district's schools, all districts, all providers).
 TOTAL = "ALL"
@@ -38,11 +52,31 @@ TOTAL = "ALL"
 ALL_STUDENTS = "All students"
 #: Group label for students in schools that work with no provider.
 NO_PROVIDER = "none"
+#: Subject label when the students table has no ``subject`` column (one subject assumed).
+ONE_SUBJECT = "all"
 
-METRIC_COLUMNS = ("median_sgp", "catch_up_share", "keep_up_share", "proficient_share",
-                  "mean_grade_span_growth")
+#: Statistic columns, in the order they are published.
+METRIC_COLUMNS = ("median_sgp", "proficient_share", "catch_up_share", "keep_up_share",
+                  "mean_grade_span_growth", "mean_secured_below", "mean_secured_on",
+                  "mean_secured_above")
+#: Denominator columns of the statistics that are not computed on every student of the cell.
+DENOMINATOR_COLUMNS = ("catch_up_n", "keep_up_n", "grade_span_n", "proficient_n")
+#: Per-student grade-span columns (from :func:`sounding.growth.grade_span.grade_span_growth`)
+#: and the table column holding each one's mean.
+GRADE_SPAN_COLUMNS = {"grade_span_growth": "mean_grade_span_growth",
+                      "secured_below": "mean_secured_below",
+                      "secured_on": "mean_secured_on",
+                      "secured_above": "mean_secured_above"}
 
 GroupBy = Literal["school", "district", "provider"]
+LEVELS: tuple[GroupBy, ...] = ("school", "district", "provider")
+_KEYS: dict[str, list[str]] = {"school": ["district_id", "school_id"],
+                               "district": ["district_id"], "provider": ["provider_id"]}
+
+
+def _token(value: object) -> str:
+    """Spelling-insensitive key: lower case, letters and digits only."""
+    return re.sub(r"[^0-9a-z]", "", str(value).lower())
 
 
 @dataclass(frozen=True)
@@ -56,10 +90,14 @@ class Subgroup:
     yes, no
         Labels for ``True`` / ``False`` of a yes/no flag; both ``None`` for a category column.
     categories
-        Category value -> published label (values not listed are published as they are).
+        Canonical category value -> published label (values not listed are published as
+        they are).
     not_reported
         Label for students whose attribute is missing. Keeping them as their own subgroup makes
         the subgroups add up to "All students", which the complementary suppression relies on.
+    aliases
+        Other spellings of a category -> its canonical value, matched ignoring case, spaces and
+        punctuation (so the roster's ``american_indian`` and a file's ``AIAN`` are one group).
     """
 
     column: str
@@ -67,6 +105,15 @@ class Subgroup:
     no: str | None = None
     categories: Mapping[str, str] = field(default_factory=dict)
     not_reported: str = ""
+    aliases: Mapping[str, str] = field(default_factory=dict)
+
+    def canonical(self, value: object) -> str:
+        """The canonical category of one raw value (itself when no alias matches)."""
+        key = _token(value)
+        lookup = {_token(k): k for k in self.categories}
+        lookup.update({_token(a): c for a, c in self.aliases.items()})
+        lookup.update({_token(lab): c for c, lab in self.categories.items()})
+        return lookup.get(key, str(value).strip())
 
     def labels(self, values: pd.Series) -> pd.Series:
         """The published subgroup label of every student (a string Series)."""
@@ -78,19 +125,44 @@ class Subgroup:
             out[flags.isna()] = missing
             return out
         text = values.astype(object)
-        out = text.map(lambda v: self.categories.get(str(v), str(v)) if pd.notna(v) else missing)
-        out[text.map(lambda v: pd.notna(v) and str(v).strip() == "")] = missing
-        return out.astype(object)
+        blank = text.map(lambda v: pd.isna(v) or str(v).strip() == "")
+        cache: dict[str, str] = {}
+
+        def label(v: object) -> str:
+            key = str(v)
+            if key not in cache:
+                canon = self.canonical(v)
+                cache[key] = self.categories.get(canon, canon)
+            return cache[key]
+
+        out = pd.Series([missing if b else label(v) for v, b in zip(text, blank, strict=True)],
+                        index=values.index, dtype=object)
+        return out
 
 
+#: Canonical race/ethnicity codes (the roster's, :mod:`sounding.mastery.pipeline`) -> label.
 RACE_LABELS: dict[str, str] = {
     "white": "White",
     "hispanic": "Hispanic or Latino",
     "black": "Black or African American",
     "asian": "Asian",
-    "multi": "Two or more races",
-    "aian": "American Indian or Alaska Native",
-    "nhpi": "Native Hawaiian or Other Pacific Islander",
+    "two_or_more": "Two or more races",
+    "american_indian": "American Indian or Alaska Native",
+    "pacific_islander": "Native Hawaiian or Other Pacific Islander",
+}
+#: Other spellings seen in rosters and state files -> canonical code (case and punctuation
+#: are ignored when matching; the labels themselves match too).
+RACE_ALIASES: dict[str, str] = {
+    "multi": "two_or_more", "multiracial": "two_or_more", "two or more races": "two_or_more",
+    "demographicRaceTwoOrMoreRaces": "two_or_more", "two_or_more_races": "two_or_more",
+    "aian": "american_indian", "americanIndianOrAlaskaNative": "american_indian",
+    "american_indian_or_alaska_native": "american_indian",
+    "nhpi": "pacific_islander", "nativeHawaiianOrOtherPacificIslander": "pacific_islander",
+    "native_hawaiian_or_other_pacific_islander": "pacific_islander",
+    "blackOrAfricanAmerican": "black", "black_or_african_american": "black",
+    "african_american": "black",
+    "hispanicOrLatinoEthnicity": "hispanic", "hispanic_or_latino": "hispanic",
+    "latino": "hispanic",
 }
 
 #: The subgroups ESSA report cards publish, keyed by the student column that holds them.
@@ -105,7 +177,8 @@ KNOWN_SUBGROUPS: dict[str, Subgroup] = {
         "Not economically disadvantaged",
         not_reported="Economic status not reported"),
     "race_ethnicity": Subgroup("race_ethnicity", categories=RACE_LABELS,
-                               not_reported="Race/ethnicity not reported"),
+                               not_reported="Race/ethnicity not reported",
+                               aliases=RACE_ALIASES),
 }
 # The brief's short name for the same flag.
 KNOWN_SUBGROUPS["econ_disadvantaged"] = Subgroup(
@@ -126,15 +199,20 @@ def accountability_table(
     include_totals: bool = True,
     public: bool = True,
 ) -> pd.DataFrame:
-    """Growth and achievement per group x subgroup, suppressed for publication by default.
+    """Growth and achievement per subject x group x subgroup, suppressed for publication.
+
+    One table of :func:`accountability_tables`, *suppressed jointly with the others* (the
+    school, district and, when providers are known, provider tables): a reader holding all of
+    them learns nothing more about a hidden cell than from this one.
 
     Parameters
     ----------
     students
-        One row per student: ``student_id``, ``school_id``, ``district_id``, ``sgp`` (1..99 or
-        missing), ``catch_up`` / ``keep_up`` (bool, missing when the target does not apply),
-        ``proficient`` (bool), optional ``grade_span_growth`` and ``provider_id``, and the
-        subgroup columns.
+        One row per student and subject: ``student_id``, ``school_id``, ``district_id``,
+        ``sgp`` (1..99 or missing), ``proficient`` (bool), optional ``subject``,
+        ``catch_up`` / ``keep_up`` (bool, missing when the target does not apply),
+        ``grade_span_growth`` and ``secured_below`` / ``_on`` / ``_above``, ``provider_id``, and
+        the subgroup columns (:func:`sounding.growth.students.accountability_students`).
     by
         ``"school"`` (rows per school plus district and overall totals), ``"district"`` or
         ``"provider"``.
@@ -143,99 +221,154 @@ def accountability_table(
         in :data:`DEFAULT_SUBGROUPS` that the data has (``econ_disadvantaged`` is accepted for
         ``economically_disadvantaged``).
     min_n
-        Smallest published cell (see :data:`sounding.growth.suppression.MIN_N`).
+        Smallest published denominator (see :data:`sounding.growth.suppression.MIN_N`).
     providers
-        ``provider_id, school_id`` assignments (:func:`read_provider_assignments`) for
-        ``by="provider"`` when ``students`` has no ``provider_id``. Students of schools with no
-        provider form the group :data:`NO_PROVIDER`, the natural comparison.
+        ``provider_id, school_id`` assignments (:func:`read_provider_assignments`) when
+        ``students`` has no ``provider_id``. Students of schools with no provider form the
+        group :data:`NO_PROVIDER`, the natural comparison.
     include_totals
-        Add rows summing over groups (group id :data:`TOTAL`). For providers only when every
-        school has at most one provider: with shared schools the provider rows overlap and do
-        not add up to anything.
+        Keep the rows summing over groups (group id :data:`TOTAL`). They are part of the
+        suppression system either way. Providers have a total only when every school has at
+        most one provider.
     public
         Return the suppressed table (``True``) or the full one with every count (``False``).
 
     Returns
     -------
     pandas.DataFrame
-        Key columns (``district_id`` and ``school_id``, ``district_id``, or ``provider_id``),
-        ``subgroup_type`` (``"all"`` or the subgroup column), ``subgroup`` (label), ``n``, the
-        metric columns and, when public, ``suppression`` (``primary``/``complementary``/``""``).
-        ``table.attrs["partitions"]`` holds the :class:`Partition` list the suppression used.
+        ``subject``, key columns (``district_id`` and ``school_id``, ``district_id``, or
+        ``provider_id``), ``subgroup_type`` (``"all"`` or the subgroup column), ``subgroup``
+        (label), ``n``, statistics and their denominators and, when public, one status column
+        per denominator (``suppression`` for ``n``, ``catch_up_suppression``, ...: values
+        ``primary``/``complementary``/``""``). ``attrs["partitions"]`` holds the table's own
+        margins.
 
     Raises
     ------
     InvalidInput
-        When a required column is missing or ``sgp`` is outside 1..99.
+        When a required column is missing, ``sgp`` is outside 1..99, or a student has two rows
+        for one subject.
     """
-    if by not in ("school", "district", "provider"):
+    if by not in LEVELS:
         raise InvalidInput(f"by must be school, district or provider, not {by!r}")
-    df = _prepare(students, by=by, providers=providers)
-    specs = _subgroup_specs(df, subgroups)
-
-    keys = {"school": ["district_id", "school_id"], "district": ["district_id"],
-            "provider": ["provider_id"]}[by]
-    overlapping = by == "provider" and bool(df.attrs.get("overlapping_providers"))
-
-    # One long frame: every student once per subgroup type (plus once as "All students").
-    parts = [df.assign(subgroup_type="all", subgroup=ALL_STUDENTS)]
-    label_order: dict[str, list[str]] = {"all": [ALL_STUDENTS]}
-    for spec in specs:
-        labels = spec.labels(df[spec.column])
-        parts.append(df.assign(subgroup_type=spec.column, subgroup=labels.to_numpy()))
-        label_order[spec.column] = _ordered_labels(spec, labels)
-    long = pd.concat(parts, ignore_index=True)
-
-    levels: list[pd.DataFrame] = [_summarise(long, keys)]
-    if include_totals and not overlapping:
-        if by == "school":
-            levels.append(_summarise(long, ["district_id"]).assign(school_id=TOTAL))
-            levels.append(_summarise(long, []).assign(district_id=TOTAL, school_id=TOTAL))
-        else:
-            levels.append(_summarise(long, []).assign(**{keys[0]: TOTAL}))
-    full = pd.concat(levels, ignore_index=True)
-
-    type_rank = {t: i for i, t in enumerate(label_order)}
-    label_rank = {(t, lab): i for t, labs in label_order.items() for i, lab in enumerate(labs)}
-    full["_t"] = full["subgroup_type"].map(type_rank)
-    full["_l"] = [label_rank.get((t, lab), 10**6) for t, lab in
-                  zip(full["subgroup_type"], full["subgroup"], strict=True)]
-    full["_total"] = [tuple(v == TOTAL for v in row) for row in
-                      full[keys].astype(object).itertuples(index=False, name=None)]
-    full = (full.sort_values(["_total", *keys, "_t", "_l"], key=None)
-            .drop(columns=["_t", "_l", "_total"]).reset_index(drop=True))
-    metric_cols = [c for c in METRIC_COLUMNS if c in full.columns]
-    full = full[[*keys, "subgroup_type", "subgroup", "n", *metric_cols]]
-    full["n"] = full["n"].astype(int)
-
-    partitions = accountability_partitions(keys, label_order, totals=include_totals
-                                           and not overlapping)
-    if not public:
-        full.attrs["partitions"] = partitions
-        return full
-    out = suppress_table(full, min_n=min_n, count_col="n", value_cols=metric_cols,
-                         margins=partitions)
-    out.attrs["partitions"] = partitions
+    levels: list[GroupBy] = ["school", "district"]
+    if by == "provider" or providers is not None or "provider_id" in students.columns:
+        levels.append("provider")
+    tables = accountability_tables(students, levels=levels, subgroups=subgroups, min_n=min_n,
+                                   providers=providers, public=public)
+    out = tables[by]
+    if not include_totals:
+        keys = _KEYS[by]
+        keep = ~out[keys].astype(object).eq(TOTAL).any(axis=1)
+        attrs = out.attrs
+        out = out[keep].reset_index(drop=True)
+        out.attrs = attrs
     return out
+
+
+def accountability_tables(
+    students: pd.DataFrame,
+    *,
+    levels: Sequence[GroupBy] | None = None,
+    subgroups: Sequence[str | Subgroup] | None = None,
+    min_n: int = MIN_N,
+    providers: pd.DataFrame | None = None,
+    public: bool = True,
+) -> dict[str, pd.DataFrame]:
+    """The school, district and provider tables, suppressed jointly for release together.
+
+    Parameters
+    ----------
+    students, subgroups, min_n, providers, public
+        As :func:`accountability_table`.
+    levels
+        Tables to build; default school and district, plus provider when ``providers`` is
+        given or ``students`` has ``provider_id``. The school table (with its district and
+        overall rows) is always part of the suppression system, since every other table is a
+        sum of its cells.
+
+    Returns
+    -------
+    dict
+        Level -> table (as :func:`accountability_table` describes).
+    """
+    has_providers = providers is not None or "provider_id" in students.columns
+    if levels is None:
+        levels = ["school", "district"] + (["provider"] if has_providers else [])
+    levels = list(dict.fromkeys(levels))
+    bad = [lv for lv in levels if lv not in LEVELS]
+    if bad:
+        raise InvalidInput(f"levels must be school, district or provider, not {bad}")
+    if "provider" in levels and not has_providers:
+        raise InvalidInput("by='provider' needs a provider_id column or a providers table")
+    df = _prepare(students)
+    specs = _subgroup_specs(df, subgroups)
+    long, label_order = _long(df, specs)
+
+    built: dict[str, pd.DataFrame] = {}
+    built["school"] = _level_table(long, "school", label_order)
+    built["district"] = _level_table(long, "district", label_order)
+    school_to_providers: dict[str, list[str]] = {}
+    overlapping = False
+    if "provider" in levels:
+        pdf, overlapping = _with_providers(df, providers)
+        school_to_providers = (pdf.groupby("school_id")["provider_id"]
+                               .agg(lambda v: sorted(set(v))).to_dict())
+        plong, _ = _long(pdf, specs)
+        built["provider"] = _level_table(plong, "provider", label_order,
+                                         totals=not overlapping)
+
+    order = [lv for lv in LEVELS if lv in built]
+    union = pd.concat([built[lv].assign(_table=lv) for lv in order], ignore_index=True)
+    offsets: dict[str, int] = {}
+    pos = 0
+    for lv in order:
+        offsets[lv] = pos
+        pos += len(built[lv])
+    gs = "grade_span_n" in union.columns
+    families = _families(union, gs)
+    separate_prof = bool((union["n"] != union["proficient_n"]).any())
+
+    partitions = {lv: accountability_partitions(["subject", *_KEYS[lv]], label_order,
+                                                totals=not (lv == "provider" and overlapping))
+                  for lv in order}
+    out: dict[str, pd.DataFrame] = {}
+    if public:
+        eqs = _union_equations(union, school_to_providers, overlapping)
+        pub = suppress_families(union, families, eqs, min_n=min_n)
+        for lv in order:
+            part = pub.iloc[offsets[lv]:offsets[lv] + len(built[lv])]
+            out[lv] = _finish(part, lv, families, public=True, separate_prof=separate_prof)
+    else:
+        for lv in order:
+            out[lv] = _finish(union.iloc[offsets[lv]:offsets[lv] + len(built[lv])], lv,
+                              families, public=False, separate_prof=separate_prof)
+    for lv in order:
+        out[lv].attrs["partitions"] = partitions[lv]
+    return {lv: out[lv] for lv in levels}
 
 
 def accountability_partitions(keys: Sequence[str], label_order: Mapping[str, Sequence[str]],
                               *, totals: bool = True) -> list[Partition]:
-    """What adds up in an :func:`accountability_table` (the suppression's margins).
+    """What adds up inside one accountability table (its own margins).
 
     Per group, every subgroup type partitions "All students"; per subgroup, the groups add up
     to the :data:`TOTAL` row of the level above (schools to their district, districts to the
-    overall row).
+    overall row). ``keys`` may start with ``"subject"`` (each subject is its own system).
     """
     keys = list(keys)
+    lead = [k for k in keys if k == "subject"]
+    group_keys = [k for k in keys if k != "subject"]
     out = [Partition("subgroup", ALL_STUDENTS, tuple(labels), within=tuple(keys))
            for t, labels in label_order.items() if t != "all"]
     if totals:
-        if keys == ["district_id", "school_id"]:
-            out.append(Partition("school_id", TOTAL, None, within=("district_id", "subgroup")))
-            out.append(Partition("district_id", TOTAL, None, within=("school_id", "subgroup")))
+        if group_keys == ["district_id", "school_id"]:
+            out.append(Partition("school_id", TOTAL, None,
+                                 within=(*lead, "district_id", "subgroup")))
+            out.append(Partition("district_id", TOTAL, None,
+                                 within=(*lead, "school_id", "subgroup")))
         else:
-            out.append(Partition(keys[0], TOTAL, None, within=("subgroup",)))
+            out.append(Partition(group_keys[0], TOTAL, None, within=(*lead, "subgroup")))
     return out
 
 
@@ -307,14 +440,15 @@ def read_provider_assignments(path: str | Path, *, known_schools: Sequence[str] 
 # ----------------------------------------------------------------------------------------------
 
 
-def _prepare(students: pd.DataFrame, *, by: str, providers: pd.DataFrame | None) -> pd.DataFrame:
-    need = ["student_id", "sgp", "proficient"]
-    need += {"school": ["school_id", "district_id"], "district": ["district_id"],
-             "provider": ["school_id"]}[by]
+def _prepare(students: pd.DataFrame) -> pd.DataFrame:
+    need = ["student_id", "sgp", "proficient", "school_id", "district_id"]
     missing = [c for c in need if c not in students.columns]
     if missing:
         raise InvalidInput(f"students table is missing column(s): {', '.join(missing)}")
     df = students.copy()
+    if "subject" not in df.columns:
+        df["subject"] = ONE_SUBJECT
+    df["subject"] = df["subject"].astype(str)
     for col in ("school_id", "district_id", "provider_id"):
         if col in df.columns:  # ids are labels: "007" stays "007", and sort next to "ALL"
             df[col] = df[col].astype(object).where(df[col].isna(), df[col].astype(str))
@@ -325,30 +459,45 @@ def _prepare(students: pd.DataFrame, *, by: str, providers: pd.DataFrame | None)
         raise InvalidInput(f"sgp must be a whole number 1..99 (e.g. students {ex})")
     df["sgp"] = sgp
     df = df[sgp.notna()].copy()  # the growth population: students with an SGP
+    dup = df.duplicated(["student_id", "subject"], keep=False)
+    if dup.any():
+        ex = df.loc[dup, "student_id"].head(3).tolist()
+        raise InvalidInput("students table must hold one row per student and subject "
+                           f"(students {ex} repeat); merge on (student_id, subject)")
     for col in ("catch_up", "keep_up", "proficient"):
         if col in df.columns:
             df[col] = _as_bool(df[col], col).astype("Float64").astype(float)
         else:
             df[col] = np.nan
-    if "grade_span_growth" in df.columns:
-        df["grade_span_growth"] = pd.to_numeric(df["grade_span_growth"], errors="coerce")
-
-    if by == "provider":
-        if providers is not None:
-            prov = providers[["provider_id", "school_id"]].astype(str).drop_duplicates()
-            df = df.drop(columns=["provider_id"], errors="ignore")
-            df["school_id"] = df["school_id"].astype(str)
-            overlapping = bool(prov["school_id"].duplicated().any())
-            df = df.merge(prov, on="school_id", how="left")
-        elif "provider_id" in df.columns:
-            overlapping = False
-        else:
-            raise InvalidInput("by='provider' needs a provider_id column or a providers table")
-        df["provider_id"] = df["provider_id"].astype(object).where(
-            df["provider_id"].notna() & (df["provider_id"].astype(str).str.strip() != ""),
-            NO_PROVIDER)
-        df.attrs["overlapping_providers"] = overlapping
+    for col in GRADE_SPAN_COLUMNS:
+        if col in df.columns:
+            df[col] = pd.to_numeric(df[col], errors="coerce")
     return df
+
+
+def _with_providers(df: pd.DataFrame, providers: pd.DataFrame | None
+                    ) -> tuple[pd.DataFrame, bool]:
+    """Students once per provider of their school (and :data:`NO_PROVIDER` when none)."""
+    if providers is not None:
+        missing = [c for c in ("provider_id", "school_id") if c not in providers.columns]
+        if missing:
+            raise InvalidInput(f"providers table is missing column(s): {', '.join(missing)}")
+        prov = providers[["provider_id", "school_id"]].astype(str).drop_duplicates()
+        out = df.drop(columns=["provider_id"], errors="ignore")
+        out = out.assign(school_id=out["school_id"].astype(str)).merge(prov, on="school_id",
+                                                                       how="left")
+        overlapping = bool(prov["school_id"].duplicated().any())
+    else:
+        out = df.copy()
+        per_school = out.dropna(subset=["provider_id"]).groupby("school_id")["provider_id"]
+        if (per_school.nunique() > 1).any():
+            raise InvalidInput("provider_id must be one value per school (or pass a providers "
+                               "table for schools with several providers)")
+        overlapping = False
+    pid = out["provider_id"]
+    out["provider_id"] = pid.astype(object).where(
+        pid.notna() & (pid.astype(str).str.strip() != ""), NO_PROVIDER)
+    return out, overlapping
 
 
 def _subgroup_specs(df: pd.DataFrame, subgroups: Sequence[str | Subgroup] | None
@@ -387,19 +536,182 @@ def _ordered_labels(spec: Subgroup, labels: pd.Series) -> list[str]:
     return ordered
 
 
+def _long(df: pd.DataFrame, specs: list[Subgroup]) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Every student once per subgroup type (plus once as "All students")."""
+    parts = [df.assign(subgroup_type="all", subgroup=ALL_STUDENTS)]
+    label_order: dict[str, list[str]] = {"all": [ALL_STUDENTS]}
+    for spec in specs:
+        labels = spec.labels(df[spec.column])
+        parts.append(df.assign(subgroup_type=spec.column, subgroup=labels.to_numpy()))
+        label_order[spec.column] = _ordered_labels(spec, labels)
+    return pd.concat(parts, ignore_index=True), label_order
+
+
+def _level_table(long: pd.DataFrame, level: str, label_order: Mapping[str, Sequence[str]],
+                 *, totals: bool = True) -> pd.DataFrame:
+    keys = _KEYS[level]
+    parts = [_summarise(long, ["subject", *keys])]
+    if totals:
+        if level == "school":
+            parts.append(_summarise(long, ["subject", "district_id"]).assign(school_id=TOTAL))
+            parts.append(_summarise(long, ["subject"]).assign(district_id=TOTAL,
+                                                              school_id=TOTAL))
+        else:
+            parts.append(_summarise(long, ["subject"]).assign(**{keys[0]: TOTAL}))
+    full = pd.concat(parts, ignore_index=True)
+    type_rank = {t: i for i, t in enumerate(label_order)}
+    label_rank = {(t, lab): i for t, labs in label_order.items() for i, lab in enumerate(labs)}
+    full["_t"] = full["subgroup_type"].map(type_rank)
+    full["_l"] = [label_rank.get((t, lab), 10**6) for t, lab in
+                  zip(full["subgroup_type"], full["subgroup"], strict=True)]
+    full["_total"] = [tuple(v == TOTAL for v in row) for row in
+                      full[keys].astype(object).itertuples(index=False, name=None)]
+    full = (full.sort_values(["subject", "_total", *keys, "_t", "_l"])
+            .drop(columns=["_t", "_l", "_total"]).reset_index(drop=True))
+    full["n"] = full["n"].astype(int)
+    return full
+
+
 def _summarise(long: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     cols = ["subgroup_type", "subgroup"]
     grouped = long.groupby([*keys, *cols], sort=False, dropna=False, observed=True)
     out = grouped.agg(
         n=("sgp", "count"),
         median_sgp=("sgp", "median"),
-        catch_up_share=("catch_up", "mean"),
-        keep_up_share=("keep_up", "mean"),
+        proficient_n=("proficient", "count"),
         proficient_share=("proficient", "mean"),
+        catch_up_n=("catch_up", "count"),
+        catch_up_share=("catch_up", "mean"),
+        keep_up_n=("keep_up", "count"),
+        keep_up_share=("keep_up", "mean"),
     )
     if "grade_span_growth" in long.columns:
-        out["mean_grade_span_growth"] = grouped["grade_span_growth"].mean()
-    return out.reset_index()
+        out["grade_span_n"] = grouped["grade_span_growth"].count()
+        for src, dst in GRADE_SPAN_COLUMNS.items():
+            if src in long.columns:
+                out[dst] = grouped[src].mean()
+    out = out.reset_index()
+    for c in ("proficient_n", "catch_up_n", "keep_up_n", "grade_span_n"):
+        if c in out.columns:
+            out[c] = out[c].astype(int)
+    return out
+
+
+def _families(union: pd.DataFrame, grade_span: bool) -> list[Family]:
+    """The statistics' denominators and what is published on each (base family first)."""
+    fams = [Family("n", ("median_sgp",), "suppression"),
+            Family("proficient_n", ("proficient_share",), "proficient_suppression"),
+            Family("catch_up_n", ("catch_up_share",), "catch_up_suppression",
+                   group="prior_level"),
+            Family("keep_up_n", ("keep_up_share",), "keep_up_suppression", group="prior_level")]
+    if grade_span:
+        values = tuple(dst for dst in GRADE_SPAN_COLUMNS.values() if dst in union.columns)
+        fams.append(Family("grade_span_n", values, "grade_span_suppression"))
+    return fams
+
+
+def _union_equations(union: pd.DataFrame, school_to_providers: Mapping[str, list[str]],
+                     overlapping: bool) -> list[Equation]:
+    """Every linear margin among the released tables, as positions in ``union``.
+
+    Within each table: per subject and group, each subgroup type adds up to "All students";
+    schools add up to their district row and districts to the overall row. Across tables: a
+    district-table row is the school table's district row; a provider row is the sum of its
+    schools' rows; the provider total (when providers do not share schools) is the overall row.
+    """
+    tab = union["_table"].to_numpy()
+    subj = union["subject"].to_numpy()
+    stype = union["subgroup_type"].to_numpy()
+    lab = union["subgroup"].to_numpy()
+    d = union["district_id"].to_numpy() if "district_id" in union else np.full(len(union), None)
+    s = union["school_id"].to_numpy() if "school_id" in union else np.full(len(union), None)
+    p = (union["provider_id"].to_numpy() if "provider_id" in union
+         else np.full(len(union), None))
+    index: dict[tuple, int] = {}
+    for i in range(len(union)):
+        key = {"school": (d[i], s[i]), "district": (d[i],), "provider": (p[i],)}[tab[i]]
+        index[(tab[i], subj[i], key, stype[i], lab[i])] = i
+    eqs: list[Equation] = []
+
+    # within a group: subgroup types partition "All students"
+    by_group: dict[tuple, dict[str, list[int]]] = {}
+    for (t, sj, key, st, _lb), i in index.items():
+        by_group.setdefault((t, sj, key), {}).setdefault(st, []).append(i)
+    for (t, sj, key), types in by_group.items():
+        total = index.get((t, sj, key, "all", ALL_STUDENTS))
+        if total is None:
+            continue
+        for st, rows in types.items():
+            if st != "all" and rows:
+                eqs.append((total, tuple(rows)))
+
+    # school table: schools -> district rows -> overall row
+    districts: dict[tuple, list[int]] = {}
+    overall_parts: dict[tuple, list[int]] = {}
+    provider_parts: dict[tuple, list[int]] = {}
+    for (t, sj, key, st, lb), i in index.items():
+        if t != "school":
+            continue
+        dist, school = key
+        if dist != TOTAL and school != TOTAL:
+            districts.setdefault((sj, dist, st, lb), []).append(i)
+            for prov in school_to_providers.get(str(school), [NO_PROVIDER]):
+                provider_parts.setdefault((sj, prov, st, lb), []).append(i)
+        elif dist != TOTAL:
+            overall_parts.setdefault((sj, st, lb), []).append(i)
+    for (sj, dist, st, lb), rows in districts.items():
+        total = index.get(("school", sj, (dist, TOTAL), st, lb))
+        if total is not None:
+            eqs.append((total, tuple(rows)))
+    for (sj, st, lb), rows in overall_parts.items():
+        total = index.get(("school", sj, (TOTAL, TOTAL), st, lb))
+        if total is not None:
+            eqs.append((total, tuple(rows)))
+
+    for (t, sj, key, st, lb), i in index.items():
+        if t == "district":  # the same numbers as the school table's district rows
+            twin = index.get(("school", sj, (key[0], TOTAL), st, lb))
+            if twin is not None:
+                eqs.append((i, (twin,)))
+        elif t == "provider":
+            prov = key[0]
+            if prov == TOTAL:
+                twin = index.get(("school", sj, (TOTAL, TOTAL), st, lb))
+                if twin is not None:
+                    eqs.append((i, (twin,)))
+            else:
+                rows = provider_parts.get((sj, prov, st, lb), [])
+                if rows:
+                    eqs.append((i, tuple(rows)))
+    # district table and provider table totals: their groups add up to the total row
+    for t in ("district", "provider"):
+        if t == "provider" and overlapping:
+            continue
+        parts: dict[tuple, list[int]] = {}
+        for (tt, sj, key, st, lb), i in index.items():
+            if tt == t and key[0] != TOTAL:
+                parts.setdefault((sj, st, lb), []).append(i)
+        for (sj, st, lb), rows in parts.items():
+            total = index.get((t, sj, (TOTAL,), st, lb))
+            if total is not None:
+                eqs.append((total, tuple(rows)))
+    return eqs
+
+
+def _finish(part: pd.DataFrame, level: str, families: list[Family], *, public: bool,
+            separate_prof: bool) -> pd.DataFrame:
+    keys = _KEYS[level]
+    cols = ["subject", *keys, "subgroup_type", "subgroup", "n", "median_sgp",
+            "proficient_share", "catch_up_n", "catch_up_share", "keep_up_n", "keep_up_share"]
+    if "grade_span_n" in part.columns:
+        cols += ["grade_span_n", *[c for c in GRADE_SPAN_COLUMNS.values() if c in part.columns]]
+    if separate_prof:  # some students lack a proficiency level: publish its denominator
+        cols.insert(cols.index("proficient_share"), "proficient_n")
+    if public:
+        cols += [f.status_col for f in families
+                 if f.status_col != "proficient_suppression" or separate_prof]
+    out = part[cols].reset_index(drop=True)
+    return out
 
 
 def _as_bool(values: pd.Series, name: str) -> pd.Series:

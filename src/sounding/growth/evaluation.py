@@ -678,6 +678,107 @@ def evaluate_program(
         matching=match_info, outcome=outcome_col)
 
 
+#: Demographic columns a program's comparison students are matched on exactly (when present).
+MATCH_DEMOGRAPHICS = ("english_learner", "disability", "economically_disadvantaged")
+
+
+def program_students(
+    scores: pd.DataFrame,
+    students: pd.DataFrame,
+    program_schools: Sequence[str],
+    *,
+    subject: str | None = None,
+    year: int | None = None,
+) -> pd.DataFrame:
+    """The evaluation sample of a school-level program, built from a district's own data.
+
+    Program students are those of ``program_schools`` (a provider's schools); comparison
+    candidates are the students of every other school. Each student who has a score in the
+    year before ``year`` (the baseline) is in the sample; the outcome is the score of
+    ``year``, missing when the student has none (attrition). Scale scores differ by grade,
+    so baseline and outcome are standardised within grade (z-scores over every student of
+    that grade and year): pooling raw scores across grades would put between-grade spread
+    into the effect size's standard deviation. The comparison is matched exactly on grade
+    and demographics (see :func:`evaluate_program`).
+
+    Parameters
+    ----------
+    scores
+        Long scale scores (``student_id, year, grade, subject, scale_score``).
+    students
+        Roster (``student_id, school_id`` and demographic flags).
+    program_schools
+        School ids of the program.
+    subject
+        Subject evaluated; default the math subject (or the only one).
+    year
+        Outcome year; default the latest.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``student_id, school_id, grade`` (baseline grade), ``treated``, ``baseline``,
+        ``outcome`` (z-scores), ``baseline_score``, ``outcome_score`` and the demographic
+        columns of :data:`MATCH_DEMOGRAPHICS` the roster has; ``attrs`` records the subject,
+        years and schools.
+
+    Raises
+    ------
+    InvalidInput
+        No such subject, no baseline year, or a program school without students.
+    """
+    from sounding.growth.students import math_subjects
+
+    need = ["student_id", "year", "grade", "subject", "scale_score"]
+    missing = [c for c in need if c not in scores.columns]
+    if missing:
+        raise InvalidInput(f"scores are missing column(s): {', '.join(missing)}")
+    subjects = sorted(scores["subject"].astype(str).unique())
+    if subject is None:
+        maths = math_subjects(subjects)
+        if len(maths) != 1:
+            raise InvalidInput(f"choose a subject with --subject (the scores have {subjects})")
+        subject = maths[0]
+    if subject not in subjects:
+        raise InvalidInput(f"no {subject!r} scores (the scores have {subjects})")
+    sc = scores[scores["subject"].astype(str) == subject].copy()
+    sc["student_id"] = sc["student_id"].astype(str)
+    y = int(sc["year"].max()) if year is None else int(year)
+    if not (sc["year"] == y - 1).any():
+        raise InvalidInput(f"no {subject} scores in {y - 1}, the baseline year for {y}")
+    if not (sc["year"] == y).any():
+        raise InvalidInput(f"no {subject} scores in {y}")
+    sc["z"] = sc.groupby(["year", "grade"])["scale_score"].transform(
+        lambda v: (v - v.mean()) / v.std(ddof=1) if len(v) > 1 and v.std(ddof=1) > 0
+        else v * 0.0)
+    base = sc[sc["year"] == y - 1][["student_id", "grade", "scale_score", "z"]].rename(
+        columns={"scale_score": "baseline_score", "z": "baseline"})
+    out_ = sc[sc["year"] == y][["student_id", "scale_score", "z"]].rename(
+        columns={"scale_score": "outcome_score", "z": "outcome"})
+    roster = students.copy()
+    roster["student_id"] = roster["student_id"].astype(str)
+    roster = roster.dropna(subset=["school_id"]).drop_duplicates("student_id")
+    roster["school_id"] = roster["school_id"].astype(str)
+    demo = [c for c in MATCH_DEMOGRAPHICS if c in roster.columns]
+    df = base.merge(out_, on="student_id", how="left").merge(
+        roster[["student_id", "school_id", *demo]], on="student_id", how="inner")
+    schools = sorted({str(s) for s in program_schools})
+    empty = [s for s in schools if not (df["school_id"] == s).any()]
+    if len(empty) == len(schools):
+        raise InvalidInput(f"no students with a {y - 1} {subject} score in the program's "
+                           f"schools ({', '.join(schools)})")
+    df["treated"] = df["school_id"].isin(schools)
+    for c in demo:  # exact matching needs comparable values; unknown stays its own stratum
+        df[c] = df[c].astype(object).where(df[c].notna(), "unknown").astype(str)
+    df["grade"] = df["grade"].astype(int)
+    cols = ["student_id", "school_id", "grade", "treated", "baseline", "outcome",
+            "baseline_score", "outcome_score", *demo]
+    df = df[cols].sort_values("student_id").reset_index(drop=True)
+    df.attrs.update(subject=subject, year=y, baseline_year=y - 1, schools=schools,
+                    schools_without_students=empty, match_on=["grade", *demo])
+    return df
+
+
 def simulate_program(
     *,
     n_schools: int = 40,

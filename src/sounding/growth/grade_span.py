@@ -162,3 +162,68 @@ def mastery_snapshots(
     rename = {"user_id": "student_id"}
     return (before.rename(columns=rename)[list(_POSTERIOR)],
             after.rename(columns=rename)[list(_POSTERIOR)])
+
+
+def mastery_snapshot_growth(
+    mastery: pd.DataFrame,
+    grades: Mapping[Any, int],
+    graph: StandardsGraph,
+    *,
+    secure: float = SECURE,
+) -> tuple[pd.DataFrame | None, dict[str, Any]]:
+    """Grade-span growth between the earliest and the latest mastery snapshot of a store.
+
+    The store's mastery table holds one posterior per model (``student_id, standard,
+    p_mastered, model, as_of``: :meth:`sounding.store.Store.mastery`); a district keeps
+    another point in time by fitting under another model name (last spring's, this
+    spring's). A snapshot is one model's rows, dated by their latest ``as_of``. Growth needs
+    two snapshots on different dates; with fewer the reason is returned, so a report can say
+    so plainly instead of leaving the column out.
+
+    Returns
+    -------
+    (DataFrame or None, dict)
+        :func:`grade_span_growth` between the earliest and the latest snapshot (None when
+        there are not two dates), and what was used: ``available``, ``snapshots`` (model,
+        as_of, students), ``before``, ``after``, ``message`` (one plain sentence).
+    """
+    info: dict[str, Any] = {"available": False, "snapshots": [], "before": None,
+                            "after": None}
+    if mastery is None or not len(mastery):
+        info["message"] = ("Grade-span growth is not shown: the store holds no mastery "
+                           "estimates (run `sounding mastery fit`).")
+        return None, info
+    m = mastery.copy()
+    if "model" not in m.columns:
+        m["model"] = "mastery"
+    m["as_of"] = pd.to_datetime(m["as_of"]) if "as_of" in m.columns else pd.NaT
+    snaps = (m.groupby("model", sort=False)
+             .agg(as_of=("as_of", "max"), students=("student_id", "nunique"))
+             .reset_index().sort_values(["as_of", "model"], na_position="first"))
+    info["snapshots"] = [
+        {"model": str(r.model), "as_of": None if pd.isna(r.as_of) else r.as_of.isoformat(),
+         "students": int(r.students)} for r in snaps.itertuples(index=False)]
+    dated = snaps.dropna(subset=["as_of"])
+    days = dated["as_of"].dt.normalize().unique() if len(dated) else []
+    if len(days) < 2:
+        only = info["snapshots"][-1]
+        when = f", as of {only['as_of'][:10]}" if only["as_of"] else ""
+        more = (f" ({len(snaps)} models, all from one date)" if len(snaps) > 1 else "")
+        info["message"] = (
+            f"Grade-span growth is not shown: the store holds only one mastery snapshot "
+            f"(model {only['model']!r}{when}){more}; it needs two from different dates, for "
+            "example last spring's and this spring's fitted under two model names.")
+        return None, info
+    first, last = dated.iloc[0], dated.iloc[-1]
+    before = m[m["model"] == first["model"]]
+    after = m[m["model"] == last["model"]]
+    out = grade_span_growth(before, after, grades, graph, secure=secure)
+    info.update(available=True,
+                before={"model": str(first["model"]), "as_of": first["as_of"].isoformat()},
+                after={"model": str(last["model"]), "as_of": last["as_of"].isoformat()},
+                students=int(out["student_id"].nunique()) if len(out) else 0)
+    info["message"] = (f"Grade-span growth: standards newly secured between "
+                       f"{first['as_of']:%Y-%m-%d} ({first['model']}) and "
+                       f"{last['as_of']:%Y-%m-%d} ({last['model']}), for "
+                       f"{info['students']} students.")
+    return out, info

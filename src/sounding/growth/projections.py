@@ -8,7 +8,8 @@ model, and so on, always at the same percentile. From these trajectories a targe
 smallest percentile of growth that gets the student to a cut score:
 
 * catch-up (below proficient): reach proficient within ``years_ahead`` years;
-* keep-up (proficient): stay proficient in every one of the next ``years_ahead`` years;
+* keep-up (proficient or advanced): stay proficient in every one of the next
+  ``years_ahead`` years;
 * move-up (proficient, not advanced): reach advanced within ``years_ahead`` years;
 * stay-up (advanced): stay advanced in every year.
 
@@ -36,7 +37,8 @@ import pandas as pd
 from sounding.errors import InvalidInput
 from sounding.growth.sgp import GrowthModel, GrowthPercentiles, _attach_priors, _unique_rows
 
-__all__ = ["growth_projections", "growth_targets"]
+__all__ = ["growth_projections", "growth_targets", "lagged_growth_targets",
+           "targets_met"]
 
 CutMap = Mapping[int, Sequence[float]] | Mapping[tuple[str, int], Sequence[float]]
 
@@ -72,6 +74,51 @@ def _kth_prediction(X, coef, kth, lo, hi, out):
             out[i] = xl if fl % 2 == 0 else xh
 
 
+@nb.njit(cache=True, nogil=True)
+def _all_kth_predictions(X, coef, kths, lo, hi, out):
+    """Like :func:`_kth_prediction` for rows that share one state across percentiles: the
+    predictions are computed and sorted once per row, and every wanted k is read off."""
+    n, p = X.shape
+    T = coef.shape[0]
+    K = kths.shape[0]
+    buf = np.empty(T)
+    for i in range(n):
+        for t in range(T):
+            s = 0.0
+            for k in range(p):
+                s += X[i, k] * coef[t, k]
+            if s < lo:
+                s = lo
+            elif s > hi:
+                s = hi
+            buf[t] = s
+        srt = np.sort(buf)
+        for j in range(K):
+            v = srt[kths[j]]
+            sc = v * 1e5
+            fl = np.floor(sc)
+            ce = np.ceil(sc)
+            xl = fl / 1e5
+            xh = ce / 1e5
+            if v - xl < xh - v:
+                out[i, j] = xl
+            elif xh - v < v - xl:
+                out[i, j] = xh
+            else:
+                out[i, j] = xl if fl % 2 == 0 else xh
+
+
+def _project_first_year(model: GrowthModel, priors: np.ndarray, kths: np.ndarray
+                        ) -> np.ndarray:
+    """Year-1 projections of distinct start rows at every percentile: (rows x percentiles)."""
+    out = np.empty((len(priors), len(kths)))
+    lo, hi = model.loss_hoss
+    X = np.ascontiguousarray(model.design(priors))
+    _all_kth_predictions(X, np.ascontiguousarray(model.coef), kths.astype(np.int64), lo, hi,
+                         out)
+    return out
+
+
 def _project_rows(model: GrowthModel, priors: np.ndarray, kth: np.ndarray,
                   chunk: int = 200_000) -> np.ndarray:
     out = np.empty(len(priors))
@@ -83,20 +130,28 @@ def _project_rows(model: GrowthModel, priors: np.ndarray, kth: np.ndarray,
     return out
 
 
-def _current_rows(gp: GrowthPercentiles, scores: pd.DataFrame, year: int | None) -> pd.DataFrame:
+def _current_rows(gp: GrowthPercentiles, scores: pd.DataFrame, year: int | None,
+                  lagged: bool = False) -> pd.DataFrame:
+    """The rows projections start from: this year's, or (lagged) last year's of the students
+    who have a score one grade up this year."""
     df = gp._canonical(scores)
     panel = _attach_priors(df, max(gp.max_order - 1, 1))
     if year is None:
-        latest = panel.groupby("subject")["year"].transform("max")
-        panel = panel[panel["year"] == latest]
+        target = panel.groupby("subject")["year"].transform("max")
     else:
-        panel = panel[panel["year"] == int(year)]
-    return panel.reset_index(drop=True)
+        target = pd.Series(int(year), index=panel.index)
+    if not lagged:
+        return panel[panel["year"] == target].reset_index(drop=True)
+    now = panel.loc[panel["year"] == target, ["student_id", "subject", "year", "grade"]]
+    start = panel[panel["year"] == target - 1]
+    key = now.assign(year=now["year"] - 1, grade=now["grade"] - 1)
+    start = start.merge(key, on=["student_id", "subject", "year", "grade"], how="inner")
+    return start.reset_index(drop=True)
 
 
 def growth_projections(model: GrowthPercentiles, scores: pd.DataFrame, *, years_ahead: int = 3,
                        percentiles: Sequence[int] = tuple(range(1, 100)),
-                       year: int | None = None) -> pd.DataFrame:
+                       year: int | None = None, lagged: bool = False) -> pd.DataFrame:
     """Project each student's score at each growth percentile for the next years.
 
     Parameters
@@ -111,12 +166,19 @@ def growth_projections(model: GrowthPercentiles, scores: pd.DataFrame, *, years_
         Growth percentiles (1..99); percentile p uses quantile ``(p - 0.5) / 100``.
     year : int, optional
         Project students from this (spring) year; default the latest year per subject.
+    lagged : bool
+        Lagged projections (the SGP package's ``sgp.projections.lagged``, which Colorado's
+        catch-up / keep-up judgement uses): start from each student's score of the year
+        *before* ``year`` (one grade down) and use ``year``'s models, so year 1 of the
+        projection is the very model that gave this year's SGP and "growing at percentile p"
+        is comparable with the SGP. Only students with a score one grade up in ``year``.
 
     Returns
     -------
     pandas.DataFrame
-        Tidy: student_id, subject, year, grade, scale_score, years_ahead, projected_grade,
-        percentile, projected_score. Rows stop at the first year without a model.
+        Tidy: student_id, subject, year, grade, scale_score (the starting row: last year's
+        when lagged), years_ahead, projected_grade, percentile, projected_score. Rows stop at
+        the first year without a model.
     """
     model._check_fitted()
     pcts = np.asarray(list(percentiles), dtype=np.int64)
@@ -125,7 +187,8 @@ def growth_projections(model: GrowthPercentiles, scores: pd.DataFrame, *, years_
         raise InvalidInput(f"percentiles must be within 1..{n_t - 1}")
     if years_ahead < 1:
         raise InvalidInput("years_ahead must be at least 1")
-    cur = _current_rows(model, scores, year)
+    cur = _current_rows(model, scores, year, lagged)
+    model_shift = 1 if lagged else 0
     k_hist = max(model.max_order - 1, 1)
     hist_cols = ["scale_score"] + [f"prior_{j}" for j in range(1, k_hist + 1)]
     hist = cur[hist_cols].to_numpy(dtype=float)
@@ -145,13 +208,17 @@ def growth_projections(model: GrowthPercentiles, scores: pd.DataFrame, *, years_
             target = int(grade) + s
             chosen = None
             for k in range(min(state.shape[1], model.max_order), 0, -1):
-                chosen = model.model_for(str(subject), int(yr), tuple(range(target - k,
-                                                                            target + 1)))
+                chosen = model.model_for(str(subject), int(yr) + model_shift,
+                                         tuple(range(target - k, target + 1)))
                 if chosen is not None:
                     break
             if chosen is None:
                 break
-            proj = _project_rows(chosen, state[:, :chosen.key.order], kth)
+            if s == 1:  # every percentile starts from the same row: predict it once
+                proj = _project_first_year(chosen, uniq[:, :chosen.key.order],
+                                           pcts - 1).ravel()
+            else:
+                proj = _project_rows(chosen, state[:, :chosen.key.order], kth)
             results.append((s, target, proj))
             state = np.column_stack([proj, state])[:, :model.max_order]
         if not results:
@@ -192,8 +259,12 @@ def _cut(cuts: CutMap, subject: str, grade: int) -> tuple[float, float] | None:
 
 def growth_targets(model: GrowthPercentiles, scores: pd.DataFrame, cuts: CutMap, *,
                    years_ahead: int = 3, year: int | None = None,
-                   projections: pd.DataFrame | None = None) -> pd.DataFrame:
+                   projections: pd.DataFrame | None = None,
+                   lagged: bool = False) -> pd.DataFrame:
     """Catch-up / keep-up / move-up / stay-up growth targets per student.
+
+    Forward-looking by default (from this year's score: the growth a student needs from now
+    on). For judging this year's growth use :func:`lagged_growth_targets`.
 
     Parameters
     ----------
@@ -210,6 +281,9 @@ def growth_targets(model: GrowthPercentiles, scores: pd.DataFrame, cuts: CutMap,
         Students' year (default latest per subject).
     projections : pandas.DataFrame, optional
         Output of :func:`growth_projections` over percentiles 1..99, to reuse.
+    lagged : bool
+        Targets from last year's score with this year's models (see
+        :func:`growth_projections`); rows then describe the starting (last) year.
 
     Returns
     -------
@@ -221,7 +295,8 @@ def growth_targets(model: GrowthPercentiles, scores: pd.DataFrame, cuts: CutMap,
         level in that year (missing when unreachable or no projection).
     """
     if projections is None:
-        projections = growth_projections(model, scores, years_ahead=years_ahead, year=year)
+        projections = growth_projections(model, scores, years_ahead=years_ahead, year=year,
+                                         lagged=lagged)
     proj = projections[projections["years_ahead"] <= years_ahead]
     if proj.empty:
         return pd.DataFrame(columns=["student_id", "subject", "year", "grade", "scale_score",
@@ -246,47 +321,143 @@ def growth_targets(model: GrowthPercentiles, scores: pd.DataFrame, cuts: CutMap,
         evaluated = has_cut.unstack("years_ahead").notna()
         need[level] = (tab, evaluated)
     students = proj[keys].drop_duplicates().reset_index(drop=True)
-    status = []
-    for r in students.itertuples(index=False):
-        c = _cut(cuts, str(r.subject), int(r.grade))
-        if c is None:
-            status.append(None)
-        elif r.scale_score >= c[1]:
-            status.append("advanced")
-        elif r.scale_score >= c[0]:
-            status.append("proficient")
-        else:
-            status.append("below")
+    cut_of = {(sj, g): _cut(cuts, str(sj), int(g)) for sj, g in
+              students[["subject", "grade"]].drop_duplicates().itertuples(index=False)}
+    prof_cut = np.array([np.nan if cut_of[(sj, g)] is None else cut_of[(sj, g)][0]
+                         for sj, g in zip(students["subject"], students["grade"], strict=True)])
+    adv_cut = np.array([np.nan if cut_of[(sj, g)] is None else cut_of[(sj, g)][1]
+                        for sj, g in zip(students["subject"], students["grade"], strict=True)])
+    score = students["scale_score"].to_numpy(dtype=float)
+    status = np.where(np.isnan(prof_cut), None,
+                      np.where(score >= adv_cut, "advanced",
+                               np.where(score >= prof_cut, "proficient", "below")))
     students["status"] = status
     plan = {"below": [("catch_up", "prof", "min")],
             "proficient": [("keep_up", "prof", "max"), ("move_up", "adv", "min")],
-            "advanced": [("stay_up", "adv", "max")]}
+            "advanced": [("keep_up", "prof", "max"), ("stay_up", "adv", "max")]}
     horizon = list(range(1, years_ahead + 1))
-    rows = []
-    for rec in students.itertuples(index=False):
-        if rec.status is None:
+    index = pd.MultiIndex.from_frame(students[keys])
+    parts = []
+    for st_name, targets in plan.items():
+        sel = np.flatnonzero(students["status"].to_numpy() == st_name)
+        if not len(sel):
             continue
-        key = (rec.student_id, rec.subject, rec.year, rec.grade, rec.scale_score)
-        for ttype, level, how in plan[rec.status]:
+        for rank, (ttype, level, how) in enumerate(targets):
             tab, evaluated = need[level]
-            if key not in tab.index:
+            vals = tab.reindex(index[sel]).reindex(columns=horizon).to_numpy(dtype=float)
+            ev = (evaluated.reindex(index[sel]).reindex(columns=horizon)
+                  .fillna(False).to_numpy(dtype=bool))
+            ok = ev.any(axis=1)
+            if not ok.any():
                 continue
-            vals = tab.loc[key].reindex(horizon).to_numpy(dtype=float)
-            ev = evaluated.loc[key].reindex(horizon).fillna(False).to_numpy(dtype=bool)
-            if not ev.any():
-                continue
-            if how == "min":  # reach the level in some year within the horizon
-                target = np.nanmin(vals[ev]) if (~np.isnan(vals[ev])).any() else np.nan
-            else:  # be at the level in every projected year
-                target = np.nan if np.isnan(vals[ev]).any() else np.max(vals[ev])
-            rows.append({**dict(zip(keys, key, strict=True)), "status": rec.status,
-                         "target_type": ttype, "target_sgp": target,
-                         "reachable": bool(not np.isnan(target)),
-                         **{f"target_sgp_year_{h}": v for h, v in zip(horizon, vals,
-                                                                     strict=True)}})
-    out = pd.DataFrame(rows)
+            masked = np.where(ev, vals, np.nan)
+            with np.errstate(all="ignore"):
+                if how == "min":  # reach the level in some year within the horizon
+                    target = np.where(np.isnan(masked).all(axis=1), np.nan,
+                                      np.nanmin(np.where(np.isnan(masked), np.inf, masked),
+                                                axis=1))
+                else:  # be at the level in every projected year
+                    bad = (ev & np.isnan(vals)).any(axis=1)
+                    target = np.where(bad, np.nan,
+                                      np.max(np.where(ev, vals, -np.inf), axis=1))
+            frame = students.iloc[sel[ok]].copy()
+            frame["target_type"] = ttype
+            frame["target_sgp"] = target[ok]
+            frame["reachable"] = ~np.isnan(target[ok])
+            for h_i, h in enumerate(horizon):
+                frame[f"target_sgp_year_{h}"] = vals[ok, h_i]
+            frame["_order"] = sel[ok] * 10 + rank
+            parts.append(frame)
+    out = (pd.concat(parts, ignore_index=True).sort_values("_order", kind="stable")
+           .drop(columns="_order").reset_index(drop=True) if parts else pd.DataFrame())
     if out.empty:
         return out
     for c in ["target_sgp", *[f"target_sgp_year_{h}" for h in horizon]]:
         out[c] = pd.array(out[c].to_numpy(dtype=float), dtype="Float64").astype("Int64")
+    return out
+
+
+def lagged_growth_targets(model: GrowthPercentiles, scores: pd.DataFrame, cuts: CutMap, *,
+                          years_ahead: int = 3, year: int | None = None,
+                          sgp: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Colorado's catch-up / keep-up / move-up judgement of this year's growth.
+
+    As the SGP package does with ``sgp.projections.lagged = TRUE`` (and
+    ``ACHIEVEMENT_LEVEL_PRIOR``): last year's score and level set the target, and this year's
+    SGP is compared with it.
+
+    * catch-up: not proficient last year; target = the smallest growth percentile that, from
+      last year's score, reaches proficient within ``years_ahead`` years (this year included)
+      or by the last tested grade;
+    * keep-up: proficient or advanced last year; target = the smallest percentile that stays
+      proficient in every one of those years;
+    * move-up: proficient but not advanced last year; target = reach advanced within them;
+    * stay-up: advanced last year; stay advanced in every year.
+
+    Parameters
+    ----------
+    model : GrowthPercentiles
+        Fitted on data including ``year`` (its models give this year's SGPs and the
+        projections ahead).
+    scores : pandas.DataFrame
+        Long scores with last year's and this year's rows.
+    cuts : mapping
+        ``grade -> (proficient_cut, advanced_cut)`` or keyed by ``(subject, grade)``.
+    years_ahead : int
+        Horizon from last year (3 in Colorado).
+    year : int, optional
+        The year judged (default the latest per subject).
+    sgp : pandas.DataFrame, optional
+        This year's SGPs (``student_id, subject, year, sgp``); when given the result has
+        ``sgp`` and ``met`` (``sgp >= target_sgp``; missing when the target is unreachable).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per student, subject and target: student_id, subject, year (the judged year),
+        grade (this year's), prior_scale_score, prior_status (below / proficient / advanced),
+        target_type, target_sgp (Int64), reachable, target_sgp_year_1 .. _<n>, and with
+        ``sgp`` given: sgp, met.
+    """
+    t = growth_targets(model, scores, cuts, years_ahead=years_ahead, year=year, lagged=True)
+    if t.empty:
+        cols = ["student_id", "subject", "year", "grade", "prior_scale_score", "prior_status",
+                "target_type", "target_sgp", "reachable"]
+        return pd.DataFrame(columns=cols + (["sgp", "met"] if sgp is not None else []))
+    t = t.rename(columns={"scale_score": "prior_scale_score", "status": "prior_status"})
+    t["year"] = t["year"].astype(int) + 1
+    t["grade"] = t["grade"].astype(int) + 1
+    t = t.sort_values(["subject", "student_id", "target_type"], kind="stable").reset_index(
+        drop=True)
+    if sgp is not None:
+        t = targets_met(t, sgp)
+    return t
+
+
+def targets_met(targets: pd.DataFrame, sgp: pd.DataFrame) -> pd.DataFrame:
+    """Add this year's ``sgp`` and ``met`` (SGP at or above the target) to lagged targets.
+
+    Merged on ``(student_id, subject, year)``: a student with several subjects keeps one
+    row per subject and target. ``met`` is missing when there is no SGP, and False when no
+    percentile 1..99 reaches the target (the student cannot be on track this year).
+    """
+    need = ["student_id", "subject", "year", "sgp"]
+    missing = [c for c in need if c not in sgp.columns]
+    if missing:
+        raise InvalidInput(f"sgp table is missing column(s): {', '.join(missing)}")
+    cur = sgp[need].copy()
+    cur["student_id"] = cur["student_id"].astype(str)
+    cur["subject"] = cur["subject"].astype(str)
+    cur["year"] = cur["year"].astype(int)
+    out = targets.drop(columns=["sgp", "met"], errors="ignore").copy()
+    out["student_id"] = out["student_id"].astype(str)
+    out["subject"] = out["subject"].astype(str)
+    out = out.merge(cur.drop_duplicates(["student_id", "subject", "year"]),
+                    on=["student_id", "subject", "year"], how="left")
+    s = pd.to_numeric(out["sgp"], errors="coerce")
+    tgt = pd.to_numeric(out["target_sgp"], errors="coerce")
+    met = pd.array((s >= tgt).to_numpy(), dtype="boolean")
+    met[s.isna().to_numpy()] = pd.NA
+    met[(s.notna() & tgt.isna()).to_numpy()] = False
+    out["met"] = met
     return out

@@ -28,7 +28,7 @@ import pandas as pd
 from sounding.errors import InvalidInput, NotFitted
 from sounding.growth._quantreg import rq_process
 from sounding.growth.bspline import bs, knots_boundaries
-from sounding.growth.scores import SCORE_COLUMNS, validate_scores, wide_to_long
+from sounding.growth.scores import SCORE_COLUMNS, validate_scores
 
 __all__ = [
     "TAUS",
@@ -217,6 +217,37 @@ def _unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return a[first], inverse.ravel(), counts
     uniq, inverse, counts = np.unique(a, axis=0, return_inverse=True, return_counts=True)
     return uniq, inverse.ravel(), counts
+
+
+def _fit_model(key: ModelKey, raw: np.ndarray, knots: tuple[np.ndarray, ...],
+               boundaries: tuple[np.ndarray, ...], loss_hoss: tuple[float, float],
+               taus: np.ndarray, n_jobs: int, *, with_sgps: bool = False
+               ) -> GrowthModel | tuple[GrowthModel, np.ndarray]:
+    """Fit one grade-progression model on ``raw`` = ``[prior_1 .. prior_k, score]`` rows.
+
+    Identical rows are collapsed into weights first (exact: the weighted check loss is the
+    same function); the long and the wide paths both come through here, so they agree.
+    ``with_sgps``: also return the SGPs of the same rows, reusing the distinct rows and their
+    design (a third of the non-regression time at a million students).
+    """
+    uniq, inverse, counts = _unique_rows(raw)
+    model = GrowthModel(key=key, coef=np.empty((len(taus), 1)), knots=knots,
+                        boundaries=boundaries, loss_hoss=loss_hoss, n=len(raw), taus=taus)
+    X = model.design(uniq[:, :-1])
+    B = rq_process(X, uniq[:, -1], taus, weights=counts.astype(float), n_jobs=n_jobs,
+                   collapse=False)
+    fitted = GrowthModel(key, np.ascontiguousarray(B.T), knots, boundaries, loss_hoss,
+                         len(raw), taus)
+    if not with_sgps:
+        return fitted
+    return fitted, _sgp_from_design(X, fitted.coef, uniq[:, -1], n_jobs=n_jobs)[inverse]
+
+
+def _sgp_rows(model: GrowthModel, raw: np.ndarray, n_jobs: int) -> np.ndarray:
+    """SGPs of ``raw`` = ``[prior_1 .. prior_k, score]`` rows (computed once per distinct row)."""
+    uniq, inverse, _ = _unique_rows(raw)
+    X = model.design(uniq[:, :-1])
+    return _sgp_from_design(X, model.coef, uniq[:, -1], n_jobs=n_jobs)[inverse]
 
 
 def _lookup(mapping: GradeMap | None, subject: str, grade: int):
@@ -439,24 +470,10 @@ class GrowthPercentiles:
     def _fit_one(self, key: ModelKey, sub: pd.DataFrame, cols: list[str],
                  prior_grades: list[int]) -> GrowthModel:
         raw = sub[cols + ["scale_score"]].to_numpy(dtype=float)
-        uniq, _, counts = _unique_rows(raw)
-        model = GrowthModel(
-            key=key,
-            coef=np.empty((len(self.taus), 1 + 7 * len(cols))),
-            knots=tuple(self.knots_[(key.subject, g)] for g in prior_grades),
-            boundaries=tuple(self.boundaries_[(key.subject, g)] for g in prior_grades),
-            loss_hoss=self.loss_hoss_[(key.subject, key.grade)],
-            n=len(sub),
-            taus=self.taus,
-        )
-        X = model.design(uniq[:, :-1])
-        if X.shape[1] != model.coef.shape[1]:  # knots given with another count
-            model = GrowthModel(key, np.empty((len(self.taus), X.shape[1])), model.knots,
-                                model.boundaries, model.loss_hoss, model.n, self.taus)
-        B = rq_process(X, uniq[:, -1], self.taus, weights=counts.astype(float),
-                       n_jobs=self.n_jobs, collapse=False)
-        model.coef[:] = B.T
-        return model
+        return _fit_model(key, raw,
+                          tuple(self.knots_[(key.subject, g)] for g in prior_grades),
+                          tuple(self.boundaries_[(key.subject, g)] for g in prior_grades),
+                          self.loss_hoss_[(key.subject, key.grade)], self.taus, self.n_jobs)
 
     def model_for(self, subject: str, year: int | None, grades: tuple[int, ...]
                   ) -> GrowthModel | None:
@@ -497,10 +514,7 @@ class GrowthPercentiles:
                 if len(sub) == 0:
                     continue
                 raw = sub[cols + ["scale_score"]].to_numpy(dtype=float)
-                uniq, inverse, _ = _unique_rows(raw)
-                X = model.design(uniq[:, :-1])
-                sg = _sgp_from_design(X, model.coef, uniq[:, -1], n_jobs=self.n_jobs)
-                panel.loc[sub.index, f"sgp_order_{k}"] = sg[inverse]
+                panel.loc[sub.index, f"sgp_order_{k}"] = _sgp_rows(model, raw, self.n_jobs)
         has = panel[order_cols].notna()
         out = panel[has.any(axis=1)].copy()
         best = has.loc[out.index].to_numpy()
@@ -559,31 +573,104 @@ def growth_percentiles(scores: pd.DataFrame, *, max_order: int = 2,
 def growth_percentiles_wide(df: pd.DataFrame, *, max_order: int = 2, id_col: str = "ID",
                             prefix: str = "SS_G", n_jobs: int = 2,
                             min_students: int = 100) -> pd.DataFrame:
-    """SGPs for the golden file's wide layout (``ID, SS_G6, SS_G7, SS_G8``).
+    """SGPs for the golden file's wide layout (``ID, SS_G6, SS_G7, SS_G8``): one cohort.
 
-    The last grade column is the current score and the earlier ones its priors; knots and
-    boundaries come from each prior column, as in ``sgp_reference.R``.
+    The last grade column is the current score and the earlier ones its priors (most recent
+    first); knots and boundaries come from each prior column and the obtainable range from the
+    current one, as in ``sgp_reference.R``. This is the same computation as
+    :func:`growth_percentiles` on the cohort in long form (one model per order, fitted by the
+    same code), but straight from the columns, without building and sorting a long panel: at a
+    million students that bookkeeping costs more than the regressions.
 
     Returns
     -------
     pandas.DataFrame
         The input columns plus ``SGP_ORDER_1 .. SGP_ORDER_<k>`` and ``SGP`` (nullable ints),
         in the input's row order.
+
+    Raises
+    ------
+    InvalidScores
+        Missing id or score columns, repeated or blank ids, non-numeric scores (file line and
+        field named, header = line 1).
     """
-    long = wide_to_long(df, id_col=id_col, prefix=prefix)
-    top = int(long["grade"].max())
-    res = growth_percentiles(long, max_order=max_order, grades=[top], n_jobs=n_jobs,
-                             min_students=min_students)
+    from sounding.errors import InvalidScores, Problem
+
+    src = "<wide scores>"
+    cols = [c for c in df.columns if str(c).startswith(prefix)]
+    if id_col not in df.columns or not cols:
+        raise InvalidScores([Problem(src, 1, id_col if id_col not in df.columns
+                                     else prefix + "*", "missing id or score columns")])
+    try:
+        grade_of = {c: int(str(c)[len(prefix):]) for c in cols}
+    except ValueError:
+        raise InvalidScores([Problem(src, 1, str(c), f"not {prefix}<grade>") for c in cols
+                             if not str(c)[len(prefix):].isdigit()]) from None
+    cols = sorted(cols, key=grade_of.get)
+    id_values = df[id_col]
+    problems = []
+    if pd.api.types.is_numeric_dtype(id_values):
+        blank = np.flatnonzero(id_values.isna().to_numpy())
+        dup = id_values.duplicated().to_numpy() & ~id_values.isna().to_numpy()
+    else:
+        text = id_values.astype(str).str.strip()
+        blank = np.flatnonzero((text == "").to_numpy() | id_values.isna().to_numpy())
+        dup = text.duplicated().to_numpy()
+    problems += [Problem(src, int(i) + 2, id_col, "empty") for i in blank[:20]]
+    problems += [Problem(src, int(i) + 2, id_col, f"repeats {id_values.iloc[i]!r}")
+                 for i in np.flatnonzero(dup)[:20]]
+    values = []
+    for c in cols:
+        raw = df[c]
+        num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+        if not pd.api.types.is_numeric_dtype(raw):
+            blank_cell = raw.astype(str).str.strip().isin(["", "NA", "NaN"]).to_numpy()
+            bad = np.isnan(num) & raw.notna().to_numpy() & ~blank_cell
+            problems += [Problem(src, int(i) + 2, str(c), f"not a number: {raw.iloc[i]!r}")
+                         for i in np.flatnonzero(bad)[:20]]
+        values.append(num)
+    if problems:
+        raise InvalidScores(problems)
+
+    y = values[-1]
+    priors = values[-2::-1]  # most recent first
+    prior_grades = [grade_of[c] for c in cols[-2::-1]]
+    top = grade_of[cols[-1]]
+    kb = {}
+    for g, v in zip(prior_grades, priors, strict=True):
+        v = v[~np.isnan(v)]
+        if len(v) and np.ptp(v) > 0:
+            kb[g] = knots_boundaries(v)
+    yv = y[~np.isnan(y)]
+    loss_hoss = (float(yv.min()), float(yv.max())) if len(yv) else (np.nan, np.nan)
     out = df.copy()
-    ids = out[id_col].astype(str).str.strip().to_numpy()
-    pos = pd.Index(res["student_id"].to_numpy()).get_indexer(ids)
-    found = pos >= 0
-    for src, dst in [(f"sgp_order_{k}", f"SGP_ORDER_{k}") for k in range(1, max_order + 1)] + [
-            ("sgp", "SGP")]:
-        col = pd.array(np.full(len(out), pd.NA), dtype="Int64")
-        col[found] = res[src].to_numpy()[pos[found]]
-        out[dst] = col
+    best = np.full(len(df), -1, dtype=np.int64)
+    for k in range(1, min(max_order, len(priors)) + 1):
+        col = np.full(len(df), -1, dtype=np.int64)
+        mask = ~np.isnan(y)
+        for j in range(k):
+            mask &= ~np.isnan(priors[j])
+        rows = np.flatnonzero(mask)
+        grades_k = tuple(sorted(prior_grades[:k])) + (top,)
+        if len(rows) >= min_students and all(g in kb for g in prior_grades[:k]):
+            raw = np.column_stack([p[rows] for p in priors[:k]] + [y[rows]])
+            _, sg = _fit_model(ModelKey("math", None, grades_k), raw,
+                               tuple(kb[g][0] for g in prior_grades[:k]),
+                               tuple(kb[g][1] for g in prior_grades[:k]), loss_hoss,
+                               TAUS.copy(), n_jobs, with_sgps=True)
+            col[rows] = sg
+            best[rows] = sg
+        out[f"SGP_ORDER_{k}"] = _int_array(col, col >= 0)
+    for k in range(min(max_order, len(priors)) + 1, max_order + 1):
+        out[f"SGP_ORDER_{k}"] = _int_array(np.zeros(len(df), dtype=np.int64),
+                                           np.zeros(len(df), dtype=bool))
+    out["SGP"] = _int_array(best, best >= 0)
     return out
+
+
+def _int_array(values: np.ndarray, present: np.ndarray) -> pd.arrays.IntegerArray:
+    """A nullable Int64 column straight from values and a presence mask (no per-cell work)."""
+    return pd.arrays.IntegerArray(np.where(present, values, 0).astype(np.int64), ~present)
 
 
 def median_growth(df: pd.DataFrame, by: Sequence[str] | str = ("subject", "year", "grade"),

@@ -36,6 +36,13 @@ The rule, in the order it is applied
    is published again if the table stays safe without it. After this every complementary cell
    is needed: publishing any one of them alone would disclose a suppressed cell.
 
+Several statistics and several tables released together (:func:`suppress_families`): each
+statistic has its own denominator (a catch-up share is about the students who needed to catch
+up, not the whole cell), suppressed when *it* is under ``min_n``; all denominators, of every
+released table, form one system of equations (they add up the same way, and per cell they
+are tied to the cell's count), so the exact audit runs over the union and nothing hidden in one
+statistic or table can be recovered from another.
+
 Values derived from counts (means and shares weighted by ``n``) add up with the same equations
 as the counts (``total_n * total_mean = sum(n_i * mean_i)``), so the same suppression pattern
 protects them; values are always suppressed together with their cell's count. Medians are not
@@ -51,7 +58,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import null_space
 from scipy.optimize import linprog
 
 from sounding.errors import InvalidInput
@@ -227,12 +233,161 @@ def suppress_table(
     return out
 
 
+@dataclass(frozen=True)
+class Family:
+    """One statistic's denominator (students it is computed on) and what is published on it.
+
+    A share over the students who needed to catch up is a statement about *those* students:
+    it must be hidden when they are fewer than ``min_n``, even in a large group, and the
+    hidden denominators must be protected like the group counts (they add up over subgroups,
+    schools and providers the same way).
+
+    Parameters
+    ----------
+    count_col
+        The denominator column.
+    value_cols
+        Columns published on that denominator, masked with it.
+    status_col
+        Name of the status column added for this family.
+    group
+        Families in one group are disjoint subsets of the first (base) family's students
+        (catch-up and keep-up: not proficient / proficient last year). Per row, the base count
+        equals the group's counts plus the students in none of them, which a reader is assumed
+        to know (for example, that every student with a growth percentile has a prior year's
+        level): so a group member's hidden count cannot be recovered as base minus the others.
+        ``None``: a group of its own.
+    """
+
+    count_col: str
+    value_cols: tuple[str, ...] = ()
+    status_col: str = "suppression"
+    group: str | None = None
+
+
+def suppress_families(
+    table: pd.DataFrame,
+    families: Sequence[Family],
+    equations: Sequence[Equation],
+    *,
+    min_n: int = MIN_N,
+    marker: str | None = SUPPRESSED,
+    prune: bool = True,
+) -> pd.DataFrame:
+    """Suppress several statistics of one table (or a union of tables) jointly.
+
+    Every family's counts satisfy the same ``equations`` (positional, over ``table``'s rows:
+    school rows add up to district rows, schools to providers, subgroups to "All students");
+    the families are tied per row by their groups (see :class:`Family`). All of it is one
+    system of linear equations, so the exact audit (:func:`disclosed_cells`) runs over every
+    statistic and every table at once: a count hidden in one statistic or table cannot be
+    recovered from what another publishes.
+
+    The first family is the base (every student of the cell: ``n``). A family whose count
+    equals the base count in every row is folded into it (suppressed exactly when the base is).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``table`` with each family's count and value columns masked where that
+        family is suppressed, and one status column per family (``primary``,
+        ``complementary`` or ``""``).
+
+    Raises
+    ------
+    InvalidInput
+        Missing columns, negative counts, or a family larger than the base in some row.
+    """
+    if not families:
+        raise InvalidInput("suppress_families needs at least one family")
+    if min_n < 1:
+        raise InvalidInput(f"min_n must be at least 1, not {min_n}")
+    for fam in families:
+        missing = [c for c in (fam.count_col, *fam.value_cols) if c not in table.columns]
+        if missing:
+            raise InvalidInput(f"suppress_families: no column(s) {missing}")
+    n_rows = len(table)
+    eqs = [(int(t), tuple(int(p) for p in parts)) for t, parts in equations]
+    for t, parts in eqs:
+        if any(not 0 <= c < n_rows for c in (t, *parts)):
+            raise InvalidInput(f"equation {(t, parts)!r} refers to a row outside the table")
+    raw = {f.count_col: pd.to_numeric(table[f.count_col], errors="coerce").to_numpy(float)
+           for f in families}
+    for f in families:
+        if np.any(raw[f.count_col][~np.isnan(raw[f.count_col])] < 0):
+            raise InvalidInput(f"suppress_families: negative counts in {f.count_col!r}")
+    base = families[0]
+    xb = np.nan_to_num(raw[base.count_col])
+    groups: dict[str, list[Family]] = {}
+    for f in families[1:]:
+        groups.setdefault(f.group or f.count_col, []).append(f)
+    folded: list[Family] = []
+    active: list[Family] = [base]
+    group_members: list[list[int]] = []  # indices into active, per kept group
+    for members in groups.values():
+        total = sum(np.nan_to_num(raw[f.count_col]) for f in members)
+        if np.any(total > xb + 1e-9):
+            raise InvalidInput(f"suppress_families: {[f.count_col for f in members]} exceed "
+                               f"{base.count_col!r} in some row")
+        if len(members) == 1 and np.array_equal(np.nan_to_num(raw[members[0].count_col]), xb):
+            folded.append(members[0])
+            continue
+        group_members.append(list(range(len(active), len(active) + len(members))))
+        active.extend(members)
+
+    # cells: (family k, row r) at k * n_rows + r, then one locked "in none" cell per group/row
+    n_fam = len(active)
+    size = (n_fam + len(group_members)) * n_rows
+    counts = np.zeros(size)
+    primary = np.zeros(size, dtype=bool)
+    locked = np.zeros(size, dtype=bool)
+    for k, f in enumerate(active):
+        v = raw[f.count_col]
+        counts[k * n_rows:(k + 1) * n_rows] = np.nan_to_num(v)
+        primary[k * n_rows:(k + 1) * n_rows] = np.isnan(v) | (np.nan_to_num(v) < min_n)
+    all_eqs: list[Equation] = []
+    for k in range(n_fam):
+        off = k * n_rows
+        all_eqs.extend((t + off, tuple(p + off for p in parts)) for t, parts in eqs)
+    for g, members in enumerate(group_members):
+        off = (n_fam + g) * n_rows
+        rest = xb - sum(counts[k * n_rows:(k + 1) * n_rows] for k in members)
+        counts[off:off + n_rows] = rest
+        locked[off:off + n_rows] = True
+        for r in range(n_rows):
+            all_eqs.append((r, (*(k * n_rows + r for k in members), off + r)))
+    status = suppression_pattern(counts, all_eqs, min_n=min_n, prune=prune, locked=locked,
+                                 primary=primary)
+
+    out = table.copy()
+    per_family = {f.count_col: status[k * n_rows:(k + 1) * n_rows] for k, f in enumerate(active)}
+    for f in folded:
+        per_family[f.count_col] = per_family[base.count_col]
+    for f in families:
+        st = per_family[f.count_col]
+        hidden = st != ""
+        for col in (f.count_col, *f.value_cols):
+            if marker is None:
+                series = out[col]
+                if pd.api.types.is_integer_dtype(series):
+                    series = series.astype("Int64")
+                out[col] = series.mask(hidden)
+            else:
+                col_values = out[col].astype(object).to_numpy(copy=True)
+                col_values[hidden] = marker
+                out[col] = col_values
+        out[f.status_col] = st
+    return out
+
+
 def suppression_pattern(
     counts: Sequence[float] | np.ndarray,
     equations: Sequence[Equation],
     *,
     min_n: int = MIN_N,
     prune: bool = True,
+    locked: Sequence[bool] | np.ndarray | None = None,
+    primary: Sequence[bool] | np.ndarray | None = None,
 ) -> np.ndarray:
     """Which cells to suppress, and why: ``"primary"``, ``"complementary"`` or ``""``.
 
@@ -249,6 +404,13 @@ def suppression_pattern(
         Primary-suppression threshold.
     prune
         Re-publish complements that are not needed.
+    locked
+        Cells every reader knows and that are never suppressed (for example the number of
+        students in a group without a prior achievement level, which links two statistics'
+        denominators to the group's count). They are constants in the equations.
+    primary
+        Cells to suppress outright; default: count below ``min_n`` or missing (locked cells
+        excepted).
 
     Returns
     -------
@@ -257,7 +419,12 @@ def suppression_pattern(
     """
     x = np.nan_to_num(np.asarray(counts, dtype=float), nan=0.0)
     raw = np.asarray(counts, dtype=float)
-    primary = np.isnan(raw) | (x < min_n)
+    lock = (np.zeros(len(x), dtype=bool) if locked is None
+            else np.asarray(locked, dtype=bool).copy())
+    if primary is None:
+        primary = (np.isnan(raw) | (x < min_n)) & ~lock
+    else:
+        primary = np.asarray(primary, dtype=bool) & ~lock
     eqs = [(int(t), tuple(int(p) for p in parts)) for t, parts in equations]
     by_cell: dict[int, list[int]] = {}
     for k, (t, parts) in enumerate(eqs):
@@ -266,13 +433,13 @@ def suppression_pattern(
 
     sup = primary.copy()
     while True:
-        _close_equations(x, sup, eqs)
+        _close_equations(x, sup, eqs, lock)
         leaks = disclosed_cells(x, sup, eqs)
         if leaks.size == 0:
             break
         added = False
         for cell in leaks:
-            pick = _complement_for(x, sup, eqs, by_cell.get(int(cell), []))
+            pick = _complement_for(x, sup, eqs, by_cell.get(int(cell), []), lock)
             if pick is not None and not sup[pick]:
                 sup[pick] = True
                 added = True
@@ -280,7 +447,7 @@ def suppression_pattern(
             # Every cell the leaking equations touch is hidden already; widen to the whole
             # component so the loop always ends (in the worst case with everything hidden).
             comp = _component_cells(int(leaks[0]), eqs, by_cell)
-            free = [c for c in comp if not sup[c]]
+            free = [c for c in comp if not sup[c] and not lock[c]]
             if not free:
                 break
             sup[min(free, key=lambda c: (x[c] == 0, x[c], c))] = True
@@ -292,7 +459,10 @@ def suppression_pattern(
             for cell in sorted(comp_cells, key=lambda c: (-x[c], c)):
                 trial = sup.copy()
                 trial[cell] = False
-                if _safe(x, trial, eqs):
+                # only the hidden cells linked to this one can become disclosed by it
+                near = {d for k in by_cell.get(int(cell), [])
+                        for d in (eqs[k][0], *eqs[k][1]) if trial[d]}
+                if _safe(x, trial, eqs, focus=near):
                     sup = trial
                     changed = True
             if not changed:
@@ -308,6 +478,8 @@ def disclosed_cells(
     counts: Sequence[float] | np.ndarray,
     suppressed: Sequence[bool] | np.ndarray,
     equations: Sequence[Equation],
+    *,
+    focus: Iterable[int] | None = None,
 ) -> np.ndarray:
     """Suppressed cells whose count a reader can work out exactly from the published table.
 
@@ -315,11 +487,13 @@ def disclosed_cells(
     non-negative. A suppressed count is disclosed when it has the same value in every
     non-negative solution. Two mechanisms cover all cases:
 
-    * cells forced to 0 (checked with one linear programme per suppressed zero cell: only a
+    * cells forced to 0 (found with a few linear programmes, :func:`_forced_zero`: only a
       cell whose true count is 0 can be forced there, since the true table is a solution);
-    * cells fixed by the linear equations once the forced zeros are known: with all other
-      unknowns free to move a little around the true (positive) solution, a count is fixed
-      exactly when its coordinate vanishes from the null space of the equation matrix.
+    * cells fixed by the linear equations once the forced zeros are known: the other unknowns
+      can all be positive at once (an average of solutions), so they can move a little in
+      every direction the equations allow, and a count is fixed exactly when its unit vector
+      lies in the row space of the equations (exact modular elimination,
+      :func:`_fixed_by_equations`).
 
     Integer counts do not add disclosure beyond this for tables whose equations form a
     hierarchy or a two-way table (their matrices are totally unimodular, so interval ends are
@@ -333,6 +507,9 @@ def disclosed_cells(
         Which cells are hidden.
     equations
         ``(total, parts)`` position tuples.
+    focus
+        Only examine the groups of linked hidden cells that contain one of these cells (the
+        rest are known to be safe: pruning re-publishes one cell at a time).
 
     Returns
     -------
@@ -375,7 +552,10 @@ def disclosed_cells(
         comp_rows.setdefault(find(next(iter(row))), []).append(row)
 
     disclosed: list[int] = []
+    wanted = None if focus is None else {find(c) for c in focus if c in parent}
     for root, cells in comps.items():
+        if wanted is not None and root not in wanted:
+            continue
         cells = sorted(cells)
         col = {c: j for j, c in enumerate(cells)}
         a = np.zeros((len(comp_rows[root]), len(cells)))
@@ -383,26 +563,125 @@ def disclosed_cells(
             for c, v in row.items():
                 a[i, col[c]] = v
         b = a @ x[cells]
-        forced = np.zeros(len(cells), dtype=bool)
-        for j, c in enumerate(cells):
-            if x[c] != 0.0:
-                continue
-            obj = np.zeros(len(cells))
-            obj[j] = -1.0
-            res = linprog(obj, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
-            if res.status == 0 and -res.fun <= 1e-9:
-                forced[j] = True
-        free = ~forced
-        if free.any():
-            basis = null_space(a[:, free]) if a.shape[0] else np.eye(int(free.sum()))
-            norms = np.linalg.norm(basis, axis=1) if basis.size else np.zeros(int(free.sum()))
-            fixed = norms < 1e-9
-        else:
-            fixed = np.zeros(0, dtype=bool)
-        free_cells = [c for j, c in enumerate(cells) if free[j]]
+        forced = _forced_zero(a, b, x[cells])
         disclosed.extend(c for j, c in enumerate(cells) if forced[j])
-        disclosed.extend(c for c, f in zip(free_cells, fixed, strict=True) if f)
+        gone = {c for j, c in enumerate(cells) if forced[j]}
+        sparse = [{c: v for c, v in row.items() if c not in gone} for row in comp_rows[root]]
+        disclosed.extend(_fixed_by_equations(sparse))
     return np.array(sorted(disclosed), dtype=int)
+
+
+#: Two 61-bit primes for the modular elimination in :func:`_fixed_by_equations`.
+_PRIMES = (2**61 - 1, 2**61 - 31)
+
+
+def _fixed_by_equations(rows: list[dict[int, float]]) -> list[int]:
+    """Unknowns whose value every solution of the (homogeneous part of the) equations shares.
+
+    An unknown is fixed exactly when its unit vector lies in the row space of the equations.
+    That is decided by sparse Gauss-Jordan elimination in exact integer arithmetic modulo a
+    large prime, once per prime of :data:`_PRIMES`, and a cell fixed under either counts as
+    fixed: each nonzero row ends up owning a pivot column no other row has, so a unit vector
+    is in the row space exactly when some row has that column as its only entry. Modular
+    arithmetic is exact; it could only *miss* a fixed cell if both primes divided the same
+    determinant of the (small-integer) equation matrix, and the tables' matrices are sums of
+    hierarchies whose determinants are tiny. The equations are sparse (a few cells each), so
+    this is far cheaper than a dense SVD, and it needs no floating-point tolerance.
+    """
+    ints: list[dict[int, int]] = []
+    for row in rows:
+        r = {}
+        for c, v in row.items():
+            iv = int(round(v))
+            if iv != v:
+                raise ValueError("equation coefficients must be integers")
+            if iv:
+                r[c] = iv
+        if r:
+            ints.append(r)
+    fixed: set[int] = set()
+    for prime in _PRIMES:
+        fixed |= _fixed_mod(ints, prime)
+    return sorted(fixed)
+
+
+def _fixed_mod(rows: list[dict[int, int]], prime: int) -> set[int]:
+    work = [{c: v % prime for c, v in r.items() if v % prime} for r in rows]
+    holders: dict[int, set[int]] = {}
+    for i, r in enumerate(work):
+        for c in r:
+            holders.setdefault(c, set()).add(i)
+    pivots: dict[int, int] = {}
+    for i in range(len(work)):
+        if not work[i]:
+            continue
+        j = min(work[i], key=lambda c: (len(holders[c]), c))  # least fill-in
+        pivots[i] = j
+        inv = pow(work[i][j], prime - 2, prime)
+        if inv != 1:
+            work[i] = {c: v * inv % prime for c, v in work[i].items()}
+        pivot_row = work[i]
+        for i2 in list(holders[j]):
+            if i2 == i:
+                continue
+            r2 = work[i2]
+            f = r2[j]
+            for c, v in pivot_row.items():
+                nv = (r2.get(c, 0) - f * v) % prime
+                if nv == 0:
+                    if c in r2:
+                        del r2[c]
+                        holders[c].discard(i2)
+                else:
+                    if c not in r2:
+                        holders.setdefault(c, set()).add(i2)
+                    r2[c] = nv
+    return {j for i, j in pivots.items() if len(work[i]) == 1}
+
+
+def _forced_zero(a: np.ndarray, b: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Which unknowns are 0 in every non-negative solution of ``a v = b``.
+
+    Only a cell whose true value is 0 can be forced (the true table is a solution). First one
+    linear programme asks whether all the zero cells can be positive at once (maximise their
+    minimum): in a safe table they can, and that settles it. Otherwise: maximise the sum of the
+    candidates (each capped, so the programme is bounded); every candidate positive at the
+    optimum is not forced, the rest are tested again, and an optimum of 0 proves all remaining
+    candidates forced.
+    """
+    from scipy.sparse import csr_matrix, hstack
+
+    cand = np.flatnonzero(values == 0.0)
+    forced = np.zeros(len(values), dtype=bool)
+    if cand.size == 0:
+        return forced
+    n = len(values)
+    cap = float(np.abs(b).sum() + values.sum()) + 1.0
+    A = csr_matrix(a)
+    # max t  s.t.  A v = b,  t - v_i <= 0 (i in cand),  0 <= v <= cap,  0 <= t <= 1
+    ub = csr_matrix((np.concatenate([-np.ones(cand.size), np.ones(cand.size)]),
+                     (np.concatenate([np.arange(cand.size)] * 2),
+                      np.concatenate([cand, np.full(cand.size, n)]))),
+                    shape=(cand.size, n + 1))
+    obj = np.zeros(n + 1)
+    obj[n] = -1.0
+    res = linprog(obj, A_ub=ub, b_ub=np.zeros(cand.size),
+                  A_eq=hstack([A, csr_matrix((a.shape[0], 1))]).tocsr(), b_eq=b,
+                  bounds=[(0, cap)] * n + [(0, 1)], method="highs")
+    if res.status == 0 and -res.fun > 1e-9:
+        return forced  # every zero cell can be positive at once: none is forced
+    while cand.size:
+        obj = np.zeros(n)
+        obj[cand] = -1.0
+        res = linprog(obj, A_eq=A, b_eq=b, bounds=(0, cap), method="highs")
+        if res.status != 0:
+            return forced  # cannot prove anything forced: report none (not expected)
+        if -res.fun <= 1e-9:
+            forced[cand] = True
+            break
+        positive = res.x[cand] > 1e-9
+        cand = cand[~positive]
+    return forced
 
 
 def _resolve_margins(table: pd.DataFrame, margins: Sequence[Partition | Equation]
@@ -421,7 +700,8 @@ def _resolve_margins(table: pd.DataFrame, margins: Sequence[Partition | Equation
     return eqs
 
 
-def _close_equations(x: np.ndarray, sup: np.ndarray, eqs: list[Equation]) -> None:
+def _close_equations(x: np.ndarray, sup: np.ndarray, eqs: list[Equation],
+                     lock: np.ndarray | None = None) -> None:
     """Step 2 of the rule: fix every single-equation leak, in place, until stable."""
     changed = True
     while changed:
@@ -434,22 +714,22 @@ def _close_equations(x: np.ndarray, sup: np.ndarray, eqs: list[Equation]) -> Non
             zero_parts = (not sup[t] and hidden_parts
                           and all(x[p] == 0.0 for p in hidden_parts))
             if n_hidden == 1 or zero_parts:
-                pick = _complement_for(x, sup, eqs, [k])
+                pick = _complement_for(x, sup, eqs, [k], lock)
                 if pick is not None:
                     sup[pick] = True
                     changed = True
 
 
 def _complement_for(x: np.ndarray, sup: np.ndarray, eqs: list[Equation],
-                    eq_ids: Sequence[int]) -> int | None:
+                    eq_ids: Sequence[int], lock: np.ndarray | None = None) -> int | None:
     """The published cell to hide next: a part before a total, cells with students first,
-    then the smallest count, then the earliest row (deterministic)."""
+    then the smallest count, then the earliest row (deterministic). Locked cells never."""
     best: tuple | None = None
     pick: int | None = None
     for k in eq_ids:
         t, parts = eqs[k]
         for c, is_total in ((t, True), *((p, False) for p in parts)):
-            if sup[c]:
+            if sup[c] or (lock is not None and lock[c]):
                 continue
             key = (is_total, x[c] == 0.0, x[c], c)
             if best is None or key < best:
@@ -471,7 +751,8 @@ def _component_cells(cell: int, eqs: list[Equation], by_cell: dict[int, list[int
     return sorted(seen)
 
 
-def _safe(x: np.ndarray, sup: np.ndarray, eqs: list[Equation]) -> bool:
+def _safe(x: np.ndarray, sup: np.ndarray, eqs: list[Equation],
+          focus: Iterable[int] | None = None) -> bool:
     for t, parts in eqs:
         hidden_parts = [p for p in parts if sup[p]]
         n_hidden = len(hidden_parts) + int(sup[t])
@@ -479,4 +760,4 @@ def _safe(x: np.ndarray, sup: np.ndarray, eqs: list[Equation]) -> bool:
             return False
         if not sup[t] and hidden_parts and all(x[p] == 0.0 for p in hidden_parts):
             return False
-    return disclosed_cells(x, sup, eqs).size == 0
+    return disclosed_cells(x, sup, eqs, focus=focus).size == 0

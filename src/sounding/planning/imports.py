@@ -46,6 +46,7 @@ def import_scope(store: Any, path: str | Path, district: str | None = None) -> d
                          "standard": t["standard"], "start_date": t["start_date"],
                          "end_date": t["end_date"]})
     written = store.replace_rows("scope_sequence", rows, ["district_id"])
+    store.log_import("scope", path, written)
     return {"district_id": did, "rows": written, "units": int(t["unit_id"].nunique()),
             "grades": sorted(int(g) for g in t["grade"].unique()),
             "in_store": store.counts().get("scope_sequence", written)}
@@ -80,6 +81,7 @@ def import_interventions(store: Any, path: str | Path) -> dict[str, Any]:
     n_read = len(rows)
     rows = rows.drop_duplicates("id", keep="last")
     written = store.replace_rows("interventions", rows, ["id"])
+    store.log_import("interventions", path, n_read)
     return {"records": n_read, "written": written, "repeated_in_file": n_read - len(rows),
             "students": int(rows["student_id"].nunique()),
             "in_store": store.counts().get("interventions", written)}
@@ -100,6 +102,7 @@ def import_family_signals(store: Any, path: str | Path) -> dict[str, Any]:
     n_read = len(clean)
     clean = clean.drop_duplicates(keys, keep="last")
     written = store.replace_rows("family_signals", clean, keys)
+    store.log_import("family", path, n_read)
     return {"rows": n_read, "written": written, "students": int(clean["student_id"].nunique()),
             "first_date": str(min(clean["date"])) if len(clean) else None,
             "last_date": str(max(clean["date"])) if len(clean) else None,

@@ -33,7 +33,10 @@ def build_demo_site(ctx: Any) -> Site:
     site.add(overview_page(title=title, counts=counts, quality=ctx.imported.get("quality"),
                            students=students, responses=responses, graph=graph))
     site.add(progression_pages(graph))
-    if ctx.mastery is not None:
+    # A district too big to keep its posterior in memory (fit_store_mastery's ``keep``) has
+    # it in the store only; its mastery pages would need every estimate at once, so they are
+    # left out (``sounding mastery show`` reads any student or class from the store).
+    if ctx.mastery is not None and ctx.mastery.kept:
         from sounding.report.pages.mastery import mastery_pages
 
         site.add(mastery_pages(ctx.mastery, students, inp.classes, inp.enrollments, graph))
@@ -46,7 +49,7 @@ def build_demo_site(ctx: Any) -> Site:
         for sid in fam_ids:
             html = family_report_html(sid, inp.mastery, inp.students, classes=inp.classes,
                                       enrollments=inp.enrollments, graph=graph,
-                                      as_of=ctx.plan_result.as_of,
+                                      scope=inp.scope(), as_of=ctx.plan_result.as_of,
                                       student_name=names.get(str(sid)))
             slug = f"family/{_safe(sid)}.html"
             family_links[str(sid)] = slug
@@ -55,13 +58,17 @@ def build_demo_site(ctx: Any) -> Site:
 
         site.add(planning_pages(ctx.plan_result, classes=inp.classes, schools=school_names,
                                 groups=ctx.groups, readiness=ctx.readiness, names=names,
-                                family_links=family_links))
+                                family_links=family_links,
+                                progress=getattr(inp, "progress", None)))
     if ctx.sgp is not None and len(ctx.sgp):
         from sounding.report.pages.growth import growth_pages
 
-        providers = None
+        # the provider mapping imported into the store (`sounding import providers`), else
+        # the district's providers.csv beside its files
+        stored = store.table("provider_assignments")
+        providers = stored[["provider_id", "school_id"]].astype(str) if len(stored) else None
         pfile = ctx.district_dir / "providers.csv"
-        if pfile.exists():
+        if providers is None and pfile.exists():
             from sounding.growth.aggregates import read_provider_assignments
 
             providers = read_provider_assignments(pfile)

@@ -379,6 +379,16 @@ class Store:
                 rows=len(graph), imported_at=dt.datetime.now()))
         return graph
 
+    def log_import(self, kind: str, path: str | os.PathLike[str], rows: int) -> None:
+        """Record an accepted import (kind, file name, SHA-256 of the file, rows) in the
+        import log, as every importer does."""
+        p = Path(path)
+        digest = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else ""
+        with self.begin() as conn:
+            conn.execute(T.imports.insert().values(kind=kind, file_name=p.name, sha256=digest,
+                                                   rows=int(rows),
+                                                   imported_at=dt.datetime.now()))
+
     def reset_framework(self) -> None:
         """Go back to the shipped Coherence Map (imported frameworks stay, inactive)."""
         with self.begin() as conn:
