@@ -86,10 +86,11 @@ def import_stage(store: Any, district_dir: Path) -> dict[str, Any]:
         from sounding.planning.imports import import_family_signals
 
         out["family_signals"] = import_family_signals(store, district_dir / "family_signals.csv")
-    if (district_dir / "providers.csv").is_file():
+    pfile = district_dir / "providers.csv"
+    if pfile.is_file() and len(pfile.read_text(encoding="utf-8").strip().splitlines()) > 1:
         from sounding.growth.imports import import_providers
 
-        out["providers"] = import_providers(store, district_dir / "providers.csv")
+        out["providers"] = import_providers(store, pfile)
     out["quality"] = data_quality(store)
     return out
 
