@@ -294,9 +294,15 @@ def test_group_distributions_sum(graph):
     lv = by_school.levels
     per = lv.groupby(["group", "strand"])["n_students"].sum()
     assert len(per) == len(sizes) * n_strands
-    for (grp, _), n in per.items():
-        assert n == sizes[grp]
-    np.testing.assert_allclose(lv.groupby(["group", "strand"])["share"].sum(), 1.0)
+    # every student counts once per strand that reaches their grade ("n/a" strands do not)
+    applies = t.strands[t.strands["secure_through"].notna()].merge(
+        students[["student_id", "school_id"]], on="student_id")
+    expected = applies.groupby(["school_id", "strand"]).size()
+    for (grp, strand), n in per.items():
+        assert n == expected.get((grp, strand), 0)
+    assert t.strands["secure_through"].isna().any()  # some strands do not apply
+    sums = lv.groupby(["group", "strand"])["share"].sum()
+    np.testing.assert_allclose(sums[per > 0], 1.0)
     assert set(lv["grades_below"].astype(str)) <= set(BELOW_BUCKETS)
     # the district is the sum of its schools
     a = total.levels.groupby(["strand", "grades_below"], observed=True)["n_students"].sum()

@@ -540,9 +540,11 @@ def group_distribution(
     stu = tables.students[["student_id", "grade"]].merge(groups, on="student_id")
     sizes = stu.groupby("group", sort=True).size().rename("n_students").reset_index()
 
-    lv = tables.strands[["student_id", "strand", "grades_below"]].merge(
+    lv = tables.strands[["student_id", "strand", "grades_below", "secure_through"]].merge(
         groups, on="student_id")
-    lv = lv[lv["grades_below"].notna()]  # unknown placements (no estimate) are not counted
+    # unknown placements (no estimate) and strands that do not reach the student's grade
+    # yet (functions in grade 5: "n/a", not "on grade") are not counted
+    lv = lv[lv["grades_below"].notna() & lv["secure_through"].notna()]
     nb = len(BELOW_BUCKETS) - 1
     lv["bucket"] = pd.Categorical(
         np.asarray(BELOW_BUCKETS, dtype=object)[

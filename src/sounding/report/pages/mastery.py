@@ -465,10 +465,14 @@ def _overview(data: _Data, with_pages: set[Any], covered: list[Any], min_n: int)
                                         "By school: students by grades below, per strand")
         lv = dist.levels
         for s in schools:
-            d = lv[(lv["group"] == s) & (lv["grades_below"].astype(str) != "0")]
+            mine = lv[lv["group"] == s]
+            counted = mine.groupby("strand", observed=True)["n_students"].sum()
+            d = mine[mine["grades_below"].astype(str) != "0"]
             share = d.groupby("strand", observed=True)["share"].sum()
+            # None where the strand reaches none of the school's grades (shown as n/a)
             school_rows.append({"name": data.school_names.get(s, str(s)), "n": int(sizes[s]),
-                                "shares": [float(share.get(x, 0.0)) for x in strands]})
+                                "shares": [float(share.get(x, 0.0)) if counted.get(x, 0)
+                                           else None for x in strands]})
     sub_levels, sub_groups, sub_labels, suppressed = _subgroup_levels(data, min_n)
     subgroup_html = (_stacked_by_group(sub_levels, sub_groups, sub_labels, strands,
                                        "By subgroup: students by grades below, per strand")
