@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-import sounding.cli.planning as cli_planning
+import sounding.planning.from_store as from_store
 from sounding.cli import main
 from sounding.planning.from_store import inputs_from_frames
 
@@ -25,7 +25,8 @@ def store_tables(build_class, combined, monkeypatch):
                          "correct": 1, "timestamp": "2026-01-10T09:00:00Z"})
     inputs = inputs_from_frames(mastery=m, students=st.drop(columns=["district_id", "class_id"]),
                                 classes=cl, enrollments=en, responses=resp, scores=None)
-    monkeypatch.setattr(cli_planning, "load_inputs", lambda db: inputs)
+    # the commands import load_inputs when they run, so patch it where it lives
+    monkeypatch.setattr(from_store, "load_inputs", lambda db: inputs)
     return inputs
 
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
 from sounding.errors import InvalidData, InvalidInput, Problem
-from sounding.growth.evaluation import evaluate_program
+
+# pandas and the evaluation (scipy) are imported where they are used, so that
+# `sounding --help` and the other commands start quickly.
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(help="Evaluate programs against What Works Clearinghouse standards.",
                   no_args_is_help=True)
@@ -39,6 +43,8 @@ class BoundaryOpt(StrEnum):
 
 def read_students(path: Path, required: list[str]) -> pd.DataFrame:
     """Read a CSV or Parquet students file, naming the file, line and field of any problem."""
+    import pandas as pd
+
     name = str(path)
     if not path.exists():
         raise InvalidData([Problem(name, None, None, "file not found")])
@@ -59,6 +65,8 @@ def read_students(path: Path, required: list[str]) -> pd.DataFrame:
 
 
 def _check_values(df: pd.DataFrame, name: str, treatment_col: str, numeric: list[str]) -> None:
+    import pandas as pd
+
     problems: list[Problem] = []
     allowed = {"true", "false", "1", "0", "1.0", "0.0", "yes", "no", "t", "f", "y", "n"}
     for i, v in enumerate(df[treatment_col].tolist()):
@@ -169,6 +177,8 @@ def program(
         outcome_col_used = outcome_col
         info = {}
         source = str(students)
+    from sounding.growth.evaluation import evaluate_program
+
     try:
         result = evaluate_program(
             df, treatment_col=treatment_col, outcome_col=outcome_col_used,

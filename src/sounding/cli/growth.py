@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from sounding.cli.importing import app as import_app  # `sounding import providers` lives here
 from sounding.errors import InvalidInput
-from sounding.growth import GrowthPercentiles, median_growth, read_scores
+
+# The growth library (pandas, scipy) is imported inside each command, so that
+# `sounding --help` and the other commands start quickly.
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(help="Growth: student growth percentiles (Colorado Growth Model).",
                   no_args_is_help=True)
@@ -37,6 +41,8 @@ def _write(df: pd.DataFrame, path: Path) -> None:
 
 def sgp_summary(result: pd.DataFrame, models: int, skipped: int) -> dict:
     """What `growth sgp` prints: counts and median SGP per subject, year and grade."""
+    from sounding.growth import median_growth
+
     per = median_growth(result, by=["subject", "year", "grade"])
     by_order = result["sgp_order"].value_counts().sort_index()
     return {
@@ -66,6 +72,8 @@ def sgp_command(
     fmt: OutFormat = typer.Option(OutFormat.text, "--format", help="text or json."),
 ) -> None:
     """Compute student growth percentiles and write one row per student, year and grade."""
+    from sounding.growth import GrowthPercentiles, read_scores
+
     if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise InvalidInput(f"--out {out}: use a .csv or .parquet file name")
     df = read_scores(scores)
@@ -142,6 +150,8 @@ def report_data(store, *, level: str, providers: Path | None, min_n: int,  # noq
     and the school, district and provider tables suppressed *together* (each printed level
     is safe to publish beside the others).
     """
+    import pandas as pd
+
     from sounding.growth import GrowthPercentiles, lagged_growth_targets
     from sounding.growth.aggregates import accountability_tables, read_provider_assignments
     from sounding.growth.grade_span import mastery_snapshot_growth

@@ -11,18 +11,20 @@ import re
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from sounding.errors import InvalidEvidence, InvalidInput, NotFound, Problem
-from sounding.evidence.kt_sequences import is_kt_sequences, read_kt_sequences
-from sounding.mastery.bkt import BKT
-from sounding.mastery.evaluate import CVResult, FoldScores, NextAnswerModel, cross_validate
+
+# numpy, pandas and the models are imported where they are used, so that `sounding --help`
+# and the other commands start quickly.
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sounding.mastery.evaluate import CVResult, FoldScores, NextAnswerModel
 
 app = typer.Typer(help="Mastery of every standard: fit, show a student or class, evaluate models.",
                   no_args_is_help=True)
@@ -37,9 +39,15 @@ def _graph_model(seed: int) -> NextAnswerModel:
 
 
 
+def _bkt_model(seed: int, *, forget: bool = False) -> NextAnswerModel:
+    from sounding.mastery.bkt import BKT
+
+    return BKT(forget=forget, random_state=seed)
+
+
 MODELS: dict[str, Callable[[int], NextAnswerModel]] = {
-    "bkt": lambda seed: BKT(random_state=seed),
-    "bkt-forget": lambda seed: BKT(forget=True, random_state=seed),
+    "bkt": _bkt_model,
+    "bkt-forget": lambda seed: _bkt_model(seed, forget=True),
     "graph": _graph_model,
 }
 """Model name -> factory(seed) returning a fresh unfitted model (fit / predict_proba)."""
@@ -61,6 +69,10 @@ def load_responses(path: Path) -> pd.DataFrame:
     record's skills list), so a problem found later names the real line of the 4-line file,
     not a row position.
     """
+    import pandas as pd
+
+    from sounding.evidence.kt_sequences import is_kt_sequences
+
     if not path.exists():
         raise NotFound(f"no such file or folder: {path}")
     if is_kt_sequences(path):
@@ -74,6 +86,8 @@ def load_responses(path: Path) -> pd.DataFrame:
 
 def _akt_lines(part: pd.DataFrame, file: Path) -> pd.DataFrame:
     """Annotate one AKT file's rows: record ``r`` (from 0) has its skills on line 4r + 3."""
+    import numpy as np
+
     record = np.cumsum(part["order_id"].to_numpy() == 0) - 1
     return part.assign(_file=str(file), _line=4 * record + 3)
 
@@ -87,6 +101,11 @@ def _inverse_json(path: Path) -> dict[int, str] | None:
 
 def _read_akt(path: Path) -> pd.DataFrame:
     """:func:`read_kt_path` with every row's file and line (see :func:`load_responses`)."""
+    import numpy as np
+    import pandas as pd
+
+    from sounding.evidence.kt_sequences import read_kt_sequences
+
     if path.is_file():
         d = path.parent
         part = read_kt_sequences(path, skill_names=_inverse_json(d / "skill.json"),
@@ -110,6 +129,9 @@ def _read_akt(path: Path) -> pd.DataFrame:
 
 def _check_standards(df: pd.DataFrame, source: str) -> None:
     """The graph model needs progression codes: report the first row of each unknown one."""
+    import numpy as np
+    import pandas as pd
+
     from sounding.mastery.responses import Where, normalize_columns
     from sounding.progression import load_default
 
@@ -172,6 +194,10 @@ def evaluate(
     fmt: OutFormat = FormatOpt,
 ) -> None:
     """Cross-validate next-answer prediction: AUC, RMSE, accuracy per fold and pooled."""
+    import pandas as pd
+
+    from sounding.mastery.evaluate import cross_validate
+
     factory = _model_factory(model, seed)
     df = load_responses(responses)
     if model == "graph":

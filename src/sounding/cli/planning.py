@@ -18,18 +18,19 @@ import json
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 
 from sounding.cli.importing import app as import_app
 from sounding.errors import InvalidInput
-from sounding.planning.algebra import algebra_readiness
-from sounding.planning.from_store import PlanningInputs, load_inputs, open_store
-from sounding.planning.groups import small_groups
-from sounding.planning.scope import ScopeSequence, read_scope_sequence
-from sounding.planning.triage import TriageConfig, triage
+
+# The planning library (pandas, scipy) is imported inside each command, so that
+# `sounding --help` and the other commands start quickly.
+if TYPE_CHECKING:
+    from sounding.planning.from_store import PlanningInputs
+    from sounding.planning.scope import ScopeSequence
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -49,6 +50,8 @@ ScopeOpt = typer.Option(None, "--scope",
 
 
 def _scope(path: Path | None, inputs: PlanningInputs) -> ScopeSequence:
+    from sounding.planning.scope import read_scope_sequence
+
     override = read_scope_sequence(path, graph=inputs.graph) if path else None
     return inputs.scope(override)
 
@@ -75,6 +78,9 @@ def plan(
     fmt: OutFormat = FormatOpt,
 ) -> None:
     """Triage at system, classroom and student level, with MTSS tiers per student."""
+    from sounding.planning.from_store import load_inputs
+    from sounding.planning.triage import TriageConfig, triage
+
     if sum([class_id is not None, school_id is not None, district]) != 1:
         raise InvalidInput("give exactly one of --class ID, --school ID or --district")
     config = TriageConfig(threshold=threshold, stale_days=stale_days)
@@ -129,6 +135,9 @@ def groups(
     fmt: OutFormat = FormatOpt,
 ) -> None:
     """Small groups for a class's next unit: students who share the same next needs."""
+    from sounding.planning.from_store import load_inputs
+    from sounding.planning.groups import small_groups
+
     inputs = load_inputs(db)
     part = inputs.only_school(inputs.school_of_class(class_id))
     res = small_groups(part.mastery, part.students, part.classes, part.enrollments,
@@ -165,6 +174,9 @@ def readiness_algebra(
     fmt: OutFormat = FormatOpt,
 ) -> None:
     """Algebra I readiness of grade-8 students, and ready students not placed in Algebra I."""
+    from sounding.planning.algebra import algebra_readiness
+    from sounding.planning.from_store import load_inputs
+
     if foundations not in ("immediate", "all"):
         raise InvalidInput("--foundations must be immediate or all")
     inputs = load_inputs(db)
@@ -198,6 +210,7 @@ def interventions(
     """Progress monitoring: mastery change on each intervention's standards since it began."""
     from rich.table import Table
 
+    from sounding.planning.from_store import load_inputs
     from sounding.planning.interventions import read_intervention_log
 
     inputs = load_inputs(db)
@@ -260,6 +273,7 @@ def import_scope(
     fmt: OutFormat = FormatOpt,
 ) -> None:
     """Import a district's scope and sequence (replaces that district's previous one)."""
+    from sounding.planning.from_store import open_store
     from sounding.planning.imports import import_scope as run
 
     with open_store(db) as store:
@@ -276,6 +290,7 @@ def import_interventions(
 ) -> None:
     """Import an intervention log; a record already stored (same student, intervention,
     standards, start date and provider) is updated, not repeated."""
+    from sounding.planning.from_store import open_store
     from sounding.planning.imports import import_interventions as run
 
     with open_store(db) as store:
@@ -292,6 +307,7 @@ def import_family(
 ) -> None:
     """Import family-connection signals (contacts, conferences...; value >= 0.5 = a
     successful contact); a row with the same student, signal, date and source is replaced."""
+    from sounding.planning.from_store import open_store
     from sounding.planning.imports import import_family_signals
 
     with open_store(db) as store:

@@ -15,8 +15,9 @@ from rich.table import Table
 
 from sounding.errors import InvalidInput
 from sounding.progression import grade_number
-from sounding.simulate import DistrictSpec, simulate_to_dir
-from sounding.simulate.knowledge import TARGET_PROFICIENCY
+
+# The simulator (numpy, pandas, scipy, numba) is imported inside the command, so that
+# `sounding --help` and every other command start without paying for it.
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -59,6 +60,9 @@ def simulate(
                                   help="text for people, json for scripts."),
 ) -> None:
     """Simulate a district and write what it would hand over, plus the ground truth."""
+    from sounding.simulate import DistrictSpec, simulate_to_dir
+    from sounding.simulate.knowledge import TARGET_PROFICIENCY
+
     spec = DistrictSpec(n_students=students, seed=seed, grades=parse_grades(grades))
     t0 = time.perf_counter()
     show_bar = fmt is OutFormat.text and students > 20_000
