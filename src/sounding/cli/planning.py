@@ -254,6 +254,17 @@ ImportDb = typer.Option("sounding.db", "--db", help="Database: a SQLite file (cr
                         "missing) or a postgresql:// URL.")
 
 
+def _run_import(kind: str, function: str, path: Path, db: str, fmt: OutFormat,
+                *args: Any) -> None:
+    """Run ``sounding.planning.imports.<function>(store, path, *args)`` and report it."""
+    from sounding.planning import imports
+    from sounding.planning.from_store import open_store
+
+    with open_store(db) as store:
+        counts = getattr(imports, function)(store, path, *args)
+    _report(kind, path, counts, fmt)
+
+
 def _report(kind: str, path: Path, counts: dict[str, Any], fmt: OutFormat) -> None:
     if fmt == OutFormat.json:
         _print_json({"import": kind, "file": str(path), **counts})
@@ -273,12 +284,7 @@ def import_scope(
     fmt: OutFormat = FormatOpt,
 ) -> None:
     """Import a district's scope and sequence (replaces that district's previous one)."""
-    from sounding.planning.from_store import open_store
-    from sounding.planning.imports import import_scope as run
-
-    with open_store(db) as store:
-        counts = run(store, path, district)
-    _report("scope and sequence", path, counts, fmt)
+    _run_import("scope and sequence", "import_scope", path, db, fmt, district)
 
 
 @import_app.command("interventions")
@@ -290,12 +296,7 @@ def import_interventions(
 ) -> None:
     """Import an intervention log; a record already stored (same student, intervention,
     standards, start date and provider) is updated, not repeated."""
-    from sounding.planning.from_store import open_store
-    from sounding.planning.imports import import_interventions as run
-
-    with open_store(db) as store:
-        counts = run(store, path)
-    _report("interventions", path, counts, fmt)
+    _run_import("interventions", "import_interventions", path, db, fmt)
 
 
 @import_app.command("family")
@@ -307,12 +308,7 @@ def import_family(
 ) -> None:
     """Import family-connection signals (contacts, conferences...; value >= 0.5 = a
     successful contact); a row with the same student, signal, date and source is replaced."""
-    from sounding.planning.from_store import open_store
-    from sounding.planning.imports import import_family_signals
-
-    with open_store(db) as store:
-        counts = import_family_signals(store, path)
-    _report("family signals", path, counts, fmt)
+    _run_import("family signals", "import_family_signals", path, db, fmt)
 
 
 def register(app: typer.Typer) -> None:

@@ -43,69 +43,49 @@ __all__ = ["growth_projections", "growth_targets", "lagged_growth_targets",
 CutMap = Mapping[int, Sequence[float]] | Mapping[tuple[str, int], Sequence[float]]
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def _round5(v):
+    """Round to 5 decimals, halves to even (as R's ``round``), so projections match the SGP
+    package's to the last digit."""
+    sc = v * 1e5
+    fl = np.floor(sc)
+    xl = fl / 1e5
+    xh = np.ceil(sc) / 1e5
+    if v - xl < xh - v:
+        return xl
+    if xh - v < v - xl:
+        return xh
+    return xl if fl % 2 == 0 else xh
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _sorted_predictions(X, coef, i, lo, hi, buf):
+    """Row ``i``'s predictions x'B_t for all taus, clamped to [lo, hi], sorted."""
+    for t in range(coef.shape[0]):
+        s = 0.0
+        for k in range(X.shape[1]):
+            s += X[i, k] * coef[t, k]
+        buf[t] = min(max(s, lo), hi)
+    return np.sort(buf)
+
+
 @nb.njit(cache=True, nogil=True)
 def _kth_prediction(X, coef, kth, lo, hi, out):
     """For each row: predictions x'B_t for all taus, clamped, sorted, the kth, rounded 5."""
-    n, p = X.shape
-    T = coef.shape[0]
-    buf = np.empty(T)
-    for i in range(n):
-        for t in range(T):
-            s = 0.0
-            for k in range(p):
-                s += X[i, k] * coef[t, k]
-            if s < lo:
-                s = lo
-            elif s > hi:
-                s = hi
-            buf[t] = s
-        srt = np.sort(buf)
-        v = srt[kth[i]]
-        sc = v * 1e5
-        fl = np.floor(sc)
-        ce = np.ceil(sc)
-        xl = fl / 1e5
-        xh = ce / 1e5
-        if v - xl < xh - v:
-            out[i] = xl
-        elif xh - v < v - xl:
-            out[i] = xh
-        else:
-            out[i] = xl if fl % 2 == 0 else xh
+    buf = np.empty(coef.shape[0])
+    for i in range(X.shape[0]):
+        out[i] = _round5(_sorted_predictions(X, coef, i, lo, hi, buf)[kth[i]])
 
 
 @nb.njit(cache=True, nogil=True)
 def _all_kth_predictions(X, coef, kths, lo, hi, out):
     """Like :func:`_kth_prediction` for rows that share one state across percentiles: the
     predictions are computed and sorted once per row, and every wanted k is read off."""
-    n, p = X.shape
-    T = coef.shape[0]
-    K = kths.shape[0]
-    buf = np.empty(T)
-    for i in range(n):
-        for t in range(T):
-            s = 0.0
-            for k in range(p):
-                s += X[i, k] * coef[t, k]
-            if s < lo:
-                s = lo
-            elif s > hi:
-                s = hi
-            buf[t] = s
-        srt = np.sort(buf)
-        for j in range(K):
-            v = srt[kths[j]]
-            sc = v * 1e5
-            fl = np.floor(sc)
-            ce = np.ceil(sc)
-            xl = fl / 1e5
-            xh = ce / 1e5
-            if v - xl < xh - v:
-                out[i, j] = xl
-            elif xh - v < v - xl:
-                out[i, j] = xh
-            else:
-                out[i, j] = xl if fl % 2 == 0 else xh
+    buf = np.empty(coef.shape[0])
+    for i in range(X.shape[0]):
+        srt = _sorted_predictions(X, coef, i, lo, hi, buf)
+        for j in range(kths.shape[0]):
+            out[i, j] = _round5(srt[kths[j]])
 
 
 def _project_first_year(model: GrowthModel, priors: np.ndarray, kths: np.ndarray

@@ -149,6 +149,21 @@ class Partition:
         return out
 
 
+
+def _hide(out: pd.DataFrame, cols: list[str], hidden: np.ndarray, marker: object) -> None:
+    """Blank the hidden cells of ``cols`` in place: missing (integers become nullable Int64)
+    or, when ``marker`` is given (e.g. ``"*"``), that marker."""
+    for col in cols:
+        if marker is None:
+            series = out[col]
+            if pd.api.types.is_integer_dtype(series):
+                series = series.astype("Int64")
+            out[col] = series.mask(hidden)
+        else:
+            col_values = out[col].astype(object).to_numpy(copy=True)
+            col_values[hidden] = marker
+            out[col] = col_values
+
 def suppress_table(
     table: pd.DataFrame,
     *,
@@ -219,16 +234,7 @@ def suppress_table(
     status = suppression_pattern(counts, equations, min_n=min_n, prune=prune)
     hidden = status != ""
     out = table.copy()
-    for col in [count_col, *value_cols]:
-        if marker is None:
-            series = out[col]
-            if pd.api.types.is_integer_dtype(series):
-                series = series.astype("Int64")
-            out[col] = series.mask(hidden)
-        else:
-            col_values = out[col].astype(object).to_numpy(copy=True)
-            col_values[hidden] = marker
-            out[col] = col_values
+    _hide(out, [count_col, *value_cols], hidden, marker)
     out[status_col] = status
     return out
 
@@ -365,17 +371,7 @@ def suppress_families(
         per_family[f.count_col] = per_family[base.count_col]
     for f in families:
         st = per_family[f.count_col]
-        hidden = st != ""
-        for col in (f.count_col, *f.value_cols):
-            if marker is None:
-                series = out[col]
-                if pd.api.types.is_integer_dtype(series):
-                    series = series.astype("Int64")
-                out[col] = series.mask(hidden)
-            else:
-                col_values = out[col].astype(object).to_numpy(copy=True)
-                col_values[hidden] = marker
-                out[col] = col_values
+        _hide(out, [f.count_col, *f.value_cols], st != "", marker)
         out[f.status_col] = st
     return out
 
