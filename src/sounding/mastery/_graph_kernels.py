@@ -38,6 +38,20 @@ def _post_mastered(p1: float, l1: float, l0: float) -> float:
     return p1 / (p1 + (1.0 - p1) * np.exp(d))
 
 
+@njit(cache=True, inline="always")
+def _standard_moments(m_s, P1_Gj, answered, a1, a0):
+    """Mean and sd of P(mastered) of one standard over its strand's ``z`` marginal ``m_s``:
+    the prior ``P1_Gj[k]`` updated by the standard's own answers when it has any."""
+    p = 0.0
+    p2 = 0.0
+    for k in range(m_s.shape[0]):
+        pi = _post_mastered(P1_Gj[k], a1, a0) if answered else P1_Gj[k]
+        p += m_s[k] * pi
+        p2 += m_s[k] * pi * pi
+    v = p2 - p * p
+    return p, (np.sqrt(v) if v > 0.0 else 0.0)
+
+
 @njit(cache=True)
 def _strand_logA(logS_s, W_s, logA_s, e_s):
     """Integrate ``z`` out of one strand: ``logA[q] = log sum_k W[q, k] exp(logS[k])``.
@@ -210,24 +224,8 @@ def posterior_batch(
             _student(G, tested, nt, nc, nw, strand_of, P1, lg, l1mg, ls, l1ms, logw, W,
                      logS, logA, e, Ms, lpg, touched, m, coef, l1, l0)
             for j in range(J):
-                s = strand_of[j]
-                p = 0.0
-                p2 = 0.0
-                if seen[j]:
-                    a1 = l1[j]
-                    a0 = l0[j]
-                    for k in range(K):
-                        pi = _post_mastered(P1[G, j, k], a1, a0)
-                        p += m[s, k] * pi
-                        p2 += m[s, k] * pi * pi
-                else:
-                    for k in range(K):
-                        pi = P1[G, j, k]
-                        p += m[s, k] * pi
-                        p2 += m[s, k] * pi * pi
-                v = p2 - p * p
-                out_p[i, j] = p
-                out_sd[i, j] = np.sqrt(v) if v > 0.0 else 0.0
+                out_p[i, j], out_sd[i, j] = _standard_moments(
+                    m[strand_of[j]], P1[G, j], seen[j], l1[j], l0[j])
             for t in range(nt):
                 j = tested[t]
                 out_n[i, j] = np.int32(nc[j] + nw[j])
@@ -456,21 +454,7 @@ def state_marginals(G, nc, nw, logA, e, Ms, touched, strand_of, P1, guess, slip,
                 for k in range(K):
                     m[s, k] += pq * W[s, q, k]
     for j in range(J):
-        s = strand_of[j]
-        p = 0.0
-        p2 = 0.0
-        if nc[j] + nw[j] > 0:
-            a1 = nc[j] * np.log1p(-slip[j]) + nw[j] * np.log(slip[j])
-            a0 = nc[j] * np.log(guess[j]) + nw[j] * np.log1p(-guess[j])
-            for k in range(K):
-                pi = _post_mastered(P1[G, j, k], a1, a0)
-                p += m[s, k] * pi
-                p2 += m[s, k] * pi * pi
-        else:
-            for k in range(K):
-                pi = P1[G, j, k]
-                p += m[s, k] * pi
-                p2 += m[s, k] * pi * pi
-        v = p2 - p * p
-        out_p[j] = p
-        out_sd[j] = np.sqrt(v) if v > 0.0 else 0.0
+        answered = nc[j] + nw[j] > 0
+        a1 = nc[j] * np.log1p(-slip[j]) + nw[j] * np.log(slip[j]) if answered else 0.0
+        a0 = nc[j] * np.log(guess[j]) + nw[j] * np.log1p(-guess[j]) if answered else 0.0
+        out_p[j], out_sd[j] = _standard_moments(m[strand_of[j]], P1[G, j], answered, a1, a0)
