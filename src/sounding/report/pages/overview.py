@@ -16,6 +16,17 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
+def _classes_to_check(rows: list[dict], most: int = 25) -> tuple[list[dict], int]:
+    """The classes a data lead should look at first: stale ones, then those where the fewest
+    students have any evidence. Returns at most ``most`` rows and how many were left out."""
+    def share(r: dict) -> float:
+        return r["n_with_evidence"] / r["n_students"] if r["n_students"] else 1.0
+
+    ranked = sorted(rows, key=lambda r: (not r["stale"], share(r), str(r["class_id"])))
+    shown = [dict(r, share=share(r)) for r in ranked[:most]]
+    return shown, max(len(ranked) - most, 0)
+
+
 def overview_page(
     *,
     title: str,
@@ -55,10 +66,12 @@ def overview_page(
         .reset_index().to_dict(orient="records")
     )
     scalars = {k: v for k, v in q.items() if isinstance(v, int | float | str | bool) or v is None}
-    lists = {k: v for k, v in q.items() if isinstance(v, list | tuple)}
+    lists = {k: v for k, v in q.items() if isinstance(v, list | tuple) and k != "class_evidence"}
+    classes, n_more = _classes_to_check(q.get("class_evidence") or [])
     body = render_fragment(
         "overview.html", counts=counts, by_grade=by_grade, by_source=by_source,
-        scalars=scalars, lists=lists, imports=imports or {}, timings=timings or {},
+        scalars=scalars, lists=lists, classes=classes, n_more_classes=n_more,
+        imports=imports or {}, timings=timings or {},
     )
     return Page("district.html", "District overview", body, section="District",
                 summary=f"{title}: what was imported, how much evidence there is, and what is "
