@@ -207,3 +207,13 @@ def test_family_report_is_as_of_the_latest_evidence(db):
     day = inputs.latest_answer()
     assert day.strftime("%B %-d, %Y") in html
     assert "March 3, 2026" in family_report_for(inputs, sid, as_of="2026-03-03")
+
+
+@pytest.mark.parametrize("kind", ["scope", "interventions", "family"])
+def test_a_rejected_first_planning_import_leaves_no_database(kind, tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("not,the,right,columns\n1,2,3,4\n", encoding="utf-8")
+    db = tmp_path / "new.db"
+    assert main(["import", kind, str(bad), "--db", str(db)]) == 1
+    assert "bad.csv" in capsys.readouterr().err
+    assert not db.exists()

@@ -15,6 +15,7 @@ line and field), then writes in one transaction, so nothing is half-written.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -254,14 +255,14 @@ ImportDb = typer.Option("sounding.db", "--db", help="Database: a SQLite file (cr
                         "missing) or a postgresql:// URL.")
 
 
-def _run_import(kind: str, function: str, path: Path, db: str, fmt: OutFormat,
-                *args: Any) -> None:
-    """Run ``sounding.planning.imports.<function>(store, path, *args)`` and report it."""
-    from sounding.planning import imports
-    from sounding.planning.from_store import open_store
+def _run_import(kind: str, run: Callable[..., dict[str, Any]], path: Path, db: str,
+                fmt: OutFormat, *args: Any) -> None:
+    """``run(store, path, *args)`` in the same store handling as every other import (a
+    rejected first import leaves no database file behind), then report its counts."""
+    from sounding.cli.importing import store_for_import
 
-    with open_store(db) as store:
-        counts = getattr(imports, function)(store, path, *args)
+    with store_for_import(db) as store:
+        counts = run(store, path, *args)
     _report(kind, path, counts, fmt)
 
 
@@ -284,7 +285,9 @@ def import_scope(
     fmt: OutFormat = FormatOpt,
 ) -> None:
     """Import a district's scope and sequence (replaces that district's previous one)."""
-    _run_import("scope and sequence", "import_scope", path, db, fmt, district)
+    from sounding.planning.imports import import_scope
+
+    _run_import("scope and sequence", import_scope, path, db, fmt, district)
 
 
 @import_app.command("interventions")
@@ -296,7 +299,9 @@ def import_interventions(
 ) -> None:
     """Import an intervention log; a record already stored (same student, intervention,
     standards, start date and provider) is updated, not repeated."""
-    _run_import("interventions", "import_interventions", path, db, fmt)
+    from sounding.planning.imports import import_interventions
+
+    _run_import("interventions", import_interventions, path, db, fmt)
 
 
 @import_app.command("family")
@@ -308,7 +313,9 @@ def import_family(
 ) -> None:
     """Import family-connection signals (contacts, conferences...; value >= 0.5 = a
     successful contact); a row with the same student, signal, date and source is replaced."""
-    _run_import("family signals", "import_family_signals", path, db, fmt)
+    from sounding.planning.imports import import_family_signals
+
+    _run_import("family signals", import_family_signals, path, db, fmt)
 
 
 def register(app: typer.Typer) -> None:
