@@ -151,6 +151,8 @@ def program(
     Either from a students file (--students, --outcome-col, --baseline-cols ...) or from the
     store (--db DB --provider P: the provider's schools against the others).
     """
+    from sounding.growth.evaluation import evaluate_program
+
     if provider is not None:
         if students is not None:
             raise InvalidInput("use either --students FILE or --db DB --provider P, not both")
@@ -177,8 +179,6 @@ def program(
         outcome_col_used = outcome_col
         info = {}
         source = str(students)
-    from sounding.growth.evaluation import evaluate_program
-
     try:
         result = evaluate_program(
             df, treatment_col=treatment_col, outcome_col=outcome_col_used,

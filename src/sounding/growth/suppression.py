@@ -149,7 +149,6 @@ class Partition:
         return out
 
 
-
 def _hide(out: pd.DataFrame, cols: list[str], hidden: np.ndarray, marker: object) -> None:
     """Blank the hidden cells of ``cols`` in place: missing (integers become nullable Int64)
     or, when ``marker`` is given (e.g. ``"*"``), that marker."""
@@ -163,6 +162,7 @@ def _hide(out: pd.DataFrame, cols: list[str], hidden: np.ndarray, marker: object
             col_values = out[col].astype(object).to_numpy(copy=True)
             col_values[hidden] = marker
             out[col] = col_values
+
 
 def suppress_table(
     table: pd.DataFrame,

@@ -39,7 +39,8 @@ def overview_page(
     timings: dict[str, float] | None = None,
 ) -> Page:
     """Roster, evidence coverage by grade and source, and the data-quality signals."""
-    q = _plain(quality) or {}
+    q = dict(_plain(quality) or {})
+    classes, n_more = _classes_to_check(q.pop("class_evidence", None) or [])
     resp = responses.copy()
     resp["std"] = resp["standard"].map(lambda c: graph.rollup(c) if c in graph else c)
     resp["std_grade"] = resp["std"].map(lambda c: graph[c].grade_num if c in graph else None)
@@ -66,8 +67,7 @@ def overview_page(
         .reset_index().to_dict(orient="records")
     )
     scalars = {k: v for k, v in q.items() if isinstance(v, int | float | str | bool) or v is None}
-    lists = {k: v for k, v in q.items() if isinstance(v, list | tuple) and k != "class_evidence"}
-    classes, n_more = _classes_to_check(q.get("class_evidence") or [])
+    lists = {k: v for k, v in q.items() if isinstance(v, list | tuple)}
     body = render_fragment(
         "overview.html", counts=counts, by_grade=by_grade, by_source=by_source,
         scalars=scalars, lists=lists, classes=classes, n_more_classes=n_more,
