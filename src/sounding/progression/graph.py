@@ -106,6 +106,8 @@ class Standard:
     parent: str | None = None
     ccss_id: str | None = None
     is_algebra1: bool = False
+    #: Footnotes of the published text, kept apart so they never read as part of the sentence.
+    footnotes: tuple[str, ...] = field(default=(), compare=False)
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -138,6 +140,7 @@ class Standard:
             "text": self.text,
             "parent": self.parent,
             "is_algebra1": self.is_algebra1,
+            "footnotes": list(self.footnotes),
         }
 
 
