@@ -26,7 +26,8 @@ def test_the_issue_examples_read_as_sentences_with_footnotes_apart():
     nbt = g["3.NBT.A.1"]
     assert nbt.cluster_name == ("Use place value understanding and properties of operations "
                                 "to perform multi-digit arithmetic")
-    assert nbt.text == "Use place value understanding to round whole numbers to the nearest 10 or 100."
+    assert nbt.text == ("Use place value understanding to round whole numbers to the nearest "
+                        "10 or 100.")
     assert "A range of algorithms may be used." in nbt.footnotes
     oa = g["3.OA.A.1"]
     assert oa.text.startswith("Interpret products of whole numbers, e.g., interpret 5 × 7 as")

@@ -162,8 +162,9 @@ def scores(
 
 @app.command("framework")
 def framework(
-    path: Path | None = typer.Argument(None, help="A CASE 1.1 JSON CFPackage (the district's "
-                                                   "or state's own standards and prerequisites)."),
+    path: Path | None = typer.Argument(None, help="A CASE 1.1 (or 1.0) JSON CFPackage (the "
+                                                   "district's or state's own standards and "
+                                                   "prerequisites)."),
     db: str = typer.Option("sounding.db", "--db", help=DB_HELP),
     reset: bool = typer.Option(False, "--reset",
                                help="Go back to the shipped Coherence Map instead."),
@@ -173,7 +174,7 @@ def framework(
     """Use a district's own learning progression (CASE 1.1) for everything in this database:
     which standards evidence may name, what mastery is estimated on, what plans point at."""
     from sounding.errors import InvalidInput
-    from sounding.progression.importer import import_framework
+    from sounding.store.frameworks import import_framework
 
     if reset == (path is not None):
         raise InvalidInput("give a CASE framework file, or --reset (not both)")

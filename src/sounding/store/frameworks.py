@@ -1,4 +1,8 @@
-"""`sounding import framework`: make a district's own CASE 1.1 framework the progression.
+"""`sounding import framework`: make a district's own CASE framework the progression.
+
+Lives with the store, not in ``sounding.progression``: the progression package reads and
+writes CASE and knows nothing of databases; writing a framework into a district's store
+(and checking it against the evidence already stored) is the store's business.
 
 Why a store import and not a flag on every command: the framework decides which standards
 evidence may name, what mastery is estimated on and what plans point at, so it has to be the
@@ -16,22 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from sounding.errors import InvalidFramework, Problem
-from sounding.progression.case import from_case
+from sounding.progression.case import case_import, read_case_json
 from sounding.roster.records import ImportReport
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InvalidFramework([Problem(str(path), None, None, "file not found")]) from None
-    except IsADirectoryError:
-        raise InvalidFramework([Problem(str(path), None, None,
-                                        "is a folder; give a CASE JSON file")]) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        line = getattr(exc, "lineno", None)
-        raise InvalidFramework([Problem(path.name, line, None,
-                                        f"not valid JSON: {exc}")]) from None
 
 
 def _stored_standards(store: Any) -> set[str]:
@@ -45,16 +35,19 @@ def _stored_standards(store: Any) -> set[str]:
 
 
 def import_framework(store: Any, path: str | Path) -> ImportReport:
-    """Check a CASE 1.1 CFPackage file and make it the store's progression.
+    """Check a CASE 1.1 (or 1.0) CFPackage file and make it the store's progression.
 
-    Refused, with nothing changed, when the file is not a usable framework (a cycle, an edge
-    back a grade, items without codes) or when evidence already stored names standards the new
+    Items and associations that cannot be used (an uncoded placeholder, a ``precedes``
+    pointing at another framework) are skipped and listed in the report's notes. Refused,
+    with nothing changed, when the file is not a usable framework (no coded standard, a
+    cycle, an edge back a grade) or when evidence already stored names standards the new
     framework lacks: accepting it would orphan answers a district handed over.
     """
     t0 = time.perf_counter()
     path = Path(path)
-    data = _read_json(path)
-    graph = from_case(data, source=path.name)
+    data = read_case_json(path)
+    result = case_import(data, source=path.name)
+    graph = result.graph
     orphans = sorted(c for c in _stored_standards(store) if c not in graph)
     if orphans:
         shown = ", ".join(orphans[:10]) + (" ..." if len(orphans) > 10 else "")
@@ -69,8 +62,11 @@ def import_framework(store: Any, path: str | Path) -> ImportReport:
     st = graph.stats()
     report = ImportReport(
         kind="framework", source=str(path),
-        rows={"standards": st["nodes"], "edges": st["edges_substandard_level"]},
+        rows={"standards": st["nodes"], "edges": st["edges_substandard_level"],
+              "skipped_items": result.skipped_items,
+              "skipped_associations": result.skipped_associations},
         written={"frameworks": new}, counts={"frameworks": store.counts()["frameworks"]})
+    report.notes.extend(result.notes)
     report.notes.append(f"{st['name']}: {st['nodes']} standards and sub-standards, "
                         f"{st['edges_substandard_level']} prerequisite edges; "
                         "now the progression every command uses for this database")
