@@ -9,9 +9,11 @@ Why it works this way:
 
 - Columns are read by header name and every value stays a string: ids are ``sourcedId``\\s,
   grades are CEDS codes (``"04"``, ``"KG"``), and type guessing would damage both.
-- The published column list is the contract. Extension columns must start with
-  ``metadata.``; any other unknown column is reported (line 1, that field), because a
-  surprise column usually means a misaligned or mislabelled export.
+- Liberal in what is accepted, strict in what is written (``sounding.roster.export``):
+  columns in any order and any case, quoted or not, a BOM, extension columns (named
+  ``metadata.*`` as the spec asks, or not: kept either way, with a note), grades written
+  ``9`` or ``K`` (read as the CEDS ``09``, ``KG``), OneRoster 1.1 and 1.2 role layouts.
+  A missing required column or value, a bad value and a broken reference are refused.
 - Everything is checked before anything is written, and every problem is collected (file,
   line, field), so a district fixes its export once, not one error per attempt. A rejected
   roster changes nothing; an accepted one is written in one transaction, upserted by
@@ -20,7 +22,10 @@ Why it works this way:
   reference is checked the moment it is read, with its line, without holding references of
   millions of rows in memory.
 - OneRoster 1.1 differs in users.csv (``orgSourcedIds`` and ``role`` columns, no roles.csv);
-  the layout is detected from the users.csv header and 1.1 roles are derived from it.
+  the layout is detected from the users.csv header and 1.1 roles are derived from it. A 1.2
+  export that keeps the 1.1 columns too reads its roles from roles.csv.
+- Delta exports (manifest ``file.X,delta``) add, update and mark ``tobedeleted`` rows of
+  the stored roster, atomically like a bulk import; references may point to stored rows.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+
+import sqlalchemy as sa
 
 from sounding.errors import InvalidRoster, NotFound, Problem
 from sounding.roster.records import ImportReport, Problems, decode_text, sha256_bytes
@@ -223,6 +230,9 @@ class Roster:
     file_rows: dict[str, int] = field(default_factory=dict)     # csv file -> data rows
     files: dict[str, str] = field(default_factory=dict)         # csv file -> sha256
     notes: list[str] = field(default_factory=list)
+    modes: dict[str, str] = field(default_factory=dict)         # entity -> bulk | delta
+    #: delta files: store table -> (sourcedId, dateLastModified) of rows marked tobedeleted
+    deletes: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)
 
     def ids(self, entity: str) -> set[str]:
         spec = SPECS[entity]
@@ -313,10 +323,6 @@ def _manifest(src: _Source, problems: Problems, notes: list[str]) -> dict[str, s
         if mode not in _MANIFEST_MODES:
             problems.add(name, line, "value",
                          f"{prop} must be bulk, delta or absent, not {value!r}")
-        elif mode == "delta":
-            problems.add(name, line, "value",
-                         f"{prop} is 'delta': only bulk exports are supported; export the "
-                         "full roster (bulk) instead")
         else:
             modes[entity] = mode
     return modes
@@ -362,12 +368,21 @@ def _check_year(v: str) -> tuple[object, str | None]:
     return None, f"{v!r} is not a year (YYYY)"
 
 
+#: Grade spellings read as their CEDS code: unpadded numbers ("9" is "09"), "K" for "KG".
+_GRADE_ALIASES = {**{str(g): f"{g:02d}" for g in range(1, 14)}, "K": "KG", "k": "KG",
+                  "kg": "KG", "pk": "PK", "tk": "TK", "ug": "UG", "ps": "PS"}
+
+
 def _check_grades(v: str) -> tuple[object, str | None]:
+    out = []
     for g in v.split(","):
-        if g.strip() not in GRADE_NUMBERS:
-            return None, (f"{g.strip()!r} is not a CEDS grade level "
+        g = g.strip()
+        g = _GRADE_ALIASES.get(g, g)
+        if g not in GRADE_NUMBERS:
+            return None, (f"{g!r} is not a CEDS grade level "
                           "(IT, PR, PK, TK, KG, 01-13, PS, UG, Other)")
-    return v, None
+        out.append(g)
+    return ",".join(out), None
 
 
 def _enum_checker(choices: tuple[str, ...]) -> Checker:
@@ -408,70 +423,108 @@ class _Known:
         return value in self.ids.get(entity, ())
 
 
-def _read_file(spec: FileSpec, text: str, known: _Known, problems: Problems,
-               version: str) -> tuple[list[dict], int, list[tuple[str, str, str]]]:
-    """Validate one file; return its store rows, its data row count and 1.1 (user, role,
-    orgs) triples for the roles derived from users.csv."""
+@dataclass
+class _FileResult:
+    """What one file gave: store rows, data row count, 1.1 (user, role, orgs) triples, and
+    for a delta file the (sourcedId, dateLastModified) of rows marked tobedeleted."""
+
+    rows: list[dict] = field(default_factory=list)
+    count: int = 0
+    derived: list[tuple[str, str, str]] = field(default_factory=list)
+    deletes: list[tuple[str, str | None]] = field(default_factory=list)
+
+
+def _header(spec: FileSpec, raw: list[str], problems: Problems,
+            notes: list[str]) -> list[str]:
+    """The header with published names restored where a file spells them in another case or
+    with spaces (``SourcedId``, `` givenName``); every other column is kept as it is."""
     file = spec.file
+    canonical = {c.name.lower(): c.name for c in spec.cols}
+    out, renamed = [], []
+    for name in raw:
+        fixed = name.strip()
+        if fixed not in canonical.values() and fixed.lower() in canonical:
+            fixed = canonical[fixed.lower()]
+        if fixed != name:
+            renamed.append(f"{name!r} as {fixed!r}")
+        out.append(fixed)
+    if renamed:
+        notes.append(f"{file}: column(s) read as the published names: {', '.join(renamed)}")
+    return out
+
+
+def _read_file(spec: FileSpec, text: str, known: _Known, problems: Problems,
+               version: str, notes: list[str], mode: str = "bulk") -> _FileResult:
+    """Validate one file and return what to store.
+
+    Liberal in what it accepts: columns in any order, any case; a column OneRoster does not
+    define is kept as an extension (with a note) rather than refused; unpadded grades ("9")
+    are read as CEDS codes ("09"). In a delta file (manifest ``file.X,delta``) every row
+    carries a status: ``active`` rows are added or updated, ``tobedeleted`` rows need only
+    their sourcedId.
+    """
+    file = spec.file
+    res = _FileResult()
     records = _records(text)
     try:
-        _, header = next(iter(records))
+        _, raw_header = next(iter(records))
     except StopIteration:
-        header = []
+        raw_header = []
     except csv.Error as exc:
         problems.add(file, 1, None, f"not readable as CSV: {exc}")
-        return [], 0, []
+        return res
+    header = _header(spec, raw_header, problems, notes)
     by_name = {c.name: c for c in spec.cols}
     # ---- header
     seen: dict[str, int] = {}
+    foreign = []
     for i, name in enumerate(header):
         if name in seen:
             problems.add(file, 1, name or f"column {i + 1}", f"column {name!r} appears twice "
                                         f"(columns {seen[name] + 1} and {i + 1})")
         seen.setdefault(name, i)
-        if name not in by_name and not name.startswith("metadata."):
-            hint = " (extension columns must start with 'metadata.')" if name else ""
-            problems.add(file, 1, name or f"column {i + 1}",
-                         f"unknown column {name!r}{hint}")
-    required_cols = {"sourcedId", "status", "dateLastModified"} | {
-        c.name for c in spec.cols if c.required}
+        if not name:
+            problems.add(file, 1, f"column {i + 1}", "column without a name")
+        elif name not in by_name and not name.startswith("metadata."):
+            foreign.append(name)
+    if foreign:
+        notes.append(f"{file}: column(s) OneRoster does not define kept as extensions: "
+                     + ", ".join(foreign) + " (extension columns should start with "
+                     "'metadata.')")
+    required_cols = {"sourcedId"} | {c.name for c in spec.cols if c.required}
+    if mode == "delta":
+        required_cols.add("status")
     if spec.name == "users" and version == "1.1":
         required_cols |= set(USERS_11_COLUMNS)
-        present = set(header)
-        if present & _V12_ONLY:
-            for name in sorted(present & _V12_ONLY):
-                problems.add(file, 1, name, f"column {name!r} is OneRoster 1.2, but this "
-                                            "users.csv has the 1.1 role/orgSourcedIds columns")
     for name in sorted(required_cols - set(header), key=[c.name for c in spec.cols].index):
         problems.add(file, 1, name, f"missing required column {name!r}")
     # ---- per-column plan: (index, col, checker, required)
     plan = []
     extensions = []
     for i, name in enumerate(header):
-        if seen.get(name) != i:
+        if seen.get(name) != i or not name:
             continue
         col = by_name.get(name)
         if col is None:
-            if name.startswith("metadata."):
-                extensions.append((i, name))
+            extensions.append((i, name.removeprefix("metadata.")))
             continue
         required = col.required or (spec.name == "users" and version == "1.1"
                                     and col.name in USERS_11_COLUMNS)
         plan.append((i, col, _checker(col), required))
     key_idx = seen.get("sourcedId")
+    status_idx = seen.get("status")
+    dlm_idx = seen.get("dateLastModified")
     ncols = len(header)
-    rows: list[dict] = []
     first_line: dict[str, int] = {}
     self_refs: list[tuple[int, str, str]] = []  # (line, field, value) to check after the file
-    derived: list[tuple[str, str, str]] = []
-    count = 0
+    regraded = 0
     line = 1
     ids = known.ids.setdefault(spec.name, set()) if spec.name != "demographics" else set()
     try:
         for line, values in records:
             if not values or (len(values) == 1 and values[0] == "" and ncols > 1):
                 continue  # blank line
-            count += 1
+            res.count += 1
             if len(values) != ncols:
                 if len(values) < ncols:
                     problems.add(file, line, header[len(values)],
@@ -485,6 +538,28 @@ def _read_file(spec: FileSpec, text: str, known: _Known, problems: Problems,
                 if key_idx is not None and key_idx < len(values) and values[key_idx]:
                     ids.add(values[key_idx])  # so references to it are not also reported
                 continue
+            status = values[status_idx].strip() if status_idx is not None else ""
+            if mode == "delta" and status_idx is not None:
+                if status not in ("active", "tobedeleted"):
+                    problems.add(file, line, "status",
+                                 f"{status!r}: in a delta file every row is 'active' (added "
+                                 "or updated) or 'tobedeleted'" if status else
+                                 "required value is empty: in a delta file every row is "
+                                 "'active' (added or updated) or 'tobedeleted'")
+                    continue
+                if status == "tobedeleted":
+                    key = values[key_idx] if key_idx is not None else ""
+                    if not key:
+                        problems.add(file, line, "sourcedId", "required value is empty")
+                    elif key in first_line:
+                        problems.add(file, line, "sourcedId",
+                                     f"duplicate sourcedId {key!r} (first on line "
+                                     f"{first_line[key]})")
+                    else:
+                        first_line[key] = line
+                        dlm = values[dlm_idx] if dlm_idx is not None else ""
+                        res.deletes.append((key, dlm or None))
+                    continue
             row: dict[str, object] = {}
             ok = True
             for i, col, check, required in plan:
@@ -502,6 +577,8 @@ def _read_file(spec: FileSpec, text: str, known: _Known, problems: Problems,
                         problems.add(file, line, col.name, err)
                         ok = False
                         continue
+                    if col.kind == "grades" and value != v:
+                        regraded += 1
                 else:
                     value = v
                 if col.ref:
@@ -532,23 +609,27 @@ def _read_file(spec: FileSpec, text: str, known: _Known, problems: Problems,
             if not ok or problems:
                 continue  # once anything is wrong, rows are no longer kept (nothing is written)
             if extensions:
-                ext = {n[9:]: values[i] for i, n in extensions if values[i] != ""}
+                ext = {n: values[i] for i, n in extensions if values[i] != ""}
                 row["extensions"] = json.dumps(ext, sort_keys=True) if ext else None
             if spec.name in ("classes", "courses", "users"):
                 row["grade"] = grade_of(row.get("grades"))  # type: ignore[arg-type]
             if spec.name == "users" and version == "1.1":
                 org_ids = str(row.get("org_ids") or "")
                 role = values[seen["role"]]
-                derived.append((str(row["user_id"]), role, org_ids))
+                res.derived.append((str(row["user_id"]), role, org_ids))
                 first_org = org_ids.split(",")[0].strip() or None
-                row["primary_org_id"] = first_org
-            rows.append(row)
+                if not row.get("primary_org_id"):
+                    row["primary_org_id"] = first_org
+            res.rows.append(row)
     except csv.Error as exc:
         problems.add(file, line + 1, None, f"not readable as CSV: {exc}")
     for line, name, ref in self_refs:
         if ref not in ids and not known.has(spec.name, ref):
             problems.add(file, line, name, f"unknown {_NOUN[spec.name]} {ref!r}")
-    return rows, count, derived
+    if regraded:
+        notes.append(f"{file}: {regraded} grades value(s) written another way (e.g. '9' or "
+                     "'K') read as CEDS codes ('09', 'KG')")
+    return res
 
 
 _NOUN = {"orgs": "org", "academicSessions": "academic session", "courses": "course",
@@ -570,16 +651,20 @@ def _roles_from_users_11(derived: list[tuple[str, str, str]]) -> list[dict]:
     return out
 
 
-def _users_version(src: _Source) -> str:
-    """"1.1" when users.csv has the 1.1 role/orgSourcedIds columns, else "1.2"."""
+def _users_version(src: _Source, modes: dict[str, str] | None) -> str:
+    """"1.1" when users.csv has the 1.1 role/orgSourcedIds columns and there is no roles.csv
+    to read, else "1.2" (a 1.2 export that also carries the 1.1 columns reads its roles from
+    roles.csv)."""
     if not src.has("users.csv"):
         return "1.2"
     head = src.read("users.csv").split(b"\n", 1)[0].decode("utf-8", "replace")
     try:
-        header = next(csv.reader([head.lstrip("\ufeff").rstrip("\r")]))
+        header = [h.strip() for h in next(csv.reader([head.lstrip("\ufeff").rstrip("\r")]))]
     except (csv.Error, StopIteration):
         return "1.2"
-    return "1.1" if ("role" in header or "orgSourcedIds" in header) else "1.2"
+    roles_read = src.has("roles.csv") and (modes is None or modes.get("roles") != "absent")
+    has_11 = "role" in header or "orgSourcedIds" in header
+    return "1.1" if has_11 and not roles_read else "1.2"
 
 
 # ------------------------------------------------------------------ public API
@@ -591,15 +676,15 @@ def read_roster(path: str | Path, *,
     every problem, or return the rows to store.
 
     :param known_ids: ``entity -> ids already stored`` (e.g. ``"orgs"``); references may
-        point to those when this export leaves that file out (manifest ``absent``). Only
-        called for entities the export does not contain.
+        point to those when this export leaves that file out (manifest ``absent``) or sends
+        only changes (``delta``). Only called for entities the export does not hold in full.
     """
     src = _Source(path)
     problems = Problems()
     roster = Roster(source=str(path), version="1.2")
     try:
         modes = _manifest(src, problems, roster.notes)
-        version = _users_version(src)
+        version = _users_version(src, modes)
         roster.version = version
         if version == "1.1":
             roster.notes.append("OneRoster 1.1 layout: roles taken from users.csv "
@@ -613,27 +698,35 @@ def read_roster(path: str | Path, *,
                 mode = "bulk" if src.has(file) else "absent"
                 if src.has(file):
                     roster.notes.append(f"{file} is not listed in manifest.csv; read as bulk")
-            if mode == "bulk":
+            if mode in ("bulk", "delta"):
                 if src.has(file):
                     to_read.append(entity)
+                    roster.modes[entity] = mode
                 else:
-                    problems.add(file, None, None, "manifest.csv lists this file as bulk but "
-                                                   "it is missing")
+                    problems.add(file, None, None, f"manifest.csv lists this file as {mode} "
+                                                   "but it is missing")
             elif src.has(file):
                 roster.notes.append(f"{file} ignored: manifest.csv says it is absent")
         if modes:
-            unused = sorted(k for k, m in modes.items() if m == "bulk" and k not in SPECS)
+            unused = sorted(k for k, m in modes.items() if m != "absent" and k not in SPECS)
             if unused:
                 roster.notes.append("not used by Sounding: " + ", ".join(
                     f"{u}.csv" for u in unused))
-        if "users" in to_read and version == "1.2" and "roles" not in to_read:
+        if (version == "1.2" and roster.modes.get("users") == "bulk"
+                and "roles" not in to_read):
             problems.add("roles.csv", None, None, "missing: OneRoster 1.2 users.csv has no "
                                                   "role column, so roles.csv is required")
+        if version == "1.2" and "users" in to_read and "roles" in to_read:
+            head = src.read("users.csv").split(b"\n", 1)[0].decode("utf-8", "replace")
+            if "orgSourcedIds" in head or ",role" in head:
+                roster.notes.append("users.csv also has OneRoster 1.1 columns (role, "
+                                    "orgSourcedIds): roles are read from roles.csv")
         if not to_read and not problems:
             problems.add(src.path.name, None, None, "no OneRoster CSV files found "
                                                     "(orgs.csv, users.csv, ...)")
         store_ids = {k: known_ids(k) for k in ("orgs", "academicSessions", "courses", "classes",
-                                               "users") if k not in to_read} if known_ids else {}
+                                               "users")
+                     if roster.modes.get(k) != "bulk"} if known_ids else {}
         known = _Known(store_ids)
         for entity in ORDER:
             if entity not in to_read:
@@ -642,11 +735,15 @@ def read_roster(path: str | Path, *,
             data = src.read(spec.file)
             roster.files[spec.file] = sha256_bytes(data)
             text = decode_text(data, spec.file, problems)
-            rows, count, derived = _read_file(spec, text, known, problems, version)
-            roster.file_rows[spec.file] = count
-            roster.rows[spec.table] = rows
-            if derived:
-                roster.rows["roles"] = _roles_from_users_11(derived)
+            res = _read_file(spec, text, known, problems, version, roster.notes,
+                             roster.modes[entity])
+            roster.file_rows[spec.file] = res.count
+            roster.rows[spec.table] = res.rows
+            if res.deletes:
+                roster.deletes[spec.table] = res.deletes
+            if res.derived:
+                roster.rows["roles"] = _roles_from_users_11(res.derived)
+                roster.modes.setdefault("roles", roster.modes[entity])
                 known.ids["roles"] = {r["role_id"] for r in roster.rows["roles"]}
     finally:
         src.close()
@@ -661,9 +758,13 @@ def read_roster(path: str | Path, *,
 def import_roster(store, path: str | Path) -> ImportReport:
     """Validate a OneRoster export and write it to ``store`` in one transaction.
 
-    Rows are upserted by ``sourcedId``: importing the same export again leaves the same
-    counts, and a corrected export updates rows in place. On any problem nothing is written
-    and :class:`~sounding.errors.InvalidRoster` lists every problem.
+    Bulk files are upserted by ``sourcedId``: importing the same export again leaves the same
+    counts, and a corrected export updates rows in place. Delta files (manifest
+    ``file.X,delta``, how nightly SIS syncs arrive) add and update their ``active`` rows and
+    mark their ``tobedeleted`` rows so in the store (kept for the record, left out of the
+    roster, like a bulk row marked so); the report's ``changes`` counts what was added,
+    updated and deleted per table. On any problem nothing is written and
+    :class:`~sounding.errors.InvalidRoster` lists every problem.
     """
     from sounding.store.store import bulk_write, count_rows
     from sounding.store.tables import imports, metadata
@@ -673,15 +774,38 @@ def import_roster(store, path: str | Path) -> ImportReport:
     report = ImportReport(kind="roster", source=str(path), notes=list(roster.notes))
     report.rows = dict(roster.file_rows)
     now = datetime.now()
+    delta_tables = {SPECS[e].table for e, m in roster.modes.items() if m == "delta"}
+    if "users" in delta_tables and roster.version == "1.1":
+        delta_tables.add("roles")
+    unknown_deletes = 0
     with store.begin() as conn:
         before = count_rows(store, conn)
         for table_name, rows in roster.rows.items():
             if not rows:
                 continue
             tbl = metadata.tables[table_name]
+            key = _KEY_OF[table_name]
+            if table_name in delta_tables:
+                existing = _existing_keys(conn, tbl.c[key], [r[key] for r in rows])
+                change = report.changes.setdefault(table_name, _no_change())
+                change["updated"] += sum(1 for r in rows if r[key] in existing)
+                change["added"] += sum(1 for r in rows if r[key] not in existing)
             columns = [c.name for c in tbl.columns if c.name in rows[0]]
             data = [tuple(r.get(c) for c in columns) for r in rows]
             bulk_write(conn, tbl, columns=columns, rows=data, on_conflict="update")
+        for table_name, deletes in roster.deletes.items():
+            tbl = metadata.tables[table_name]
+            col = tbl.c[_KEY_OF[table_name]]
+            change = report.changes.setdefault(table_name, _no_change())
+            existing = _existing_keys(conn, col, [k for k, _ in deletes])
+            unknown_deletes += sum(1 for k, _ in deletes if k not in existing)
+            for k, dlm in deletes:
+                if k not in existing:
+                    continue
+                done = conn.execute(tbl.update().where(col == k).where(
+                    sa.or_(tbl.c.status.is_(None), tbl.c.status != "tobedeleted"))
+                    .values(status="tobedeleted", date_last_modified=dlm))
+                change["deleted"] += done.rowcount or 0
         for file, digest in roster.files.items():
             conn.execute(imports.insert().values(kind="roster", file_name=file, sha256=digest,
                                                  rows=roster.file_rows.get(file, 0),
@@ -689,16 +813,40 @@ def import_roster(store, path: str | Path) -> ImportReport:
         after = count_rows(store, conn)
     report.counts = {k: after[k] for k in after if k in {s.table for s in SPECS.values()}}
     report.written = {k: after[k] - before[k] for k in report.counts if after[k] != before[k]}
+    if delta_tables:
+        modes = sorted(f"{SPECS[e].file} ({m})" for e, m in roster.modes.items())
+        report.notes.append("delta export: " + ", ".join(modes))
+        for table_name, ch in sorted(report.changes.items()):
+            report.notes.append(f"{table_name}: {ch['added']} added, {ch['updated']} updated, "
+                                f"{ch['deleted']} deleted")
+    if unknown_deletes:
+        report.notes.append(f"{unknown_deletes} tobedeleted row(s) name ids that are not in "
+                            "the roster: nothing to delete")
     report.notes.append(f"OneRoster {roster.version}")
     report.seconds = time.perf_counter() - t0
     return report
 
 
+_KEY_OF = {s.table: s.key for s in SPECS.values()}
+
+
+def _no_change() -> dict[str, int]:
+    return {"added": 0, "updated": 0, "deleted": 0}
+
+
+def _existing_keys(conn, col, keys: list) -> set:
+    """The keys among ``keys`` already stored in ``col`` (in chunks: SQLite bounds the number
+    of parameters of one statement)."""
+    found: set = set()
+    unique = sorted(set(keys))
+    for i in range(0, len(unique), 900):
+        found |= {r[0] for r in conn.execute(sa.select(col).where(col.in_(unique[i:i + 900])))}
+    return found
+
+
 def _stored_ids(store, entity: str) -> set[str]:
     """Ids of one OneRoster entity already in the store (references may point to them when
-    an export leaves that file out)."""
-    import sqlalchemy as sa
-
+    an export leaves that file out or sends only changes)."""
     from sounding.store.tables import metadata
     spec = SPECS[entity]
     col = metadata.tables[spec.table].c[spec.key]

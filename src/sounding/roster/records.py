@@ -30,6 +30,8 @@ class ImportReport:
     counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: delta imports: table -> {"added": n, "updated": n, "deleted": n}
+    changes: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         d = asdict(self)
