@@ -23,6 +23,6 @@ def test_help_lists_every_command():
     panel = out[out.index("Commands"):]
     # a command's row in the panel starts with its name right after the border
     listed = set(re.findall(r"^\W+ ([a-z][a-z-]*) {2,}\S", panel, flags=re.MULTILINE))
-    assert listed == {"progression", "simulate", "import", "mastery", "plan", "groups",
+    assert listed == {"progression", "simulate", "import", "export", "mastery", "plan", "groups",
                       "readiness", "interventions", "growth", "evaluate", "report", "run",
                       "demo"}

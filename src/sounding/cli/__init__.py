@@ -33,6 +33,7 @@ _SUBAPPS: list[tuple[str, str | None]] = [
     ("progression", "progression"),
     ("simulate", None),
     ("importing", "import"),
+    ("export", "export"),
     ("mastery", "mastery"),
     ("planning", None),
     ("growth", "growth"),

@@ -41,8 +41,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from sounding.errors import InvalidRoster, NotFound, Problem
 from sounding.roster.records import ImportReport, Problems, decode_text, sha256_bytes
 
@@ -766,6 +764,8 @@ def import_roster(store, path: str | Path) -> ImportReport:
     updated and deleted per table. On any problem nothing is written and
     :class:`~sounding.errors.InvalidRoster` lists every problem.
     """
+    import sqlalchemy as sa
+
     from sounding.store.store import bulk_write, count_rows
     from sounding.store.tables import imports, metadata
 
@@ -837,6 +837,8 @@ def _no_change() -> dict[str, int]:
 def _existing_keys(conn, col, keys: list) -> set:
     """The keys among ``keys`` already stored in ``col`` (in chunks: SQLite bounds the number
     of parameters of one statement)."""
+    import sqlalchemy as sa
+
     found: set = set()
     unique = sorted(set(keys))
     for i in range(0, len(unique), 900):
@@ -847,6 +849,8 @@ def _existing_keys(conn, col, keys: list) -> set:
 def _stored_ids(store, entity: str) -> set[str]:
     """Ids of one OneRoster entity already in the store (references may point to them when
     an export leaves that file out or sends only changes)."""
+    import sqlalchemy as sa
+
     from sounding.store.tables import metadata
     spec = SPECS[entity]
     col = metadata.tables[spec.table].c[spec.key]

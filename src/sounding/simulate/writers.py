@@ -29,6 +29,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from sounding.errors import InvalidInput, NotFound
+from sounding.roster.export import MANIFEST_FILES, SPEC_COLUMNS
 from sounding.simulate.district import (
     CLASSES_COLUMNS,
     DEMOGRAPHICS_COLUMNS,
@@ -53,19 +54,57 @@ from sounding.simulate.knowledge import PROFICIENT_SHARE, SCALE_CUTS
 ONEROSTER_FILES = ("orgs", "academicSessions", "courses", "classes", "users", "roles",
                    "enrollments", "demographics")
 # every OneRoster 1.2 CSV file, for the manifest (the ones we do not ship are "absent")
-_MANIFEST_FILES = ("academicSessions", "categories", "classes", "classResources", "courses",
-                   "courseResources", "demographics", "enrollments",
-                   "lineItemLearningObjectiveIds", "lineItems", "lineItemScoreScales", "orgs",
-                   "resources", "resultLearningObjectiveIds", "results", "resultScoreScales",
-                   "roles", "scoreScales", "userProfiles", "userResources", "users")
+_MANIFEST_FILES = MANIFEST_FILES
+#: subjectCodes for the subjects we write: the SCED subject area code (02 = Mathematics),
+#: one code per subject as OneRoster 1.2 asks.
+SUBJECT_CODES = {"Mathematics": "02"}
+
+
+def oneroster_columns(entity: str, columns: list[str]) -> list[str]:
+    """The columns of a OneRoster file as written: the spec's, in the spec's order, then any
+    other column of ``columns`` as a ``metadata.*`` extension, last."""
+    spec = list(SPEC_COLUMNS[entity])
+    extra = [c if c.startswith("metadata.") else f"metadata.{c}" for c in columns
+             if c not in spec]
+    return spec + extra
+
+
+def oneroster_frame(entity: str, df: pd.DataFrame) -> pd.DataFrame:
+    """A OneRoster table as a strict 1.2 bulk file holds it.
+
+    Bulk files leave ``status`` and ``dateLastModified`` blank; ``subjectCodes`` has one
+    entry per ``subjects`` entry; columns follow the spec's order with extensions last.
+    """
+    out = df.rename(columns={c: f"metadata.{c}" for c in df.columns
+                             if c not in SPEC_COLUMNS[entity] and not c.startswith("metadata.")})
+    out = out.copy()
+    out["status"] = ""
+    out["dateLastModified"] = ""
+    if "subjects" in out.columns:
+        subjects = out["subjects"].fillna("").astype(str)
+        codes = subjects.map(lambda v: ",".join(SUBJECT_CODES.get(x.strip(), "") for x in
+                                                v.split(",")) if v else "")
+        given = out["subjectCodes"].fillna("").astype(str) if "subjectCodes" in out else ""
+        out["subjectCodes"] = given.where(given != "", codes) if len(out) else codes
+    for c in SPEC_COLUMNS[entity]:
+        if c not in out.columns:
+            out[c] = ""
+    return out[oneroster_columns(entity, list(df.columns))]
+
+
+_ENTITY_OF = {"orgs": "orgs", "academic_sessions": "academicSessions", "courses": "courses",
+              "classes": "classes", "users": "users", "roles": "roles",
+              "enrollments": "enrollments", "demographics": "demographics"}
 
 _STREAMED = {
     # attribute of a chunk -> (relative path, columns)
-    "classes": ("oneroster/classes.csv", CLASSES_COLUMNS),
-    "users": ("oneroster/users.csv", USERS_COLUMNS),
-    "roles": ("oneroster/roles.csv", ROLES_COLUMNS),
-    "enrollments": ("oneroster/enrollments.csv", ENROLLMENTS_COLUMNS),
-    "demographics": ("oneroster/demographics.csv", DEMOGRAPHICS_COLUMNS),
+    "classes": ("oneroster/classes.csv", oneroster_columns("classes", CLASSES_COLUMNS)),
+    "users": ("oneroster/users.csv", oneroster_columns("users", USERS_COLUMNS)),
+    "roles": ("oneroster/roles.csv", oneroster_columns("roles", ROLES_COLUMNS)),
+    "enrollments": ("oneroster/enrollments.csv",
+                    oneroster_columns("enrollments", ENROLLMENTS_COLUMNS)),
+    "demographics": ("oneroster/demographics.csv",
+                     oneroster_columns("demographics", DEMOGRAPHICS_COLUMNS)),
     "scores": ("scores.csv", SCORES_COLUMNS),
     "truth_students": ("truth/students.csv", TRUTH_STUDENTS_COLUMNS),
     "weak_topics": ("truth/weak_topics.csv", WEAK_TOPICS_COLUMNS),
@@ -162,7 +201,8 @@ class _DistrictWriter:
         self.summary.n_schools = int((glob["orgs"]["type"] == "school").sum())
         for name, fname in (("orgs", "orgs.csv"), ("academic_sessions", "academicSessions.csv"),
                             ("courses", "courses.csv")):
-            self._write_small(glob[name], f"oneroster/{fname}")
+            self._write_small(oneroster_frame(_ENTITY_OF[name], glob[name]),
+                              f"oneroster/{fname}")
         self._write_small(glob["providers"], "providers.csv")
         self._write_small(glob["truth_providers"], "truth/providers.csv")
         self.csv = {k: _CsvAppender(self.out / p, cols) for k, (p, cols) in _STREAMED.items()}
@@ -183,6 +223,8 @@ class _DistrictWriter:
     def add(self, chunk) -> None:
         for name, app in self.csv.items():
             df = getattr(chunk, name)
+            if name in _ENTITY_OF:
+                df = oneroster_frame(_ENTITY_OF[name], df)
             app.write(_to_arrow(df, app.columns))
         r = chunk.responses
         resp = pa.Table.from_arrays([
@@ -284,7 +326,9 @@ Generated by `sounding simulate` (seed {spec.seed}). No real student is describe
 {summary.n_responses} item responses, {summary.n_scores} scale scores.
 
 WHAT A DISTRICT HANDS OVER
-oneroster/        OneRoster 1.2 CSV bulk export: manifest.csv, orgs.csv (state > district >
+oneroster/        OneRoster 1.2 CSV bulk export (columns in the spec's order, status and
+                  dateLastModified blank as in any bulk file, subjectCodes 02 = the SCED
+                  subject area Mathematics): manifest.csv, orgs.csv (state > district >
                   schools), academicSessions.csv (school year + semesters), courses.csv (one math
                   course per grade, plus Algebra I), classes.csv (one math class per section),
                   users.csv (students and teachers), roles.csv, enrollments.csv (each student in
