@@ -187,7 +187,7 @@ def validate(folder: str | Path) -> list[str]:
                 err("manifest.csv", None, p, "not a OneRoster 1.2 file")
     # ---- files
     ids: dict[str, set[str]] = {}
-    for name, (header, rows) in tables.items():
+    for name, (_header, rows) in tables.items():
         if name not in COLUMNS:
             if name not in MANIFEST_FILES:
                 err(f"{name}.csv", None, None, "not a OneRoster 1.2 file")
