@@ -50,3 +50,5 @@ def roster(
     console.print(f"Wrote a OneRoster 1.2 bulk export to {summary.out_dir}:", markup=False)
     for name, n in summary.rows.items():
         console.print(f"  {name:<22} {n:>9,} rows", markup=False)
+    for note in summary.notes:
+        console.print(f"  - {note}", markup=False)

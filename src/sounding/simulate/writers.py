@@ -29,7 +29,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from sounding.errors import InvalidInput, NotFound
-from sounding.roster.export import MANIFEST_FILES, SPEC_COLUMNS
+from sounding.roster.export import MANIFEST_FILES, SPEC_COLUMNS, SUBJECT_CODES
 from sounding.simulate.district import (
     CLASSES_COLUMNS,
     DEMOGRAPHICS_COLUMNS,
@@ -55,9 +55,6 @@ ONEROSTER_FILES = ("orgs", "academicSessions", "courses", "classes", "users", "r
                    "enrollments", "demographics")
 # every OneRoster 1.2 CSV file, for the manifest (the ones we do not ship are "absent")
 _MANIFEST_FILES = MANIFEST_FILES
-#: subjectCodes for the subjects we write: the SCED subject area code (02 = Mathematics),
-#: one code per subject as OneRoster 1.2 asks.
-SUBJECT_CODES = {"Mathematics": "02"}
 
 
 def oneroster_columns(entity: str, columns: list[str]) -> list[str]:
@@ -82,7 +79,7 @@ def oneroster_frame(entity: str, df: pd.DataFrame) -> pd.DataFrame:
     out["dateLastModified"] = ""
     if "subjects" in out.columns:
         subjects = out["subjects"].fillna("").astype(str)
-        codes = subjects.map(lambda v: ",".join(SUBJECT_CODES.get(x.strip(), "") for x in
+        codes = subjects.map(lambda v: ",".join(SUBJECT_CODES.get(x.strip().lower(), "") for x in
                                                 v.split(",")) if v else "")
         given = out["subjectCodes"].fillna("").astype(str) if "subjectCodes" in out else ""
         out["subjectCodes"] = given.where(given != "", codes) if len(out) else codes
