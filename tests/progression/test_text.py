@@ -56,7 +56,9 @@ def test_the_issue_examples_read_as_sentences_with_footnotes_apart():
      "adding three-digit numbers; one- and two-step problems; put-together", ()),
     ("where a , c ,and d are numbers", "where a, c, and d are numbers", ()),
     ("see x<sup>4</sup> — y<sub>2</sub>; rate \\$5; 8 + ? = 11, 0, 1, 2, ..., and 10",
-     "see x⁴ — y₂; rate $5; 8 + ? = 11, 0, 1, 2, ..., and 10", ()),
+     "see x⁴ − y₂; rate $5; 8 + ? = 11, 0, 1, 2, ..., and 10", ()),
+    ("numbers 11—19 and 100 — 900; ten ones — called a ten", "numbers 11–19 and 100–900; "
+     "ten ones — called a ten", ()),
     ("Use <a id=\"[3]\">Properties</a> To Add.</p>\r\n\r\n<p>&nbsp;</p>", "Use Properties To Add.",
      ()),
     ("", "", ()),

@@ -31,6 +31,8 @@ _MISSING_SPACE_RE = re.compile(r",(?=[A-Za-z])")        # "a , c ,and d" -> "a, 
 # "three- digit" -> "three-digit"; "one- and two-step" is a suspended hyphen and stays.
 _BROKEN_HYPHEN_RE = re.compile(r"(\w)- (?!(?:and|or|to|through|and/or)\b)([a-z])")
 # a footnote starts at a '*' that follows a space (or opens the text) and runs to the next one
+_RANGE_DASH_RE = re.compile(r"(\d)\s*[—–]\s*(\d)")
+_MINUS_DASH_RE = re.compile(r"(?<=[⁰¹²³⁴⁵⁶⁷⁸⁹)]) — (?=[a-z(])")
 _FOOTNOTE_START_RE = re.compile(r"(?:^|\s)\*+\s*(?=[^\s*])")
 _MARKER_RE = re.compile(r"(?<=\S)\*+")                  # "strategies.*" -> "strategies."
 _STAR_RE = re.compile(r"\s*<sup>\s*★\s*</sup>|\s*★\s*$")
@@ -63,6 +65,8 @@ def _tidy(text: str) -> str:
     text = _SPACE_AFTER_OPEN_RE.sub("(", text)
     text = _MISSING_SPACE_RE.sub(", ", text)
     text = _BROKEN_HYPHEN_RE.sub(r"\1-\2", text)
+    text = _RANGE_DASH_RE.sub(r"\1–\2", text)          # "11—19" is a range: en dash
+    text = _MINUS_DASH_RE.sub(" − ", text)              # "x⁴ — y⁴": a minus sign
     return re.sub(r"\s+", " ", text).strip()
 
 
