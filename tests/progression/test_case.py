@@ -221,3 +221,13 @@ def test_import_framework_command_reports_what_it_skipped(tmp_path, capsys):
     with Store.open(db) as store:
         assert sorted(store.progression().codes) == ["5.NF.A.1", "5.NF.A.2", "6.RP.A.1",
                                                      "6.RP.A.1a"]
+
+
+def test_check_command_lists_what_it_skipped(tmp_path, capsys):
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(_state_framework()), encoding="utf-8")
+    assert main(["progression", "check", str(path), "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["nodes"] == 4 and out["skipped_associations"] == 4
+    assert main(["progression", "check", str(path)]) == 0
+    assert "uncoded placeholders" in capsys.readouterr().out

@@ -33,7 +33,7 @@ class ExportFormat(StrEnum):
 FrameworkOpt = typer.Option(
     None,
     "--framework",
-    help="A CASE 1.1 JSON framework to use instead of the shipped Coherence Map.",
+    help="A CASE 1.1 (or 1.0) JSON framework to use instead of the shipped Coherence Map.",
 )
 DbOpt = typer.Option(
     None, "--db", help="Use the framework imported into this database (sounding import "
@@ -192,15 +192,24 @@ def export(
 
 @app.command("check")
 def check(
-    path: Path = typer.Argument(..., help="A CASE 1.1 JSON framework file."),
+    path: Path = typer.Argument(..., help="A CASE 1.1 (or 1.0) JSON framework file."),
     fmt: OutFormat = FormatOpt,
 ) -> None:
-    """Load a district's or state's own CASE framework and report whether it is a usable DAG."""
-    st = load_graph(str(path)).stats()
+    """Load a district's or state's own CASE framework and report whether it is a usable DAG,
+    and what of it could not be used (uncoded placeholders, associations to other
+    frameworks)."""
+    from sounding.progression.case import case_import, read_case_json
+
+    result = case_import(read_case_json(path), source=path.name)
+    st = result.graph.stats()
     if fmt is OutFormat.json:
-        typer.echo(json.dumps(st, indent=2))
+        typer.echo(json.dumps({**st, "skipped_items": result.skipped_items,
+                               "skipped_associations": result.skipped_associations,
+                               "notes": result.notes}, indent=2))
     else:
         console.print(
             f"{path}: {st['nodes']} standards, {st['edges_substandard_level']} "
             "prerequisite edges; a DAG whose edges never go back a grade. OK."
         )
+        for note in result.notes:
+            console.print(f"  - {note}", markup=False)
