@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,18 @@ def test_delete_of_an_unknown_id_is_a_note(tmp_path):
         assert report.changes["users"]["deleted"] == 1
         assert any("1 tobedeleted row(s) name ids that are not in the roster" in n
                    for n in report.notes)
+
+
+def test_cli_applies_a_delta_and_reports_the_changes(tmp_path, capsys):
+    from sounding.cli import main
+
+    db = str(tmp_path / "s.db")
+    assert main(["import", "roster", str(write_mini(tmp_path / "bulk")), "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["import", "roster", str(write_delta(tmp_path / "delta")), "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "users: 1 added, 1 updated, 1 deleted" in out
+    assert main(["import", "roster", str(tmp_path / "delta"), "--db", db, "--format",
+                 "json"]) == 0
+    rep = json.loads(capsys.readouterr().out)["import"]
+    assert rep["changes"]["users"] == {"added": 0, "updated": 2, "deleted": 0}

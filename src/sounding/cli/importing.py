@@ -105,12 +105,14 @@ def _n(v: int | None) -> str:
 
 @app.command("roster")
 def roster(
-    path: Path = typer.Argument(..., help="OneRoster 1.2 (or 1.1) CSV folder or .zip."),
+    path: Path = typer.Argument(..., help="OneRoster 1.2 (or 1.1) CSV folder or .zip, a bulk "
+                                          "export or a delta (manifest file.X,delta)."),
     db: str = typer.Option("sounding.db", "--db", help=DB_HELP),
     fmt: OutFormat = typer.Option(OutFormat.text, "--format",
                                   help="text for people, json for scripts."),
 ) -> None:
-    """Import a OneRoster CSV export: checked in full first, then written in one go."""
+    """Import a OneRoster CSV export: checked in full first, then written in one go. A delta
+    export adds, updates and deletes (tobedeleted) rows of the stored roster."""
     from sounding.roster import import_roster
 
     with store_for_import(db) as store:
