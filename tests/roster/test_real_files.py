@@ -181,3 +181,16 @@ def test_grades_that_are_no_grade_are_still_refused(mini, edit, grades, message)
     p = info.value.problems[0]
     assert (p.file, p.line, p.field) == ("courses.csv", 2, "grades")
     assert p.message.startswith(message)
+
+
+def test_trailing_commas_are_empty_columns_ignored(mini, edit):
+    edit(mini, "orgs.csv", lambda ls: [ln + "," for ln in ls])
+    roster = read_roster(mini)
+    assert len(roster.rows["orgs"]) == 4
+    assert any("orgs.csv: 1 column(s) without a name" in n for n in roster.notes)
+    edit(mini, "orgs.csv", lambda ls: ls[:2] + [ls[2] + "oops"] + ls[3:])
+    with pytest.raises(InvalidRoster) as info:
+        read_roster(mini)
+    p = info.value.problems[0]
+    assert (p.file, p.line, p.field) == ("orgs.csv", 3, "column 8")
+    assert p.message == "value 'oops' in a column without a name"

@@ -432,8 +432,7 @@ class _FileResult:
     deletes: list[tuple[str, str | None]] = field(default_factory=list)
 
 
-def _header(spec: FileSpec, raw: list[str], problems: Problems,
-            notes: list[str]) -> list[str]:
+def _header(spec: FileSpec, raw: list[str], notes: list[str]) -> list[str]:
     """The header with published names restored where a file spells them in another case or
     with spaces (``SourcedId``, `` givenName``); every other column is kept as it is."""
     file = spec.file
@@ -471,19 +470,21 @@ def _read_file(spec: FileSpec, text: str, known: _Known, problems: Problems,
     except csv.Error as exc:
         problems.add(file, 1, None, f"not readable as CSV: {exc}")
         return res
-    header = _header(spec, raw_header, problems, notes)
+    header = _header(spec, raw_header, notes)
     by_name = {c.name: c for c in spec.cols}
     # ---- header
     seen: dict[str, int] = {}
     foreign = []
+    unnamed = [i for i, name in enumerate(header) if not name]
+    if unnamed:
+        notes.append(f"{file}: {len(unnamed)} column(s) without a name (a trailing comma?) "
+                     "ignored")
     for i, name in enumerate(header):
-        if name in seen:
-            problems.add(file, 1, name or f"column {i + 1}", f"column {name!r} appears twice "
+        if name in seen and name:
+            problems.add(file, 1, name, f"column {name!r} appears twice "
                                         f"(columns {seen[name] + 1} and {i + 1})")
         seen.setdefault(name, i)
-        if not name:
-            problems.add(file, 1, f"column {i + 1}", "column without a name")
-        elif name not in by_name and not name.startswith("metadata."):
+        if name and name not in by_name and not name.startswith("metadata."):
             foreign.append(name)
     if foreign:
         notes.append(f"{file}: column(s) OneRoster does not define kept as extensions: "
@@ -535,6 +536,11 @@ def _read_file(spec: FileSpec, text: str, known: _Known, problems: Problems,
                                  f"extra value(s) {', '.join(map(repr, extra[:3]))}")
                 if key_idx is not None and key_idx < len(values) and values[key_idx]:
                     ids.add(values[key_idx])  # so references to it are not also reported
+                continue
+            filled = [i for i in unnamed if values[i] != ""]
+            if filled:
+                problems.add(file, line, f"column {filled[0] + 1}",
+                             f"value {values[filled[0]]!r} in a column without a name")
                 continue
             status = values[status_idx].strip() if status_idx is not None else ""
             if mode == "delta" and status_idx is not None:
