@@ -242,7 +242,8 @@ def case_import(data: Any, *, source: str = "<case>") -> CaseImport:
     item with no grade, a ``precedes`` association that points outside this package (at
     another framework) or at an item that is not a standard. Refused (InvalidFramework) is
     only what makes the framework unusable: not a CFPackage, no usable standard at all,
-    duplicate codes, or prerequisites that form a cycle or run back a grade.
+    duplicate codes, or prerequisites that form a cycle. A ``precedes`` from a later grade to
+    an earlier one is skipped with a note (the graph's edges never go back a grade).
     """
     problems: list[Problem] = []
     notes: list[str] = []
@@ -376,9 +377,15 @@ def case_import(data: Any, *, source: str = "<case>") -> CaseImport:
     edges = []
     outside: list[str] = []
     not_standards: list[str] = []
+    backwards: list[str] = []
+    grade_of = {s.code: s.grade_num for s in fixed}
     for origin, dest, _i in precedes:
         if origin in code_of and dest in code_of:
-            edges.append((code_of[origin], code_of[dest]))
+            a, b = code_of[origin], code_of[dest]
+            if grade_of[a] > grade_of[b]:
+                backwards.append(f"{a} -> {b}")
+            else:
+                edges.append((a, b))
             continue
         label = " -> ".join(code_of.get(x) or items.get(x, {}).get("humanCodingScheme") or x
                             for x in (origin, dest))
@@ -392,10 +399,14 @@ def case_import(data: Any, *, source: str = "<case>") -> CaseImport:
     if not_standards:
         notes.append(f"skipped {len(not_standards)} precedes association(s) between items "
                      f"that are not usable standards: {_shown(not_standards)}")
+    if backwards:
+        notes.append(f"skipped {len(backwards)} precedes association(s) from a later grade to "
+                     f"an earlier one (a prerequisite comes first): {_shown(backwards)}")
     title = str(doc.get("title") or source)
     graph = StandardsGraph(fixed, edges, name=title, source=source)
     return CaseImport(graph, notes, skipped_items=len(uncoded) + len(no_grade) + no_id,
-                      skipped_associations=len(outside) + len(not_standards) + bad_assoc)
+                      skipped_associations=len(outside) + len(not_standards) + bad_assoc
+                      + len(backwards))
 
 
 def _grade_of(item: dict, ancestors: Iterable[dict]) -> str | None:
