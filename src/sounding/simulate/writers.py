@@ -79,10 +79,12 @@ def oneroster_frame(entity: str, df: pd.DataFrame) -> pd.DataFrame:
     out["dateLastModified"] = ""
     if "subjects" in out.columns:
         subjects = out["subjects"].fillna("").astype(str)
-        codes = subjects.map(lambda v: ",".join(SUBJECT_CODES.get(x.strip().lower(), "") for x in
-                                                v.split(",")) if v else "")
-        given = out["subjectCodes"].fillna("").astype(str) if "subjectCodes" in out else ""
-        out["subjectCodes"] = given.where(given != "", codes) if len(out) else codes
+        codes = subjects.map(lambda v: ",".join(SUBJECT_CODES.get(x.strip().lower(), "")
+                                                for x in v.split(",")) if v else "")
+        if "subjectCodes" in out.columns:
+            given = out["subjectCodes"].fillna("").astype(str)
+            codes = given.where(given != "", codes)
+        out["subjectCodes"] = codes
     for c in SPEC_COLUMNS[entity]:
         if c not in out.columns:
             out[c] = ""
