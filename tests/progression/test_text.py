@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from sounding.progression import load_default
@@ -73,3 +75,15 @@ def test_artifacts_are_detected_in_raw_texts():
     assert "space before punctuation" in artifacts("whole numbers , e.g.")
     assert "HTML markup" in artifacts("Use <a id='x'>this</a>")
     assert clean_title("Use Place Value.*</p>\r\n<p><sup>*A range.</sup></p>") == "Use Place Value"
+
+
+def test_show_prints_the_footnote_apart_from_the_sentence(capsys):
+    from sounding.cli import main
+
+    assert main(["progression", "show", "3.NBT.A.1", "--depth", "1"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "to the nearest 10 or 100. Note: A range of algorithms may be used." in out
+    assert "*" not in out
+    assert main(["progression", "show", "3.NBT.A.1", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["footnotes"] == [
+        "A range of algorithms may be used."]

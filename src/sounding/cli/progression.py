@@ -125,7 +125,11 @@ def show(
         f"[bold]{info['code']}[/]  grade {info['grade']} · {info['domain_name']} · "
         f"{info['emphasis'] or 'unspecified'} cluster · strand {info['strand']}"
     )
-    console.print(info["text"])
+    if info["cluster_name"]:
+        console.print(f"Cluster: {info['cluster_name']}", markup=False)
+    console.print(info["text"], markup=False)
+    for note in info["footnotes"]:  # CCSS footnotes, apart from the sentence
+        console.print(f"  Note: {note}", markup=False, style="dim")
     if info["substandards"]:
         console.print(f"Sub-standards: {', '.join(info['substandards'])}")
     console.print()
