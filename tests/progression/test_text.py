@@ -87,3 +87,13 @@ def test_show_prints_the_footnote_apart_from_the_sentence(capsys):
     assert main(["progression", "show", "3.NBT.A.1", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["footnotes"] == [
         "A range of algorithms may be used."]
+
+
+def test_planning_plain_text_keeps_clean_texts_intact():
+    """The planner's plain_text used to join 'one- and two-step' and strip 'x < c or x >'."""
+    from sounding.planning.scope import plain_text
+
+    g = load_default()
+    assert [c for c in g.codes if plain_text(g[c].text) != g[c].text.removesuffix(".")] == []
+    assert "one- and two-step" in plain_text(g["2.OA.A.1"].text)
+    assert "x > c or x < c" in plain_text(g["6.EE.B.8"].text)

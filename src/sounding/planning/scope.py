@@ -20,8 +20,6 @@ dates moved back into the as-of date's school year.
 from __future__ import annotations
 
 import heapq
-import html
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -34,6 +32,7 @@ import pandas as pd
 
 from sounding.errors import InvalidData, NotFound, Problem
 from sounding.progression import HS, StandardsGraph, grade_label, grade_number, load_default
+from sounding.progression.text import clean_text
 
 SCOPE_COLUMNS = ("grade", "unit_id", "unit_title", "standard", "start_date", "end_date")
 ALGEBRA1_LABELS = ("A1", "ALG1", "ALGEBRA I", "ALGEBRA 1", "ALGEBRA1")
@@ -440,19 +439,16 @@ def _scc(nodes: list, adj: dict) -> dict:
     return comp
 
 
-_TAG_RE = re.compile(r"<[^>]+>")
-
-
 def plain_text(text: str) -> str:
-    """Published standard and cluster text without the HTML and line-break debris it carries.
+    """Published standard and cluster text as one plain phrase, without a trailing period.
 
-    Drops tags (``<a id="[3]">``), joins words hyphenated across a line break ("under- stand"),
-    collapses whitespace and trims a trailing period.
+    The progression cleans its texts once, where it is loaded
+    (:func:`sounding.progression.text.clean_text`: markup, footnote markers, stray spaces);
+    this only applies the same cleaning to text from elsewhere and trims the final period.
+    (It used to strip anything between ``<`` and ``>``, which ate "x < c or x >", and joined
+    "one- and two-step" into "oneand two-step".)
     """
-    t = html.unescape(_TAG_RE.sub("", text or ""))
-    t = re.sub(r"(\w)- (\w)", r"\1\2", t)
-    t = re.sub(r"\s+", " ", t).strip()
-    t = re.sub(r" ([,.;:)])", r"\1", t)
+    t, _ = clean_text(text or "")
     return t[:-1] if t.endswith(".") else t
 
 
