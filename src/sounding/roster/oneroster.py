@@ -663,11 +663,12 @@ def _users_version(src: _Source, modes: dict[str, str] | None) -> str:
         return "1.2"
     head = src.read("users.csv").split(b"\n", 1)[0].decode("utf-8", "replace")
     try:
-        header = [h.strip() for h in next(csv.reader([head.lstrip("\ufeff").rstrip("\r")]))]
+        header = [h.strip().lower()
+                  for h in next(csv.reader([head.lstrip("\ufeff").rstrip("\r")]))]
     except (csv.Error, StopIteration):
         return "1.2"
     roles_read = src.has("roles.csv") and (modes is None or modes.get("roles") != "absent")
-    has_11 = "role" in header or "orgSourcedIds" in header
+    has_11 = "role" in header or "orgsourcedids" in header
     return "1.1" if has_11 and not roles_read else "1.2"
 
 
@@ -722,7 +723,8 @@ def read_roster(path: str | Path, *,
                                                   "role column, so roles.csv is required")
         if version == "1.2" and "users" in to_read and "roles" in to_read:
             head = src.read("users.csv").split(b"\n", 1)[0].decode("utf-8", "replace")
-            if "orgSourcedIds" in head or ",role" in head:
+            names = {h.strip().strip('"').lower() for h in head.split(",")}
+            if names & {"orgsourcedids", "role"}:
                 roster.notes.append("users.csv also has OneRoster 1.1 columns (role, "
                                     "orgSourcedIds): roles are read from roles.csv")
         if not to_read and not problems:
