@@ -144,7 +144,8 @@ def upgrade() -> None:
     sa.Column('provider', sa.String(), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
-    op.create_index(op.f('ix_interventions_student_id'), 'interventions', ['student_id'], unique=False)
+    op.create_index(op.f('ix_interventions_student_id'), 'interventions', ['student_id'],
+                    unique=False)
     op.create_table('mastery',
     sa.Column('student_id', sa.String(), nullable=False),
     sa.Column('model', sa.String(), nullable=False),
@@ -232,7 +233,8 @@ def upgrade() -> None:
     sa.Column('end_date', sa.Date(), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
-    op.create_index(op.f('ix_scope_sequence_district_id'), 'scope_sequence', ['district_id'], unique=False)
+    op.create_index(op.f('ix_scope_sequence_district_id'), 'scope_sequence', ['district_id'],
+                    unique=False)
     op.create_table('users',
     sa.Column('user_id', sa.String(), nullable=False),
     sa.Column('enabled_user', sa.Boolean(), nullable=True),
