@@ -31,28 +31,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sounding.core.thresholds import MIN_N, SECURE
 from sounding.errors import InvalidInput
 from sounding.mastery.pipeline import (
     SUBGROUP_COLUMNS,
     MasteryResult,
-    class_standards,
     normalize_classes,
     normalize_enrollments,
     normalize_students,
     strand_description,
     strand_title,
     strand_tops,
-    student_view,
 )
-from sounding.mastery.profile import BELOW_BUCKETS, SECURE, group_distribution
+from sounding.mastery.profile import BELOW_BUCKETS, group_distribution
 from sounding.progression import StandardsGraph, code_sort_key, grade_label
 from sounding.report.site import Page, environment, figure_html
+from sounding.services.views import class_standards, student_view
 
 #: Per-student pages written at most (whole classes, in order, until the next would not fit).
 MAX_STUDENT_PAGES = 400
 #: Groups smaller than this are not charted by subgroup (a staff report, but small groups
 #: identify students and their shares are noise).
-MIN_GROUP_SIZE = 10
+MIN_GROUP_SIZE = MIN_N
 #: Grades below the class grade shown in a class heat map (plus the class grade itself).
 HEATMAP_GRADES_BELOW = 3
 #: Unfinished standards listed on a student page (the rest are counted, and in the CLI's JSON).
