@@ -30,6 +30,10 @@ IDENTIFYING_KEYS = frozenset({"name", "given_name", "family_name", "middle_name"
                               "username", "identifier", "birth_date", "phone", "sms",
                               "preferred_given_name", "preferred_family_name"})
 
+#: Values of an id key that label a total rather than name an object (readiness's access
+#: table has ``school_id: "all"`` rows).
+TOTAL_LABELS = frozenset({"all"})
+
 _DROP = object()
 
 
@@ -42,7 +46,8 @@ def redact(data: Any, reach: Reach) -> Any:
 
 
 def _out(kind: str, value: Any, reach: Reach) -> bool:
-    return value is not None and not isinstance(value, bool) and not reach.has(kind, value)
+    return (value is not None and not isinstance(value, bool) and value not in TOTAL_LABELS
+            and not reach.has(kind, value))
 
 
 def _redact(data: Any, reach: Reach) -> Any:
