@@ -35,6 +35,7 @@ def config(connection: sa.engine.Connection | None = None) -> Any:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(_HERE))
+    cfg.set_main_option("path_separator", "os")
     cfg.set_main_option("version_locations", str(_HERE / "versions"))
     if connection is not None:
         cfg.attributes["connection"] = connection
