@@ -22,18 +22,20 @@ from sounding.services.context import Context
 from sounding.services.registry import service
 
 
-def _tables(ctx: Context, *, min_n: int, public: bool) -> dict[str, Any]:
-    def make() -> dict[str, Any]:
+def growth_frames(ctx: Context) -> dict[str, Any] | None:
+    """Per-student growth inputs, computed once per Context: scores, roster students, SGPs
+    (order 2), lagged targets, grade-span growth between the stored mastery snapshots, the
+    provider mapping. None when the store has no scale scores."""
+    def make() -> dict[str, Any] | None:
         from sounding.growth import GrowthPercentiles, lagged_growth_targets
-        from sounding.growth.aggregates import accountability_tables
         from sounding.growth.grade_span import mastery_snapshot_growth
-        from sounding.growth.students import accountability_students, cuts_from_levels
+        from sounding.growth.students import cuts_from_levels
         from sounding.mastery.pipeline import normalize_students
 
         store = ctx.store
         scores = store.scores()
         if scores.empty:
-            raise InvalidInput("no scale scores in the store: run `sounding import scores`")
+            return None
         students = normalize_students(store.students())
         stored = store.table("provider_assignments")
         prov = stored[["provider_id", "school_id"]].astype(str) if len(stored) else None
@@ -46,11 +48,29 @@ def _tables(ctx: Context, *, min_n: int, public: bool) -> dict[str, Any]:
         grades = {str(k): int(v) for k, v in zip(students["student_id"], students["grade"],
                                                  strict=True) if pd.notna(v)}
         span, span_info = mastery_snapshot_growth(store.mastery(), grades, graph)
-        rows = accountability_students(sgp, scores, students, targets, grade_span=span,
-                                       cuts=cuts)
-        tables = accountability_tables(rows, providers=prov, min_n=min_n, public=public)
-        return {"year": int(scores["year"].max()), "min_n": min_n, "public": public,
-                "grade_span": span_info, "tables": tables, "released_together": list(tables)}
+        if span is not None:
+            span.attrs["source"] = span_info.get("message", "")
+        return {"scores": scores, "students": students, "sgp": sgp, "targets": targets,
+                "cuts": cuts, "grade_span": span, "grade_span_info": span_info,
+                "providers": prov}
+    return ctx.memo("growth_frames", make)
+
+
+def _tables(ctx: Context, *, min_n: int, public: bool) -> dict[str, Any]:
+    def make() -> dict[str, Any]:
+        from sounding.growth.aggregates import accountability_tables
+        from sounding.growth.students import accountability_students
+
+        f = growth_frames(ctx)
+        if f is None:
+            raise InvalidInput("no scale scores in the store: run `sounding import scores`")
+        rows = accountability_students(f["sgp"], f["scores"], f["students"], f["targets"],
+                                       grade_span=f["grade_span"], cuts=f["cuts"])
+        tables = accountability_tables(rows, providers=f["providers"], min_n=min_n,
+                                       public=public)
+        return {"year": int(f["scores"]["year"].max()), "min_n": min_n, "public": public,
+                "grade_span": f["grade_span_info"], "tables": tables,
+                "released_together": list(tables)}
     return ctx.memo(f"growth:{min_n}:{public}", make)
 
 
