@@ -19,7 +19,7 @@ def upgrade(
     fmt: OutFormat = typer.Option(OutFormat.text, "--format", help="text or json."),
 ) -> None:
     """Bring the database's schema to the newest revision in place (a new one is created)."""
-    from sounding.store.migrations import upgrade as run
+    from sounding.store import upgrade_database as run
 
     before, after = run(db)
     if fmt == OutFormat.json:

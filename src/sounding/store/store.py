@@ -504,6 +504,23 @@ class Store:
             return bulk_write(conn, tbl, df)
 
 
+def upgrade_database(url_or_path: str | os.PathLike[str]) -> tuple[str | None, str]:
+    """Bring the database at ``url_or_path`` to the newest schema in place (``sounding db
+    upgrade``); returns (revision before, revision after).
+
+    A database older than migrations (schema_info version 1 or 2, no ``alembic_version``) is
+    first completed to the base schema and stamped as base, as ``Store.open`` does; a new
+    one is created at head.
+    """
+    from sounding.store.migrations import HEAD
+
+    with Store.open(url_or_path, migrate=False) as store:
+        before = store.revision()
+        store.migrate()
+        T.metadata.create_all(store.engine)
+        return before, store.revision() or HEAD
+
+
 # ---------------------------------------------------------------------- helpers
 
 

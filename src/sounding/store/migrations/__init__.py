@@ -1,7 +1,7 @@
 """Alembic migrations of the store: ``sounding db upgrade --db URL`` (and ``Store.open``).
 
-    from sounding.store.migrations import upgrade, current_revision, HEAD
-    upgrade("sounding.db")          # SQLite file or PostgreSQL URL, in place
+    from sounding.store import upgrade_database
+    upgrade_database("sounding.db")      # SQLite file or PostgreSQL URL, in place
 
 Why Alembic: the schema now changes with features (accounts, the access log), and a district's
 database must follow without an export and re-import. The base revision is the schema of
@@ -61,17 +61,3 @@ def upgrade_connection(conn: sa.engine.Connection, revision: str = "head") -> No
     from alembic import command
 
     command.upgrade(config(conn), revision)
-
-
-def upgrade(url_or_path: str) -> tuple[str | None, str]:
-    """Bring the database at ``url_or_path`` to head in place; returns (before, after).
-
-    A database older than migrations (schema_info version 1 or 2, no ``alembic_version``) is
-    first completed to the base schema and stamped as base, exactly what ``Store.open`` does.
-    """
-    from sounding.store.store import Store
-
-    with Store.open(url_or_path, migrate=False) as store:
-        before = store.revision()
-        store.migrate()
-        return before, store.revision() or HEAD
