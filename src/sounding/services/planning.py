@@ -49,11 +49,9 @@ def class_plan(ctx: Context, class_id: str, *, threshold: float = 0.2, stale_day
     """The plan for one class: its findings, the school's and district's findings that
     concern it (cut to its students), its students' tiers."""
     ctx.require(Resource.class_, class_id)
+    planning_inputs(ctx).school_of_class(class_id)  # NotFound for a class the roster lacks
     plan = triage_plan(ctx, threshold=threshold, stale_days=stale_days, as_of=as_of,
                        scope_sequence=scope_sequence)
-    if class_id not in plan.class_schools and class_id not in plan.class_members:
-        inp = planning_inputs(ctx)
-        inp.school_of_class(class_id)  # NotFound for a class the roster does not have
     data = redact(plan.restricted(class_id=class_id).to_dict(), _class_reach(ctx, class_id))
     return ctx.finish(data, action="class_plan", resource=Resource.class_, obj_id=class_id)
 
