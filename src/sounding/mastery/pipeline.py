@@ -30,9 +30,7 @@ all of them so callers never rename columns themselves.
 from __future__ import annotations
 
 import inspect
-import io
 import math
-import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,7 +44,6 @@ from sounding.errors import (
     InvalidData,
     InvalidEvidence,
     InvalidInput,
-    InvalidRoster,
     NotFound,
     Problem,
 )
@@ -460,86 +457,55 @@ class Roster:
 
 
 def roster_from_oneroster(tables: Mapping[str, pd.DataFrame]) -> Roster:
-    """Students, classes and enrollments from OneRoster 1.2 tables (file name -> DataFrame).
+    """Students, classes and enrollments from OneRoster 1.2 tables (file name -> DataFrame of
+    text, as the files hold them).
 
-    Students are the users with a ``student`` role (roles.csv) or enrollment; their school
-    comes from ``primaryOrgSourcedId`` (else the role's org), their subgroups from
-    demographics.csv (``metadata.*`` extension columns). Why here and not only in the
-    importer: ``sounding mastery fit --roster DIR`` works on files without a store.
+    The tables go through the one OneRoster reader (:func:`sounding.roster.read_roster`, what
+    ``sounding import roster`` uses), so files and frames give the same roster, checked the
+    same way (every problem names file, line and field).
     """
-    t = {k.lower().removesuffix(".csv"): v for k, v in tables.items()}
-    users = t.get("users")
-    if users is None or "sourcedId" not in users.columns:
-        raise InvalidRoster([Problem("users.csv", None, None,
-                                     "the roster has no users.csv (with sourcedId)")])
-    student_ids: set[Any] = set()
-    school_of: dict[Any, Any] = {}
-    roles = t.get("roles")
-    if roles is not None and {"userSourcedId", "role"} <= set(roles.columns):
-        r = roles[roles["role"].astype(str).str.lower() == "student"]
-        student_ids |= set(r["userSourcedId"])
-        if "orgSourcedId" in r.columns:
-            school_of.update(zip(r["userSourcedId"], r["orgSourcedId"], strict=True))
-    enr = t.get("enrollments")
-    if enr is not None and {"userSourcedId", "role"} <= set(enr.columns):
-        e = enr[enr["role"].astype(str).str.lower() == "student"]
-        student_ids |= set(e["userSourcedId"])
-        if "schoolSourcedId" in e.columns:
-            for u, s in zip(e["userSourcedId"], e["schoolSourcedId"], strict=True):
-                school_of.setdefault(u, s)
-    if not student_ids and "role" in users.columns:
-        student_ids = set(users.loc[users["role"].astype(str).str.lower() == "student",
-                                    "sourcedId"])
-    st = users[users["sourcedId"].isin(student_ids)].copy()
-    if "primaryOrgSourcedId" in st.columns:
-        prim = st["primaryOrgSourcedId"].astype(object)
-        st["school_id"] = [p if not _blank(p) else school_of.get(u)
-                           for p, u in zip(prim, st["sourcedId"], strict=True)]
-    else:
-        st["school_id"] = st["sourcedId"].map(school_of)
-    demo = t.get("demographics")
-    if demo is not None and "sourcedId" in demo.columns:
-        keep = [c for c in demo.columns if c not in ("status", "dateLastModified")]
-        st = st.merge(demo[keep], on="sourcedId", how="left", suffixes=("", "_demo"))
-    orgs = t.get("orgs")
-    if orgs is not None and {"sourcedId", "name"} <= set(orgs.columns):
-        names = dict(zip(orgs["sourcedId"], orgs["name"], strict=True))
-        st["school_name"] = st["school_id"].map(names)
-    students = normalize_students(st)
-    classes = t.get("classes")
-    classes_n = normalize_classes(classes, t.get("courses")) if classes is not None else None
-    if classes_n is not None and orgs is not None and {"sourcedId", "name"} <= set(orgs.columns):
-        classes_n["school_name"] = classes_n["school_id"].map(
-            dict(zip(orgs["sourcedId"], orgs["name"], strict=True)))
-    return Roster(students, classes_n, normalize_enrollments(enr) if enr is not None else None)
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="sounding-roster-") as tmp:
+        for name, df in tables.items():
+            file = name if name.endswith(".csv") else f"{name}.csv"
+            df.to_csv(Path(tmp) / file, index=False, na_rep="")
+        return read_roster(tmp)
 
 
-_ROSTER_FILES = ("users.csv", "roles.csv", "enrollments.csv", "classes.csv", "courses.csv",
-                 "demographics.csv", "orgs.csv")
+def roster_from_store(store: Any) -> Roster:
+    """The normalised roster of a store (its schools named)."""
+    students = normalize_students(store.students())
+    courses = store.table("courses") if hasattr(store, "table") else None
+    classes = normalize_classes(_none_if_empty(store.classes()), courses)
+    orgs = store.orgs()
+    names = dict(zip(orgs["org_id"], orgs["name"], strict=True))
+    students["school_name"] = students["school_id"].map(names)
+    if classes is not None:
+        classes["school_name"] = classes["school_id"].map(names)
+    return Roster(students, classes, normalize_enrollments(_none_if_empty(store.enrollments())))
 
 
 def read_roster(path: str | Path) -> Roster:
-    """Read a OneRoster 1.2 CSV bulk roster (a folder or a zip) into a :class:`Roster`."""
+    """Read a OneRoster CSV export (a folder or a zip) into a :class:`Roster`.
+
+    Why through a store: the roster package's reader validates the export and resolves each
+    student's school the way ``sounding import roster`` does; a throwaway SQLite file holds
+    the result, so ``sounding mastery fit --roster DIR`` (no store) and a fit on an imported
+    store see the same roster.
+    """
+    import tempfile
+
+    from sounding.roster import import_roster
+    from sounding.store import Store
+
     p = Path(path)
-    tables: dict[str, pd.DataFrame] = {}
-
-    def read(buf: Any) -> pd.DataFrame:
-        return pd.read_csv(buf, dtype=str, keep_default_na=False)
-
-    if p.is_dir():
-        for name in _ROSTER_FILES:
-            f = p / name
-            if f.exists():
-                tables[name] = read(f)
-    elif p.is_file() and zipfile.is_zipfile(p):
-        with zipfile.ZipFile(p) as z:
-            members = {Path(n).name: n for n in z.namelist()}
-            for name in _ROSTER_FILES:
-                if name in members:
-                    tables[name] = read(io.BytesIO(z.read(members[name])))
-    else:
+    if not p.exists():
         raise NotFound(f"no roster at {str(p)!r} (expected a OneRoster folder or zip)")
-    return roster_from_oneroster(tables)
+    with tempfile.TemporaryDirectory(prefix="sounding-roster-") as tmp:
+        with Store.open(Path(tmp) / "roster.db") as store:
+            import_roster(store, p)
+            return roster_from_store(store)
 
 
 def read_responses(path: str | Path, graph: StandardsGraph | None = None) -> pd.DataFrame:

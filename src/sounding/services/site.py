@@ -197,9 +197,13 @@ def _growth_inputs(ctx: Context, school_names: dict[str, str]) -> dict[str, Any]
     if frames is None:
         return None
     reach = ctx.reach
-    students = frames["students"]
+    students, providers = frames["students"], frames["providers"]
     if not reach.everything:
         students = students[students["student_id"].astype(str).isin(reach.students)]
+        if providers is not None:  # a provider sees its own results, not its competitors'
+            providers = providers[providers["provider_id"].astype(str).isin(reach.providers)
+                                  & providers["school_id"].astype(str).isin(reach.schools)]
+            providers = providers if len(providers) else None
     return {"sgp": frames["sgp"], "scores": frames["scores"], "students": students,
-            "school_names": school_names, "providers": frames["providers"],
+            "school_names": school_names, "providers": providers,
             "targets": frames["targets"], "grade_span": frames["grade_span"]}
