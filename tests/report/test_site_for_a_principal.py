@@ -75,3 +75,18 @@ def test_a_state_analysts_site_has_no_student_pages(district_db, tmp_path):  # n
     assert not (out / "students").exists() and not (out / "family").exists()
     text = "\n".join(p.read_text() for p in out.rglob("*.html"))
     assert not re.findall(r"stu-\d{7}", text)
+
+
+def test_the_report_reads_only_through_the_services():
+    """No module of the report imports the store or planning's store glue."""
+    import ast
+    from pathlib import Path
+
+    import sounding.report as report
+
+    banned = ("sounding.store", "sounding.planning.from_store", "sounding.services._data")
+    for path in Path(report.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n.startswith(banned) for n in names), (path.name, names)
