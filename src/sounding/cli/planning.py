@@ -103,7 +103,7 @@ def plan(
         raise InvalidInput("give exactly one of --class ID, --school ID or --district")
     # The whole district is triaged (each class is compared with all its grade's classes),
     # then the services cut the plan to what was asked for and to who is asking.
-    with Store.open(db) as store:
+    with Store.lazy(db) as store:
         ctx = Context(store, principal(store))
         inputs = planning_inputs(ctx)
         settings = {"threshold": threshold, "stale_days": stale_days, "as_of": as_of,
@@ -157,7 +157,7 @@ def groups(
     from sounding.services._data import planning_inputs
     from sounding.store import Store
 
-    with Store.open(db) as store:
+    with Store.lazy(db) as store:
         ctx = Context(store, principal(store))
         override = _scope(scope, planning_inputs(ctx)) if scope else None
         res = class_groups(ctx, class_id, min_size=min_size, max_size=max_size,
@@ -197,7 +197,7 @@ def readiness_algebra(
     from sounding.services import Context, readiness
     from sounding.store import Store
 
-    with Store.open(db) as store:
+    with Store.lazy(db) as store:
         res = readiness(Context(store, principal(store)), school_id, foundations=foundations)
     if fmt == OutFormat.json:
         _print_json(res)

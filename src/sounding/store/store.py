@@ -124,6 +124,12 @@ class Store:
                                 "is not installed (pip install 'sounding[postgres]')") from exc
         return store
 
+    @classmethod
+    def lazy(cls, url_or_path: str | os.PathLike[str] = "sounding.db") -> Store:
+        """A store opened on first use: a command that may not need the database (the local
+        operator's, whose planning inputs are read in one go) creates no file by asking."""
+        return LazyStore(url_or_path)
+
     def _create_schema(self, *, migrate: bool = True) -> None:
         from sounding.store import migrations as M
 
@@ -502,6 +508,27 @@ class Store:
                     chunk = tuples[i:i + _IN_CHUNK // max(1, len(key_cols))]
                     conn.execute(tbl.delete().where(_keys_match(tbl, key_cols, chunk)))
             return bulk_write(conn, tbl, df)
+
+
+class LazyStore(Store):
+    """A :class:`Store` whose database is opened (``Store.open``) on first use."""
+
+    def __init__(self, url_or_path: str | os.PathLike[str]) -> None:  # noqa: D107
+        self._target = url_or_path
+        self._store: Store | None = None
+
+    @property
+    def engine(self) -> Engine:  # type: ignore[override]
+        if self._store is None:
+            self._store = Store.open(self._target)
+        return self._store.engine
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+    def __repr__(self) -> str:
+        return f"Store.lazy({self._target!r})"
 
 
 def upgrade_database(url_or_path: str | os.PathLike[str]) -> tuple[str | None, str]:
