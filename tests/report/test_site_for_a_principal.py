@@ -90,3 +90,16 @@ def test_the_report_reads_only_through_the_services():
             names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             assert not any(n.startswith(banned) for n in names), (path.name, names)
+
+
+def test_a_guardians_site_holds_her_children_and_no_class_page(district_db, shapes,  # noqa: F811
+                                                               tmp_path):
+    db = _copy(district_db, tmp_path)
+    out = tmp_path / "site"
+    assert main(["report", "site", "--db", db, "--as", "gdn.two", "--out", str(out)]) == 0
+    kids = {shapes["child_a"], shapes["child_b"]}
+    assert {p.stem for p in (out / "students").glob("*.html")} == kids
+    assert {p.stem for p in (out / "family").glob("*.html")} == kids
+    assert not (out / "classes").exists() and not (out / "plans").exists()
+    text = "\n".join(p.read_text() for p in out.rglob("*.html"))
+    assert set(re.findall(r"stu-\d{7}", text)) <= kids

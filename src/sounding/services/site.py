@@ -113,6 +113,10 @@ def site_inputs(ctx: Context, *, subtitle: str = "", family_pages: int = FAMILY_
         keep_e = enrollments if enrollments is None or reach.everything else enrollments[
             enrollments["student_id"].astype(str).isin(reach.students)
             & enrollments["class_id"].astype(str).isin(reach.classes)]
+        class_pages = ctx.can(Resource.class_)
+        if not class_pages:  # students and guardians: their own records, no class pages
+            keep_c = None if keep_c is None else keep_c.iloc[:0]
+            keep_e = None if keep_e is None else keep_e.iloc[:0]
         src = mastery_source(ctx, model)
         post = src.posterior.df
         post = post[post["student_id"].astype(str).isin(set(keep_s["student_id"].astype(str)))]
@@ -130,8 +134,9 @@ def site_inputs(ctx: Context, *, subtitle: str = "", family_pages: int = FAMILY_
         out.names = {str(s): display_name(ctx, s) or str(s) for s in keep_s["student_id"]}
         inp = planning_inputs(ctx)
         plan = triage_plan(ctx)
-        out.plan = _cut_plan(plan, reach)
-        out.groups = _groups(ctx, inp, plan)
+        if class_pages:
+            out.plan = _cut_plan(plan, reach)
+            out.groups = _groups(ctx, inp, plan)
         if ctx.can(Resource.school):
             from sounding.planning import algebra_readiness
 
@@ -140,7 +145,9 @@ def site_inputs(ctx: Context, *, subtitle: str = "", family_pages: int = FAMILY_
                                               part.enrollments, scores=part.scores, graph=g)
             if reach.everything and inp.interventions is not None:
                 out.progress = inp.progress_report(as_of=plan.as_of, model=model)
-        out.family = _family(ctx, inp, plan, keep_e, family_pages)
+        out.family = _family(ctx, inp, plan, keep_e if class_pages else None,
+                             family_pages, students=None if class_pages else
+                             list(keep_s["student_id"]))
         record(ctx.store, ctx.principal, "report_site", Resource.student.value, None,
                keep_s["student_id"].astype(str))
     if ctx.can(Resource.district_summary) or ctx.can(Resource.school_summary):
@@ -175,14 +182,19 @@ def _groups(ctx: Context, inp: Any, plan: Any) -> dict[str, Any]:
     return {c: g for c, g in found.items() if reach.has("class", c)}
 
 
-def _family(ctx: Context, inp: Any, plan: Any, enrollments: Any, n: int) -> dict[str, str]:
-    """Family pages for the students of the first classes (each class page links to some)."""
+def _family(ctx: Context, inp: Any, plan: Any, enrollments: Any, n: int, *,
+            students: list[Any] | None = None) -> dict[str, str]:
+    """Family pages for ``students``, else for the students of the first classes (each
+    class page links to some)."""
     from sounding.planning import family_report_for
 
-    if enrollments is None or n <= 0:
+    if students is not None:
+        ids = students[:n]
+    elif enrollments is None or n <= 0:
         return {}
-    first = list(pd.unique(enrollments["class_id"]))[:3]
-    ids = list(enrollments[enrollments["class_id"].isin(first)]["student_id"])[:n]
+    else:
+        first = list(pd.unique(enrollments["class_id"]))[:3]
+        ids = list(enrollments[enrollments["class_id"].isin(first)]["student_id"])[:n]
     return {str(s): family_report_for(inp, s, as_of=plan.as_of,
                                       student_name=display_name(ctx, s)) for s in ids}
 
