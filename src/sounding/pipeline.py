@@ -124,7 +124,28 @@ def run_pipeline(
             imported = import_stage(store, sim["district_dir"])
         ctx = _Context(store=store, graph=graph or store.progression().k8_algebra1(),
                        imported=imported, district_dir=out / "district")
+        ctx.synthetic = True
         _analyse(ctx, timer, out / "report" if report else None, result)
+    return result
+
+
+def render_store_report(db: str, out_dir: str | Path, *, principal: Any = None,
+                        providers: str | Path | None = None) -> PipelineResult:
+    """``sounding report site``: the report of a store as it is, for one principal (default
+    the local operator). Reads only: mastery is the stored estimate (fit it with ``sounding
+    mastery fit`` or ``sounding run``), plans and growth are computed in memory, and nothing
+    is written back except the access log of a signed-in principal."""
+    from sounding.access.principal import Principal
+    from sounding.report.build import render_report
+    from sounding.store import Store
+
+    out = Path(out_dir)
+    result = PipelineResult(out_dir=out, db_url=db)
+    with Store.open(db) as store:
+        start = time.perf_counter()
+        result.report_index = render_report(store, principal or Principal.local_operator(),
+                                            out, providers=providers)
+        result.timings["Writing the report"] = round(time.perf_counter() - start, 2)
     return result
 
 
@@ -183,6 +204,7 @@ class _Context:
     targets: pd.DataFrame | None = None
     grade_span: pd.DataFrame | None = None
     growth_tables: dict[str, Any] = field(default_factory=dict)
+    synthetic: bool = False  # the simulated demo district (its report says so)
 
     def fit_mastery(self) -> None:
         from sounding.mastery.pipeline import fit_store_mastery
@@ -247,11 +269,14 @@ class _Context:
         return out
 
     def write_report(self, out: Path) -> Path:
-        from sounding.report.demo import build_demo_site
-        from sounding.report.site import write_site
+        """The operator's report, drawn through the services from what the store now holds;
+        only the demo's simulated district is labelled synthetic."""
+        from sounding.access.principal import Principal
+        from sounding.report.build import render_report
+        from sounding.report.demo import DEMO_SUBTITLE
 
-        site = build_demo_site(self)
-        return write_site(site, out)
+        return render_report(self.store, Principal.local_operator(), out,
+                             subtitle=DEMO_SUBTITLE if self.synthetic else "")
 
     def facts(self) -> dict[str, Any]:
         f: dict[str, Any] = {}

@@ -21,10 +21,10 @@ from sounding.mastery.pipeline import (
     fit_store_mastery,
     normalize_students,
     student_grades,
-    student_view,
 )
 from sounding.progression import load_default
 from sounding.roster import import_roster
+from sounding.services.views import student_view
 from sounding.store import Store
 from sounding.testing import write_tiny_district
 

@@ -16,7 +16,6 @@ from sounding.mastery.graph_model import GraphMastery
 from sounding.mastery.pipeline import (
     POSTERIOR_COLUMNS,
     MasteryResult,
-    class_view,
     fit_files,
     fit_mastery,
     fit_store_mastery,
@@ -25,12 +24,12 @@ from sounding.mastery.pipeline import (
     responses_for_model,
     roster_from_oneroster,
     student_grades,
-    student_view,
     text_class,
     text_student,
     text_summary,
 )
 from sounding.progression import load_default
+from sounding.services.views import class_view, student_view
 from sounding.testing import tiny_district, write_tiny_district
 
 GRAPH = load_default().k8_algebra1()

@@ -40,6 +40,8 @@ _SUBAPPS: list[tuple[str, str | None]] = [
     ("evaluate", "evaluate"),
     ("report", "report"),
     ("demo", None),
+    ("users", "users"),
+    ("db", "db"),
 ]
 
 for _module, _name in _SUBAPPS:
@@ -51,8 +53,16 @@ for _module, _name in _SUBAPPS:
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    as_user: str | None = typer.Option(
+        None, "--as", metavar="USERNAME",
+        help="Act as this account: see only what its role and scope allow (default: the "
+             "local operator, who sees everything)."),
+) -> None:
     """Sounding: the soundings of unfinished math learning."""
+    from sounding.cli.acting import set_acting_user
+
+    set_acting_user(as_user)
 
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from sounding.core.vocabulary import OutFormat
 from sounding.errors import InvalidData, InvalidInput, Problem
 
 # pandas and the evaluation (scipy) are imported where they are used, so that
@@ -18,11 +19,6 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Evaluate programs against What Works Clearinghouse standards.",
                   no_args_is_help=True)
-
-
-class OutFormat(StrEnum):
-    text = "text"
-    json = "json"
 
 
 class DesignOpt(StrEnum):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from sounding.cli.importing import app as import_app  # `sounding import providers` lives here
+from sounding.core.thresholds import MIN_N
+from sounding.core.vocabulary import OutFormat
 from sounding.errors import InvalidInput
 
 # The growth library (pandas, scipy) is imported inside each command, so that
@@ -22,11 +23,6 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Growth: student growth percentiles (Colorado Growth Model).",
                   no_args_is_help=True)
 console = Console(highlight=False)
-
-
-class OutFormat(StrEnum):
-    text = "text"
-    json = "json"
 
 
 def _write(df: pd.DataFrame, path: Path) -> None:
@@ -196,7 +192,7 @@ def report_command(
     providers: Path | None = typer.Option(
         None, "--providers", help="provider_id,school_id CSV; default: the mapping imported "
                                   "with `sounding import providers`."),
-    min_n: int = typer.Option(10, "--min-n", min=1, help="Smallest group published."),
+    min_n: int = typer.Option(MIN_N, "--min-n", min=1, help="Smallest group published."),
     public: bool = typer.Option(True, "--public/--internal",
                                 help="Suppress small groups (public) or show every count."),
     out: Path | None = typer.Option(None, "--out", help="Also write the table (CSV/Parquet)."),

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sounding.core.vocabulary import OutFormat
 from sounding.roster.records import ImportReport
 
 app = typer.Typer(help="Import a district's roster, item responses and scale scores.",
@@ -27,11 +27,6 @@ app = typer.Typer(help="Import a district's roster, item responses and scale sco
 console = Console(highlight=False)
 
 DB_HELP = "Database: a SQLite file (created if missing) or a postgresql:// URL."
-
-
-class OutFormat(StrEnum):
-    text = "text"
-    json = "json"
 
 
 def _show(report: ImportReport, db: str, fmt: OutFormat) -> None:

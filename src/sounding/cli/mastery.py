@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sounding.core.vocabulary import OutFormat
 from sounding.errors import InvalidEvidence, InvalidInput, NotFound, Problem
 
 # numpy, pandas and the models are imported where they are used, so that `sounding --help`
@@ -51,11 +51,6 @@ MODELS: dict[str, Callable[[int], NextAnswerModel]] = {
     "graph": _graph_model,
 }
 """Model name -> factory(seed) returning a fresh unfitted model (fit / predict_proba)."""
-
-
-class OutFormat(StrEnum):
-    text = "text"
-    json = "json"
 
 
 FormatOpt = typer.Option(OutFormat.text, "--format", help="text for people, json for scripts.")
@@ -276,14 +271,17 @@ def show_cmd(
     fmt: OutFormat = FormatOpt,
 ) -> None:
     """One student's iceberg, or a class's: secure levels per strand and unfinished standards."""
-    from sounding.mastery.pipeline import class_view, student_view, text_class, text_student
+    from sounding.cli.acting import principal
+    from sounding.mastery.pipeline import text_class, text_student
+    from sounding.services import Context, class_view, student_view
     from sounding.store import Store
 
     if (student is None) == (class_id is None):
         raise InvalidInput("give exactly one of --student ID or --class ID")
     with Store.open(db) as store:
-        view = (student_view(store, student, model=model) if student is not None
-                else class_view(store, class_id, model=model))
+        ctx = Context(store, principal(store))
+        view = (student_view(ctx, student, model=model) if student is not None
+                else class_view(ctx, class_id, model=model))
     if fmt == OutFormat.json:
         typer.echo(json.dumps(view, indent=2, default=str))
     else:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +24,7 @@ import typer
 from rich.console import Console
 
 from sounding.cli.importing import app as import_app
+from sounding.core.vocabulary import OutFormat
 from sounding.errors import InvalidInput
 
 # The planning library (pandas, scipy) is imported inside each command, so that
@@ -34,11 +34,6 @@ if TYPE_CHECKING:
     from sounding.planning.scope import ScopeSequence
 
 console = Console(highlight=False, soft_wrap=True)
-
-
-class OutFormat(StrEnum):
-    text = "text"
-    json = "json"
 
 
 DbOpt = typer.Option("sounding.db", "--db", help="The store: a SQLite file or a database URL.")
@@ -61,6 +56,26 @@ def _as_of(value: str | None, inputs: PlanningInputs) -> date:
     return inputs.as_of(value)
 
 
+def _one_district(ctx: Any) -> str:
+    """The district a non-operator's --district means (their only one)."""
+    if len(ctx.reach.districts) != 1:
+        raise InvalidInput("--district: this account covers no single district")
+    return next(iter(ctx.reach.districts))
+
+
+def _as_plan(plan: Any, data: dict) -> Any:
+    """The TriagePlan holding exactly the findings and tiers of a service's (redacted) plan,
+    for the text printout."""
+    from dataclasses import replace
+
+    from sounding.planning.triage import Recommendation
+
+    recs = [Recommendation(**{k: v for k, v in r.items()}) for r in data["recommendations"]]
+    keep = {str(t["student_id"]) for t in data["tiers"]}
+    tiers = plan.tiers[plan.tiers["student_id"].astype(str).isin(keep)]
+    return replace(plan, recommendations=recs, tiers=tiers.reset_index(drop=True))
+
+
 def _print_json(obj: Any) -> None:
     typer.echo(json.dumps(obj, indent=2, default=str))
 
@@ -79,32 +94,32 @@ def plan(
     fmt: OutFormat = FormatOpt,
 ) -> None:
     """Triage at system, classroom and student level, with MTSS tiers per student."""
-    from sounding.planning.from_store import load_inputs
-    from sounding.planning.triage import TriageConfig, triage
+    from sounding.cli.acting import principal
+    from sounding.services import Context, class_plan, district_plan, school_plan
+    from sounding.services._data import planning_inputs, triage_plan
+    from sounding.store import Store
 
     if sum([class_id is not None, school_id is not None, district]) != 1:
         raise InvalidInput("give exactly one of --class ID, --school ID or --district")
-    config = TriageConfig(threshold=threshold, stale_days=stale_days)
-    inputs = load_inputs(db)
-    if class_id is not None:
-        inputs.school_of_class(class_id)  # an unknown class is an error before any work
-    elif school_id is not None:
-        inputs.only_school(school_id)
-    day = _as_of(as_of, inputs)
-    # The whole district is triaged so each class is compared with all its grade's classes,
-    # then the plan is cut down to what was asked for.
-    result = triage(inputs.mastery, inputs.students, inputs.classes, inputs.enrollments,
-                    evidence=inputs.evidence(), graph=inputs.graph, scope=_scope(scope, inputs),
-                    as_of=day, config=config, responses=inputs.responses,
-                    family_signals=inputs.family_signals)
-    if class_id is not None:
-        result = result.restricted(class_id=class_id)
-    elif school_id is not None:
-        result = result.restricted(school_id=school_id)
-    if fmt == OutFormat.json:
-        _print_json(result.to_dict())
-        return
-    s = result.summary()
+    # The whole district is triaged (each class is compared with all its grade's classes),
+    # then the services cut the plan to what was asked for and to who is asking.
+    with Store.lazy(db) as store:
+        ctx = Context(store, principal(store))
+        inputs = planning_inputs(ctx)
+        settings = {"threshold": threshold, "stale_days": stale_days, "as_of": as_of,
+                    "scope_sequence": _scope(scope, inputs) if scope else None}
+        if class_id is not None:
+            data = class_plan(ctx, class_id, **settings)
+        elif school_id is not None:
+            data = school_plan(ctx, school_id, **settings)
+        else:
+            data = district_plan(ctx, None if ctx.reach.everything else _one_district(ctx),
+                                 **settings)
+        if fmt == OutFormat.json:
+            _print_json(data)
+            return
+        result = _as_plan(triage_plan(ctx, **settings), data)
+    s = data["summary"]
     where = (f"class {class_id}" if class_id else f"school {school_id}" if school_id
              else "the district")
     console.print(f"[bold]Plan for {where}[/] as of {s['as_of']} (threshold {threshold:.0%}): "
@@ -136,31 +151,34 @@ def groups(
     fmt: OutFormat = FormatOpt,
 ) -> None:
     """Small groups for a class's next unit: students who share the same next needs."""
-    from sounding.planning.from_store import load_inputs
-    from sounding.planning.groups import small_groups
+    from sounding.cli.acting import principal
+    from sounding.services import Context
+    from sounding.services import groups as class_groups
+    from sounding.services._data import planning_inputs
+    from sounding.store import Store
 
-    inputs = load_inputs(db)
-    part = inputs.only_school(inputs.school_of_class(class_id))
-    res = small_groups(part.mastery, part.students, part.classes, part.enrollments,
-                       graph=inputs.graph, scope=_scope(scope, inputs),
-                       as_of=_as_of(as_of, inputs), class_ids=[class_id],
-                       min_size=min_size, max_size=max_size, evidence=part.evidence(),
-                       stale_days=stale_days)[class_id]
+    with Store.lazy(db) as store:
+        ctx = Context(store, principal(store))
+        override = _scope(scope, planning_inputs(ctx)) if scope else None
+        res = class_groups(ctx, class_id, min_size=min_size, max_size=max_size,
+                           stale_days=stale_days, as_of=as_of, scope_sequence=override)
     if fmt == OutFormat.json:
-        _print_json(res.to_dict())
+        _print_json(res)
         return
-    unit = res.unit
+    unit = res["unit"]
     console.print(f"[bold]Class {class_id}[/]: next unit "
-                  + (f"{unit.unit_id} {unit.title} ({unit.start_date})" if unit else "none"))
-    for g in res.groups:
-        console.print(f"  [bold]{g.group_id}[/] ({len(g.students)}): "
-                      f"{', '.join(map(str, g.students))}")
-        console.print(f"     focus {', '.join(g.focus) or '-'}: {g.rationale}", markup=False)
-    console.print(f"  ready for the unit ({len(res.ready)}): "
-                  f"{', '.join(map(str, res.ready)) or '-'}")
-    if res.unassessed:
-        console.print(f"  unassessed, no recent evidence ({len(res.unassessed)}): "
-                      f"{', '.join(map(str, res.unassessed))}")
+                  + (f"{unit['unit_id']} {unit['unit_title']} ({unit['start_date']})" if unit
+                     else "none"))
+    for g in res["groups"]:
+        console.print(f"  [bold]{g['group_id']}[/] ({len(g['students'])}): "
+                      f"{', '.join(map(str, g['students']))}")
+        console.print(f"     focus {', '.join(g['focus']) or '-'}: {g['rationale']}",
+                      markup=False)
+    console.print(f"  ready for the unit ({len(res['ready'])}): "
+                  f"{', '.join(map(str, res['ready'])) or '-'}")
+    if res["unassessed"]:
+        console.print(f"  unassessed, no recent evidence ({len(res['unassessed'])}): "
+                      f"{', '.join(map(str, res['unassessed']))}")
 
 
 readiness_app = typer.Typer(help="Readiness for later courses.", no_args_is_help=True)
@@ -175,29 +193,25 @@ def readiness_algebra(
     fmt: OutFormat = FormatOpt,
 ) -> None:
     """Algebra I readiness of grade-8 students, and ready students not placed in Algebra I."""
-    from sounding.planning.algebra import algebra_readiness
-    from sounding.planning.from_store import load_inputs
+    from sounding.cli.acting import principal
+    from sounding.services import Context, readiness
+    from sounding.store import Store
 
-    if foundations not in ("immediate", "all"):
-        raise InvalidInput("--foundations must be immediate or all")
-    inputs = load_inputs(db)
-    part = inputs.only_school(school_id) if school_id is not None else inputs
-    res = algebra_readiness(part.mastery, part.students, part.classes, part.enrollments,
-                            scores=part.scores, foundations=foundations,  # type: ignore[arg-type]
-                            graph=inputs.graph)
+    with Store.lazy(db) as store:
+        res = readiness(Context(store, principal(store)), school_id, foundations=foundations)
     if fmt == OutFormat.json:
-        _print_json(res.to_dict())
+        _print_json(res)
         return
-    counts = res.students["label"].value_counts()
+    counts = {k: v for k, v in res["summary"].items() if v}
     console.print("[bold]Algebra I readiness, grade 8[/]: "
                   + ", ".join(f"{k} {int(v)}" for k, v in counts.items()))
-    acc = res.access
-    for row in acc[acc["dimension"] != "all"].itertuples(index=False):
-        if row.n_ready == 0:
+    for row in res["access"]:
+        if row["dimension"] == "all" or not row["n_ready"]:
             continue
-        gap = "" if row.gap != row.gap else f", gap {row.gap:+.0%}"
-        console.print(f"  {row.school_id} {row.dimension}={row.group}: {row.n_ready} ready, "
-                      f"{row.n_ready_not_placed} not placed{gap}", markup=False)
+        gap = "" if row["gap"] is None else f", gap {row['gap']:+.0%}"
+        console.print(f"  {row['school_id']} {row['dimension']}={row['group']}: "
+                      f"{row['n_ready']} ready, {row['n_ready_not_placed']} not placed{gap}",
+                      markup=False)
 
 
 def interventions(

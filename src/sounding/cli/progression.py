@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
+from sounding.core.vocabulary import OutFormat
 from sounding.errors import InvalidInput
 from sounding.progression import StandardsGraph, grade_number, load_graph, to_case, write_case
 
@@ -18,11 +19,6 @@ app = typer.Typer(
     help="The learning progression: standards, prerequisites, CASE export.", no_args_is_help=True
 )
 console = Console(highlight=False)
-
-
-class OutFormat(StrEnum):
-    text = "text"
-    json = "json"
 
 
 class ExportFormat(StrEnum):

@@ -29,9 +29,9 @@ def family(
     """One printable page for a family: strengths, what comes next and why, how to help at home."""
     import pandas as pd
 
+    from sounding.cli.acting import principal
     from sounding.errors import InvalidInput
-    from sounding.planning import family_report_for
-    from sounding.planning.from_store import load_inputs
+    from sounding.services import Context, family_report
     from sounding.store import Store
 
     if as_of is not None:
@@ -40,13 +40,7 @@ def family(
         except ValueError:
             raise InvalidInput(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from None
     with Store.open(db) as store:
-        inp = load_inputs(store)
-        users = store.students()
-    row = users[users["student_id"].astype(str) == student]
-    name = None
-    if len(row) and "given_name" in row:
-        name = f"{row['given_name'].iloc[0]} {row.get('family_name', row['given_name']).iloc[0]}"
-    html = family_report_for(inp, student, as_of=as_of, student_name=name)
+        html = family_report(Context(store, principal(store)), student, as_of=as_of)["html"]
     if out is None:
         typer.echo(html)
     else:
@@ -59,11 +53,20 @@ def site(
     out: Path = typer.Option(Path("report"), "--out", help="Folder for the report."),
     db: str = DbOpt,
     providers: Path | None = typer.Option(
-        None, "--providers", help="provider_id,school_id CSV for provider results."
-    ),
+        None, "--providers", help="provider_id,school_id CSV for provider results (default: "
+        "the mapping imported with `sounding import providers`)."),
+    as_user: str | None = typer.Option(
+        None, "--as", metavar="USERNAME",
+        help="Render what this account may see (default: the global --as, else the local "
+             "operator's whole district)."),
 ) -> None:
-    """Estimate mastery, plan and compute growth from the store, then write the static report."""
-    from sounding.pipeline import run_store
+    """Write the static report of the store as it is, for one principal (reads only: run
+    `sounding mastery fit` or `sounding run` first to estimate mastery)."""
+    from sounding.cli.acting import principal
+    from sounding.pipeline import render_store_report
+    from sounding.store import Store
 
-    result = run_store(db, out, providers=providers, on_stage=lambda s: console.log(s))
+    with Store.open(db) as store:
+        who = principal(store, as_user)
+    result = render_store_report(db, out, principal=who, providers=providers)
     console.print(f"[bold]Report: {result.report_index}[/]")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -13,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from sounding.core.vocabulary import OutFormat
 from sounding.errors import InvalidInput
 from sounding.progression import grade_number
 
@@ -21,11 +21,6 @@ from sounding.progression import grade_number
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
-
-
-class OutFormat(StrEnum):
-    text = "text"
-    json = "json"
 
 
 def parse_grades(text: str) -> tuple[int, ...]:

@@ -18,11 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+# SECURE: P(mastered) at or above which a standard counts as secure (defined once, in core).
+from sounding.core.thresholds import SECURE as SECURE
 from sounding.errors import InvalidInput
 from sounding.progression import StandardsGraph
-
-#: P(mastered) at or above which a standard counts as secure (the profile's default).
-SECURE = 0.8
 
 _POSTERIOR = ("student_id", "standard", "p_mastered")
 

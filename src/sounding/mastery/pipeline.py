@@ -30,9 +30,7 @@ all of them so callers never rename columns themselves.
 from __future__ import annotations
 
 import inspect
-import io
 import math
-import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,7 +44,6 @@ from sounding.errors import (
     InvalidData,
     InvalidEvidence,
     InvalidInput,
-    InvalidRoster,
     NotFound,
     Problem,
 )
@@ -54,10 +51,8 @@ from sounding.mastery.graph_model import GraphMastery, PosteriorMatrix
 from sounding.mastery.profile import (
     BELOW_BUCKETS,
     SECURE,
-    UNFINISHED,
     IcebergTables,
     compute_icebergs,
-    group_distribution,
 )
 from sounding.progression import STRANDS, StandardsGraph, grade_label, grade_number, load_default
 
@@ -462,86 +457,55 @@ class Roster:
 
 
 def roster_from_oneroster(tables: Mapping[str, pd.DataFrame]) -> Roster:
-    """Students, classes and enrollments from OneRoster 1.2 tables (file name -> DataFrame).
+    """Students, classes and enrollments from OneRoster 1.2 tables (file name -> DataFrame of
+    text, as the files hold them).
 
-    Students are the users with a ``student`` role (roles.csv) or enrollment; their school
-    comes from ``primaryOrgSourcedId`` (else the role's org), their subgroups from
-    demographics.csv (``metadata.*`` extension columns). Why here and not only in the
-    importer: ``sounding mastery fit --roster DIR`` works on files without a store.
+    The tables go through the one OneRoster reader (:func:`sounding.roster.read_roster`, what
+    ``sounding import roster`` uses), so files and frames give the same roster, checked the
+    same way (every problem names file, line and field).
     """
-    t = {k.lower().removesuffix(".csv"): v for k, v in tables.items()}
-    users = t.get("users")
-    if users is None or "sourcedId" not in users.columns:
-        raise InvalidRoster([Problem("users.csv", None, None,
-                                     "the roster has no users.csv (with sourcedId)")])
-    student_ids: set[Any] = set()
-    school_of: dict[Any, Any] = {}
-    roles = t.get("roles")
-    if roles is not None and {"userSourcedId", "role"} <= set(roles.columns):
-        r = roles[roles["role"].astype(str).str.lower() == "student"]
-        student_ids |= set(r["userSourcedId"])
-        if "orgSourcedId" in r.columns:
-            school_of.update(zip(r["userSourcedId"], r["orgSourcedId"], strict=True))
-    enr = t.get("enrollments")
-    if enr is not None and {"userSourcedId", "role"} <= set(enr.columns):
-        e = enr[enr["role"].astype(str).str.lower() == "student"]
-        student_ids |= set(e["userSourcedId"])
-        if "schoolSourcedId" in e.columns:
-            for u, s in zip(e["userSourcedId"], e["schoolSourcedId"], strict=True):
-                school_of.setdefault(u, s)
-    if not student_ids and "role" in users.columns:
-        student_ids = set(users.loc[users["role"].astype(str).str.lower() == "student",
-                                    "sourcedId"])
-    st = users[users["sourcedId"].isin(student_ids)].copy()
-    if "primaryOrgSourcedId" in st.columns:
-        prim = st["primaryOrgSourcedId"].astype(object)
-        st["school_id"] = [p if not _blank(p) else school_of.get(u)
-                           for p, u in zip(prim, st["sourcedId"], strict=True)]
-    else:
-        st["school_id"] = st["sourcedId"].map(school_of)
-    demo = t.get("demographics")
-    if demo is not None and "sourcedId" in demo.columns:
-        keep = [c for c in demo.columns if c not in ("status", "dateLastModified")]
-        st = st.merge(demo[keep], on="sourcedId", how="left", suffixes=("", "_demo"))
-    orgs = t.get("orgs")
-    if orgs is not None and {"sourcedId", "name"} <= set(orgs.columns):
-        names = dict(zip(orgs["sourcedId"], orgs["name"], strict=True))
-        st["school_name"] = st["school_id"].map(names)
-    students = normalize_students(st)
-    classes = t.get("classes")
-    classes_n = normalize_classes(classes, t.get("courses")) if classes is not None else None
-    if classes_n is not None and orgs is not None and {"sourcedId", "name"} <= set(orgs.columns):
-        classes_n["school_name"] = classes_n["school_id"].map(
-            dict(zip(orgs["sourcedId"], orgs["name"], strict=True)))
-    return Roster(students, classes_n, normalize_enrollments(enr) if enr is not None else None)
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="sounding-roster-") as tmp:
+        for name, df in tables.items():
+            file = name if name.endswith(".csv") else f"{name}.csv"
+            df.to_csv(Path(tmp) / file, index=False, na_rep="")
+        return read_roster(tmp)
 
 
-_ROSTER_FILES = ("users.csv", "roles.csv", "enrollments.csv", "classes.csv", "courses.csv",
-                 "demographics.csv", "orgs.csv")
+def roster_from_store(store: Any) -> Roster:
+    """The normalised roster of a store (its schools named)."""
+    students = normalize_students(store.students())
+    courses = store.table("courses") if hasattr(store, "table") else None
+    classes = normalize_classes(_none_if_empty(store.classes()), courses)
+    orgs = store.orgs()
+    names = dict(zip(orgs["org_id"], orgs["name"], strict=True))
+    students["school_name"] = students["school_id"].map(names)
+    if classes is not None:
+        classes["school_name"] = classes["school_id"].map(names)
+    return Roster(students, classes, normalize_enrollments(_none_if_empty(store.enrollments())))
 
 
 def read_roster(path: str | Path) -> Roster:
-    """Read a OneRoster 1.2 CSV bulk roster (a folder or a zip) into a :class:`Roster`."""
+    """Read a OneRoster CSV export (a folder or a zip) into a :class:`Roster`.
+
+    Why through a store: the roster package's reader validates the export and resolves each
+    student's school the way ``sounding import roster`` does; a throwaway SQLite file holds
+    the result, so ``sounding mastery fit --roster DIR`` (no store) and a fit on an imported
+    store see the same roster.
+    """
+    import tempfile
+
+    from sounding.roster import import_roster
+    from sounding.store import Store
+
     p = Path(path)
-    tables: dict[str, pd.DataFrame] = {}
-
-    def read(buf: Any) -> pd.DataFrame:
-        return pd.read_csv(buf, dtype=str, keep_default_na=False)
-
-    if p.is_dir():
-        for name in _ROSTER_FILES:
-            f = p / name
-            if f.exists():
-                tables[name] = read(f)
-    elif p.is_file() and zipfile.is_zipfile(p):
-        with zipfile.ZipFile(p) as z:
-            members = {Path(n).name: n for n in z.namelist()}
-            for name in _ROSTER_FILES:
-                if name in members:
-                    tables[name] = read(io.BytesIO(z.read(members[name])))
-    else:
+    if not p.exists():
         raise NotFound(f"no roster at {str(p)!r} (expected a OneRoster folder or zip)")
-    return roster_from_oneroster(tables)
+    with tempfile.TemporaryDirectory(prefix="sounding-roster-") as tmp:
+        with Store.open(Path(tmp) / "roster.db") as store:
+            import_roster(store, p)
+            return roster_from_store(store)
 
 
 def read_responses(path: str | Path, graph: StandardsGraph | None = None) -> pd.DataFrame:
@@ -1603,187 +1567,6 @@ def _ready_to_learn(p: Mapping[str, float], grade: int, graph: StandardsGraph,
     if not ready and grade < 9:
         ready = candidates(grade + 1)
     return ready[:n]
-
-
-def student_view(source: Any, student_id: Any, graph: StandardsGraph | None = None, *,
-                 model: str = "graph", n_ready: int = 5,
-                 n_unfinished: int | None = None) -> dict[str, Any]:
-    """What ``sounding mastery show --student ID`` prints, as a JSON-ready dict.
-
-    ``source`` is a :class:`MasteryResult` or a store (URL/path or object; the posterior is
-    read from ``store.mastery()``). Keys: ``student_id, name, school_id, roster_grade,
-    grade`` (the grade measured against: 9 in Algebra I), ``grade_label, algebra1, classes,
-    n_answers, depth, strands`` (per strand: secure level, grades below, ``p_secure`` = how
-    sure), ``unfinished`` (below-grade standards with P(mastered) < 0.5, most depended-on
-    first) and ``ready_to_learn`` (the outer fringe, see :func:`_ready_to_learn`).
-
-    Raises
-    ------
-    NotFound
-        No such student, or no posterior for them.
-    """
-    src = _source(source, graph, model)
-    row = src.student(student_id)
-    sid = row["student_id"]
-    post, tables = src.tables([sid])
-    if post.empty or tables.students.empty:
-        raise NotFound(f"no mastery estimates for student {student_id!r}; "
-                       "run `sounding mastery fit` (or the student has no grade and no answers)")
-    g = src.graph
-    srow = tables.students.iloc[0]
-    grade = int(srow["grade"])
-    strands = []
-    for r in tables.strands.itertuples(index=False):
-        strands.append({
-            "strand": r.strand, "strand_title": strand_title(r.strand),
-            "secure_through": None if pd.isna(r.secure_through) else int(r.secure_through),
-            "label": r.label,
-            "grades_below": None if pd.isna(r.grades_below) else int(r.grades_below),
-            "p_secure": _round(r.p_secure), "n_standards": int(r.n_standards),
-            "n_unfinished": int(r.n_unfinished), "n_unknown": int(r.n_unknown),
-        })
-    codes = post["standard"].astype(str).to_numpy()
-    evidence = dict(zip(codes, zip(post["sd"].to_numpy(dtype=float),
-                                   post["n_evidence"].to_numpy(), strict=True), strict=True))
-    un = tables.unfinished.sort_values("rank")
-    if n_unfinished is not None:
-        un = un.head(n_unfinished)
-    unfinished = []
-    for r in un.itertuples(index=False):
-        std = g[r.standard]
-        unfinished.append({
-            "rank": int(r.rank), "standard": r.standard, "grade": int(r.grade),
-            "grade_label": grade_label(int(r.grade)), "strand": r.strand,
-            "p_mastered": _round(r.p_mastered),
-            "sd": _round(evidence.get(r.standard, (np.nan, 0))[0]),
-            "n_evidence": int(evidence.get(r.standard, (np.nan, 0))[1]),
-            "n_dependents": int(r.n_dependents), "is_major": bool(r.is_major),
-            "text": std.text,
-        })
-    pmap = {c: (None if _blank(v) else float(v))
-            for c, v in zip(codes, post["p_mastered"], strict=True) if c in g}
-    roster_grade = row.get("grade")
-    return {
-        "student_id": _py(sid),
-        "name": str(row.get("name", sid)),
-        "school_id": _py(row.get("school_id")),
-        "roster_grade": None if _blank(roster_grade) else int(roster_grade),
-        "grade": grade,
-        "grade_label": grade_label(grade),
-        "algebra1": grade == 9 and (_blank(roster_grade) or int(roster_grade) < 9),
-        "classes": src.classes_of(sid),
-        "n_answers": int(post["n_evidence"].sum()),
-        "depth": int(srow["depth"]),
-        "n_unfinished": int(srow["n_unfinished"]),
-        "n_unfinished_major": int(srow["n_unfinished_major"]),
-        "strands": strands,
-        "unfinished": unfinished,
-        "ready_to_learn": _ready_to_learn(pmap, grade, g, n_ready),
-    }
-
-
-def posterior_matrix(posterior: pd.DataFrame, student_ids: list[Any],
-                     codes: list[str] | tuple[str, ...]) -> np.ndarray:
-    """``P[i, j]``: P(mastered) of ``student_ids[i]`` on ``codes[j]`` (NaN where missing)."""
-    P = np.full((len(student_ids), len(codes)), np.nan)
-    if not len(posterior):
-        return P
-    rows = pd.Index(student_ids).get_indexer(pd.Index(posterior["student_id"].to_numpy()))
-    cols = pd.Index(list(codes)).get_indexer(pd.Index(posterior["standard"].astype(str)))
-    keep = (rows >= 0) & (cols >= 0)
-    P[rows[keep], cols[keep]] = posterior["p_mastered"].to_numpy(dtype=float)[keep]
-    return P
-
-
-def class_standards(P: np.ndarray, codes: list[str] | tuple[str, ...], graph: StandardsGraph,
-                    *, secure: float = SECURE) -> list[dict[str, Any]]:
-    """Per standard, how much of a group (rows of ``P``) has not secured it.
-
-    ``share_not_secure``: P(mastered) < ``secure`` (the classroom-level reteach signal);
-    ``share_unfinished``: < 0.5. Students without an estimate for a standard are left out of
-    its counts. Shared by :func:`class_view` and the report's class pages so both agree.
-    """
-    out = []
-    have = ~np.isnan(P)
-    n = have.sum(axis=0)
-    with np.errstate(invalid="ignore"):
-        ns = (have & (P < secure)).sum(axis=0)
-        nu = (have & (P < UNFINISHED)).sum(axis=0)
-        mean = np.where(n > 0, np.nansum(P, axis=0) / np.maximum(n, 1), np.nan)
-    for j, code in enumerate(codes):
-        if n[j] == 0:
-            continue
-        s = graph[code]
-        out.append({
-            "standard": code, "grade": s.grade_num, "grade_label": grade_label(s.grade_num),
-            "strand": s.strand, "domain": s.domain_code, "is_major": s.is_major,
-            "n_students": int(n[j]), "n_not_secure": int(ns[j]),
-            "share_not_secure": round(float(ns[j] / n[j]), 3),
-            "n_unfinished": int(nu[j]), "share_unfinished": round(float(nu[j] / n[j]), 3),
-            "mean_p": round(float(mean[j]), 3), "text": s.text,
-        })
-    return out
-
-
-def class_view(source: Any, class_id: Any, graph: StandardsGraph | None = None, *,
-               model: str = "graph", secure: float = SECURE) -> dict[str, Any]:
-    """What ``sounding mastery show --class ID`` prints, as a JSON-ready dict.
-
-    Keys: ``class_id, title, school_id, grade`` (9 for Algebra I), ``n_students, strands``,
-    ``students`` (per student: grades below per strand, depth; deepest first),
-    ``standards`` (each standard of the class grade and below: share of the class not secure,
-    P(mastered) < ``secure``; and share unfinished, < 0.5), ``distribution`` (the iceberg:
-    students per strand by grades below, buckets 0, 1, 2, 3+).
-
-    Raises
-    ------
-    NotFound
-        No such class, or it has no students with estimates.
-    """
-    src = _source(source, graph, model)
-    c = src.klass(class_id)
-    cid = c["class_id"]
-    members = src.members(cid)
-    post, tables = src.tables(members)
-    members = [m for m in members if m in set(tables.students["student_id"])]
-    if not members:
-        raise NotFound(f"class {class_id!r} has no students with mastery estimates")
-    g = src.graph
-    grade = c["grade"]
-    if _blank(grade):
-        grade = int(tables.students["grade"].mode().max())
-    grade = int(grade)
-    strands = sorted(set(tables.strands["strand"]))
-    names = dict(zip(src.students["student_id"], src.students["name"], strict=True))
-    lv = tables.strands.pivot(index="student_id", columns="strand", values="grades_below")
-    lab = tables.strands.pivot(index="student_id", columns="strand", values="label")
-    stu = tables.students.set_index("student_id")
-    students = []
-    for m in members:
-        students.append({
-            "student_id": _py(m), "name": str(names.get(m, m)), "grade": int(stu.at[m, "grade"]),
-            "depth": int(stu.at[m, "depth"]), "n_unfinished": int(stu.at[m, "n_unfinished"]),
-            "grades_below": {s: None if pd.isna(lv.at[m, s]) else int(lv.at[m, s])
-                             for s in strands},
-            "secure_through": {s: str(lab.at[m, s]) for s in strands},
-        })
-    students.sort(key=lambda r: (-r["depth"], -sum(v or 0 for v in r["grades_below"].values()),
-                                 -r["n_unfinished"], str(r["name"])))
-    codes = [code for code in g.standard_codes if g[code].grade_num <= grade]
-    P = posterior_matrix(post, members, codes)
-    standards = class_standards(P, codes, g, secure=secure)
-    dist = group_distribution(tables, pd.DataFrame({"student_id": members}), g)
-    distribution = {
-        s: {str(b): int(n) for b, n in zip(d["grades_below"], d["n_students"], strict=True)}
-        for s, d in dist.levels.groupby("strand", sort=True, observed=True)
-    }
-    return {
-        "class_id": _py(cid), "title": str(c["title"]), "school_id": _py(c.get("school_id")),
-        "grade": grade, "grade_label": grade_label(grade), "algebra1": bool(c["algebra1"]),
-        "n_students": len(members), "strands": strands, "secure": secure,
-        "students": students, "standards": standards, "distribution": distribution,
-        "buckets": list(BELOW_BUCKETS),
-    }
 
 
 # ============================================================================ text rendering

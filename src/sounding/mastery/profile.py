@@ -86,12 +86,12 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from sounding.core.thresholds import SECURE as SECURE  # defined once, in core
+from sounding.core.thresholds import UNFINISHED as UNFINISHED
 from sounding.errors import InvalidInput
 from sounding.mastery import _profile_kernels as _pk
 from sounding.progression import StandardsGraph, grade_label, grade_number
 
-SECURE = 0.8
-UNFINISHED = 0.5
 TOLERANCE = 0.1
 #: Quantile nodes of the comonotone coupling of a strand's standards (mean 0, variance 1).
 N_NODES = 9

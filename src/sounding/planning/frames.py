@@ -53,13 +53,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+# SECURE (P(mastered) at or above which a standard counts as secure) and NOT_SECURE (below
+# which it counts as not secure, when the evidence supports it) are defined once, in core.
+from sounding.core.thresholds import NOT_SECURE as NOT_SECURE
+from sounding.core.thresholds import SECURE as SECURE
 from sounding.errors import InvalidData, InvalidInput, Problem
 from sounding.progression import HS, StandardsGraph, grade_number
 
-#: P(mastered) at or above which a standard counts as secure.
-SECURE = 0.8
-#: P(mastered) below which a standard counts as not secure (when the evidence supports it).
-NOT_SECURE = 0.5
 #: Direct answers on a standard that make a "not secure" estimate flaggable on their own.
 MIN_EVIDENCE = 2
 #: Direct answers on related standards (prerequisites, cluster) that must back up a single

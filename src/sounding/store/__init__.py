@@ -6,8 +6,8 @@
 """
 
 from sounding.store.quality import DataQuality, data_quality
-from sounding.store.store import Store, bulk_write, normalize_url
+from sounding.store.store import Store, bulk_write, normalize_url, upgrade_database
 from sounding.store.tables import SCHEMA_VERSION, metadata
 
 __all__ = ["SCHEMA_VERSION", "DataQuality", "Store", "bulk_write", "data_quality", "metadata",
-           "normalize_url"]
+           "normalize_url", "upgrade_database"]

@@ -96,8 +96,13 @@ class Store:
 
     # ---------------------------------------------------------------- opening and closing
     @classmethod
-    def open(cls, url_or_path: str | os.PathLike[str] = "sounding.db") -> Store:
+    def open(cls, url_or_path: str | os.PathLike[str] = "sounding.db", *,
+             migrate: bool = True) -> Store:
         """Open (creating if missing) the database at a path or URL and its tables.
+
+        A new database is created at the newest schema; an existing one is brought to it in
+        place (Alembic migrations, :mod:`sounding.store.migrations`) unless ``migrate`` is
+        False (``sounding db upgrade`` opens that way to report the revision it started from).
 
         :param url_or_path: ``sounding.db``, ``sqlite:///abs/path.db``, ``postgresql://...``
             or ``postgresql+psycopg://...``.
@@ -110,7 +115,7 @@ class Store:
             else:
                 engine = sa.create_engine(url, pool_pre_ping=True)
             store = cls(engine)
-            store._create_schema()
+            store._create_schema(migrate=migrate)
         except sa.exc.OperationalError as exc:
             raise SoundingError(f"cannot open database {_safe_url(url)}: "
                                 f"{str(exc.orig).strip().splitlines()[0]}") from exc
@@ -119,27 +124,65 @@ class Store:
                                 "is not installed (pip install 'sounding[postgres]')") from exc
         return store
 
-    def _create_schema(self) -> None:
+    @classmethod
+    def lazy(cls, url_or_path: str | os.PathLike[str] = "sounding.db") -> Store:
+        """A store opened on first use: a command that may not need the database (the local
+        operator's, whose planning inputs are read in one go) creates no file by asking."""
+        return LazyStore(url_or_path)
+
+    def _create_schema(self, *, migrate: bool = True) -> None:
+        from sounding.store import migrations as M
+
         inspector = sa.inspect(self.engine)
-        if inspector.has_table("schema_info"):
-            with self.engine.connect() as conn:
-                version = conn.execute(sa.select(sa.func.max(T.schema_info.c.version))).scalar()
-            if version is not None and version > T.SCHEMA_VERSION:
-                raise SoundingError(
-                    f"database schema version {version} is newer than this Sounding "
-                    f"({T.SCHEMA_VERSION}); upgrade Sounding to open it")
+        if not inspector.has_table("schema_info"):  # a new database: straight to head
+            T.metadata.create_all(self.engine)
+            with self.engine.begin() as conn:
+                conn.execute(T.schema_info.insert().values(
+                    version=T.SCHEMA_VERSION, applied_at=dt.datetime.now()))
+                _stamp(conn, M.HEAD)
+            return
+        with self.engine.connect() as conn:
+            version = conn.execute(sa.select(sa.func.max(T.schema_info.c.version))).scalar()
+            revision = M.current_revision(conn)
+        if (version is not None and version > T.SCHEMA_VERSION) or (
+                revision is not None and revision not in M.SCHEMA_VERSIONS):
+            raise SoundingError(
+                f"database schema version {version} ({revision or 'no revision'}) is newer than "
+                f"this Sounding ({T.SCHEMA_VERSION}); upgrade Sounding to open it")
+        if revision is None:  # from before migrations: complete the base schema, stamp it
             if version == 1 and inspector.has_table("mastery") and "standard" in {
                     c["name"] for c in inspector.get_columns("mastery")}:
                 # Version 2 packs mastery per student. Estimates are derived data (``sounding
                 # mastery fit`` remakes them from the stored evidence), so the old table goes.
                 with self.engine.begin() as conn:
                     conn.execute(sa.text("DROP TABLE mastery"))
-        T.metadata.create_all(self.engine)
+            later = {name for names in M.ADDED_BY.values() for name in names}
+            with self.engine.begin() as conn:
+                T.metadata.create_all(conn, tables=[t for t in T.metadata.sorted_tables
+                                                    if t.name not in later])
+                if version is None or version < M.SCHEMA_VERSIONS[M.BASE]:
+                    conn.execute(T.schema_info.insert().values(
+                        version=M.SCHEMA_VERSIONS[M.BASE], applied_at=dt.datetime.now()))
+                _stamp(conn, M.BASE)
+            revision = M.BASE
+        if migrate:
+            if revision != M.HEAD:
+                self.migrate()
+            T.metadata.create_all(self.engine)  # tables added without a revision yet
+
+    def revision(self) -> str | None:
+        """The Alembic revision the database is at (None: from before migrations)."""
+        from sounding.store.migrations import current_revision
+
+        with self.engine.connect() as conn:
+            return current_revision(conn)
+
+    def migrate(self, revision: str = "head") -> None:
+        """Run the Alembic migrations up to ``revision``, in one transaction."""
+        from sounding.store.migrations import upgrade_connection
+
         with self.engine.begin() as conn:
-            version = conn.execute(sa.select(sa.func.max(T.schema_info.c.version))).scalar()
-            if version is None or version < T.SCHEMA_VERSION:
-                conn.execute(T.schema_info.insert().values(
-                    version=T.SCHEMA_VERSION, applied_at=dt.datetime.now()))
+            upgrade_connection(conn, revision)
 
     def close(self) -> None:
         """Release every connection (the file stays)."""
@@ -467,7 +510,55 @@ class Store:
             return bulk_write(conn, tbl, df)
 
 
+class LazyStore(Store):
+    """A :class:`Store` whose database is opened (``Store.open``) on first use."""
+
+    def __init__(self, url_or_path: str | os.PathLike[str]) -> None:  # noqa: D107
+        self._target = url_or_path
+        self._store: Store | None = None
+
+    @property
+    def engine(self) -> Engine:  # type: ignore[override]
+        if self._store is None:
+            self._store = Store.open(self._target)
+        return self._store.engine
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+    def __repr__(self) -> str:
+        return f"Store.lazy({self._target!r})"
+
+
+def upgrade_database(url_or_path: str | os.PathLike[str]) -> tuple[str | None, str]:
+    """Bring the database at ``url_or_path`` to the newest schema in place (``sounding db
+    upgrade``); returns (revision before, revision after).
+
+    A database older than migrations (schema_info version 1 or 2, no ``alembic_version``) is
+    first completed to the base schema and stamped as base, as ``Store.open`` does; a new
+    one is created at head.
+    """
+    from sounding.store.migrations import HEAD
+
+    with Store.open(url_or_path, migrate=False) as store:
+        before = store.revision()
+        store.migrate()
+        T.metadata.create_all(store.engine)
+        return before, store.revision() or HEAD
+
+
 # ---------------------------------------------------------------------- helpers
+
+
+def _stamp(conn: Connection, revision: str) -> None:
+    """Write Alembic's version row directly (the table as Alembic makes it): a database made
+    at head needs no migration run, and opening it need not import Alembic."""
+    conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) "
+                         "NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))")
+    conn.exec_driver_sql("DELETE FROM alembic_version")
+    conn.execute(sa.text("INSERT INTO alembic_version (version_num) VALUES (:v)"),
+                 {"v": revision})
 
 
 def _raw_rows(conn: Connection, stmt: sa.Select) -> list[tuple]:

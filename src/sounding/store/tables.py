@@ -34,8 +34,10 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-#: Bump when the schema changes; ``Store.open`` records it and refuses newer databases.
-SCHEMA_VERSION = 2
+#: Bump when the schema changes; ``Store.open`` records it and refuses newer databases. Each
+#: change is also an Alembic revision in ``sounding/store/migrations/versions`` (version 2 is
+#: the base revision, 3 added accounts, API tokens and the access log).
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -295,6 +297,45 @@ family_signals = Table(
     Column("value", Float, nullable=False),
     Column("source", String, nullable=False, default=""),
     PrimaryKeyConstraint("student_id", "signal", "date", "source"),
+)
+
+#: People who may sign in (not the roster's users: a guardian or a state analyst need not be in
+#: the roster). ``scopes`` is a JSON list of the org, school, class or student ids the role
+#: covers (empty: taken from the roster through ``user_id``, or everything for admin/state).
+#: Passwords are stored only as argon2id hashes.
+accounts = Table(
+    "accounts", metadata,
+    Column("username", String, primary_key=True),
+    Column("role", String(32), nullable=False),
+    Column("scopes", Text, nullable=False, default="[]"),
+    Column("user_id", String, index=True),  # the roster user (sourcedId) this account is
+    Column("display_name", String),
+    Column("password_hash", String),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
+#: Bearer tokens for the API. Only the SHA-256 of a token is stored: a stolen database gives
+#: no usable token (tokens are 256-bit random, so a fast hash is enough, unlike passwords).
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("username", String, nullable=False, index=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+)
+
+#: FERPA's record of access: every read of a student-level record by a signed-in principal.
+access_log = Table(
+    "access_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False, index=True),
+    Column("username", String, nullable=False, index=True),
+    Column("role", String(32), nullable=False),
+    Column("action", String(64), nullable=False),   # the service read, e.g. "student_view"
+    Column("resource", String(32), nullable=False),  # student, class, school, ...
+    Column("resource_id", String),
+    Column("student_id", String, index=True),
 )
 
 #: The tables ``Store.counts`` reports, in the order people think of them.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sounding.core.thresholds import MIN_N
 from sounding.growth.students import accountability_students, cuts_from_levels, math_subjects
 from sounding.report.site import Page, environment, figure_html
 
@@ -34,7 +35,7 @@ def _hidden(rec: dict) -> str:
 def growth_pages(*, sgp: pd.DataFrame, scores: pd.DataFrame, students: pd.DataFrame,
                  school_names: dict[str, str], providers: pd.DataFrame | None = None,
                  targets: pd.DataFrame | None = None, grade_span: pd.DataFrame | None = None,
-                 min_n: int = 10) -> list[Page]:
+                 min_n: int = MIN_N) -> list[Page]:
     """The growth page from the pipeline's outputs.
 
     ``targets`` are lagged (:func:`sounding.growth.lagged_growth_targets`); ``grade_span`` is

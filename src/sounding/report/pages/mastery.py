@@ -31,28 +31,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sounding.core.thresholds import MIN_N, SECURE
 from sounding.errors import InvalidInput
 from sounding.mastery.pipeline import (
     SUBGROUP_COLUMNS,
     MasteryResult,
-    class_standards,
     normalize_classes,
     normalize_enrollments,
     normalize_students,
     strand_description,
     strand_title,
     strand_tops,
-    student_view,
 )
-from sounding.mastery.profile import BELOW_BUCKETS, SECURE, group_distribution
+from sounding.mastery.profile import BELOW_BUCKETS, group_distribution
 from sounding.progression import StandardsGraph, code_sort_key, grade_label
 from sounding.report.site import Page, environment, figure_html
+from sounding.services.views import class_view, student_view
 
 #: Per-student pages written at most (whole classes, in order, until the next would not fit).
 MAX_STUDENT_PAGES = 400
 #: Groups smaller than this are not charted by subgroup (a staff report, but small groups
 #: identify students and their shares are noise).
-MIN_GROUP_SIZE = 10
+MIN_GROUP_SIZE = MIN_N
 #: Grades below the class grade shown in a class heat map (plus the class grade itself).
 HEATMAP_GRADES_BELOW = 3
 #: Unfinished standards listed on a student page (the rest are counted, and in the CLI's JSON).
@@ -511,35 +511,27 @@ def _overview(data: _Data, with_pages: set[Any], covered: list[Any], min_n: int)
 
 
 def _class_page(data: _Data, cls: Any, with_pages: set[Any], grades_below: int) -> Page:
+    # the class view ``sounding mastery show --class`` prints: one computation for both
+    view = class_view(data.result, cls.class_id, data.graph)
     ids = data.members[cls.class_id]
-    g = data.graph
-    grade = (int(cls.grade) if not pd.isna(cls.grade)
-             else int(data.stu.loc[ids, "grade"].mode().max()))
-    order = sorted(ids, key=lambda s: (-int(data.stu.at[s, "depth"]),
-                                       -int(data.below.loc[s].sum()),
-                                       -int(data.stu.at[s, "n_unfinished"]), data.name(s)))
+    grade = int(view["grade"])
+    order = [s["student_id"] for s in view["students"]]
     heat, n_cols = _heatmap(data, order, grade, grades_below)
     rows = []
-    for s in order:
+    for s in view["students"]:
+        sid = s["student_id"]
         rows.append({
-            "name": data.name(s), "id": str(s),
-            "link": ("../" + student_slug(s)) if s in with_pages else None,
-            "grade": grade_label(int(data.stu.at[s, "grade"])),
-            "depth": int(data.stu.at[s, "depth"]),
-            "n_unfinished": int(data.stu.at[s, "n_unfinished"]),
-            "cells": [(int(data.below.at[s, x]), str(data.label.at[s, x]))
-                      for x in data.strands],
+            "name": data.name(sid), "id": str(sid),
+            "link": ("../" + student_slug(sid)) if sid in with_pages else None,
+            "grade": grade_label(s["grade"]), "depth": s["depth"],
+            "n_unfinished": s["n_unfinished"],
+            "cells": [(s["grades_below"][x], s["secure_through"][x]) for x in data.strands],
         })
-    codes = [c for c in data.codes if g[c].grade_num <= grade]
-    cidx = [data.codes.index(c) for c in codes]
-    P = data.P[np.ix_([data.row[s] for s in ids], cidx)].astype(float)
-    standards = class_standards(P, codes, g, secure=SECURE)
+    standards = view["standards"]
     hot = sorted((r for r in standards if r["share_not_secure"] >= RETEACH_SHARE),
                  key=lambda r: (-r["share_not_secure"], -r["grade"], r["standard"]))
-    dist = {}
-    for s in data.strands:
-        vals = data.below.loc[ids, s].clip(upper=3)
-        dist[s] = [int((vals == k).sum()) for k in range(4)]
+    dist = {s: [int(view["distribution"].get(s, {}).get(b, 0)) for b in BELOW_BUCKETS]
+            for s in data.strands}
     school = data.school_names.get(cls.school_id, "" if pd.isna(cls.school_id)
                                    else str(cls.school_id))
     body = data.render(

@@ -1,0 +1,30 @@
+"""The query layer: every read the faces make, for a principal, already redacted.
+
+    from sounding.services import Context, student_view, class_plan
+    from sounding.access import Principal, Role
+    ctx = Context(store, Principal("ms-rivera", Role.teacher, user_id="tch-0001"))
+    class_plan(ctx, "cls-0001-03-01")      # NotFound for a class outside her scope
+
+The CLI (as the local operator, or ``--as USERNAME``), the static report (rendered for one
+principal) and the web application all call these functions and nothing else; none of them
+reads the store directly. :data:`SERVICES` lists them with the resource each reads, which is
+what the access sweep test iterates over.
+"""
+
+from sounding.services.admin import access_log, accounts
+from sounding.services.context import Context
+from sounding.services.extract import research_extract
+from sounding.services.family import display_name, family_report
+from sounding.services.growth import district_growth, provider_growth, school_growth, state_growth
+from sounding.services.mastery import class_summary, class_view, student_view
+from sounding.services.planning import class_plan, district_plan, groups, readiness, school_plan
+from sounding.services.registry import SERVICES, Service, service
+from sounding.services.roster import classes, schools, students
+
+__all__ = [
+    "SERVICES", "Context", "Service", "access_log", "accounts", "class_plan", "class_summary",
+    "class_view", "classes", "display_name", "district_growth", "district_plan",
+    "family_report", "groups", "provider_growth", "readiness", "research_extract",
+    "school_growth", "school_plan", "schools", "service", "state_growth", "student_view",
+    "students",
+]

@@ -1,0 +1,76 @@
+"""What several services read, built once per Context (``ctx.memo``) and limited to scope.
+
+Mastery is read only for the students the principal reaches (``store.mastery(student_ids=
+...)``: the scope as a SQL filter); the roster tables are small and read whole, because the
+views need names and classes around the students they show (results are redacted after).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sounding.errors import InvalidInput
+from sounding.mastery.pipeline import (
+    _none_if_empty,
+    _normalize_posterior,
+    _Source,
+    normalize_classes,
+    normalize_enrollments,
+    normalize_students,
+)
+from sounding.services.context import Context
+
+
+def graph(ctx: Context) -> Any:
+    """The district's progression (standard level, K-8 and Algebra I)."""
+    return ctx.memo("graph", lambda: ctx.store.progression().k8_algebra1())
+
+
+def roster(ctx: Context) -> tuple[Any, Any, Any]:
+    """Normalised (students, classes, enrollments) of the whole roster."""
+    def make() -> tuple[Any, Any, Any]:
+        st = ctx.store
+        return (normalize_students(st.students()),
+                normalize_classes(_none_if_empty(st.classes())),
+                normalize_enrollments(_none_if_empty(st.enrollments())))
+    return ctx.memo("roster", make)
+
+
+def mastery_source(ctx: Context, model: str = "graph") -> _Source:
+    """The views' source: the stored posterior of the reached students, indexed once."""
+    def make() -> _Source:
+        reach = ctx.reach
+        ids = None if reach.everything else sorted(reach.students)
+        raw = ctx.store.mastery(model=model, student_ids=ids)
+        if ids is None and (raw is None or not len(raw)):
+            raise InvalidInput("the store has no mastery estimates yet; "
+                               "run `sounding mastery fit`")
+        students, classes, enrollments = roster(ctx)
+        return _Source(_normalize_posterior(raw), students, classes, enrollments, graph(ctx),
+                       None)
+    return ctx.memo(f"mastery:{model}", make)
+
+
+def planning_inputs(ctx: Context) -> Any:
+    """The planning tables of the whole district (triage compares each class with all the
+    classes of its grade, so it runs on everyone; results are cut to scope afterwards)."""
+    from sounding.planning.from_store import load_inputs
+
+    return ctx.memo("planning_inputs", lambda: load_inputs(ctx.store))
+
+
+def triage_plan(ctx: Context, *, threshold: float = 0.2, stale_days: int = 120,
+                as_of: Any = None, scope_sequence: Any = None) -> Any:
+    """The district's triage (cached per settings)."""
+    from sounding.planning.triage import TriageConfig, triage
+
+    key = f"triage:{threshold}:{stale_days}:{as_of}:{id(scope_sequence)}"
+
+    def make() -> Any:
+        inp = planning_inputs(ctx)
+        return triage(inp.mastery, inp.students, inp.classes, inp.enrollments,
+                      evidence=inp.evidence(), graph=inp.graph,
+                      scope=inp.scope(scope_sequence), as_of=inp.as_of(as_of),
+                      config=TriageConfig(threshold=threshold, stale_days=stale_days),
+                      responses=inp.responses, family_signals=inp.family_signals)
+    return ctx.memo(key, make)

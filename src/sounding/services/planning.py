@@ -1,0 +1,150 @@
+"""Planning reads: the plan of a class, a school or the district; small groups; Algebra I
+readiness. The triage runs over the whole district (each class is compared with every class
+of its grade), then each finding is cut to the object asked for and to the principal's scope.
+
+Why the second cut: ``TriagePlan.restricted(class_id=...)`` keeps district- and school-wide
+findings whole, and their ``students`` lists name other teachers' students. Here a class plan
+keeps, in every finding, only the class's own students and classes; a school plan only the
+school's; and everything is then redacted to what the principal reaches.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sounding.access.disclosure import redact
+from sounding.access.policy import Resource
+from sounding.access.scope import Reach
+from sounding.errors import NotFound
+from sounding.services._data import planning_inputs, triage_plan
+from sounding.services.context import Context
+from sounding.services.registry import service
+
+
+def _class_reach(ctx: Context, class_id: str) -> Reach:
+    """What a plan for one class may mention: its students, itself, its school."""
+    plan = triage_plan(ctx)
+    members = frozenset(str(s) for s in plan.class_members.get(class_id, ()))
+    school = plan.class_schools.get(class_id)
+    return Reach(ctx.principal, students=members, classes=frozenset({str(class_id)}),
+                 schools=frozenset({str(school)}) if school is not None else frozenset())
+
+
+def _school_reach(ctx: Context, school_id: str) -> Reach:
+    plan = triage_plan(ctx)
+    classes = frozenset(str(c) for c, s in plan.class_schools.items() if s == school_id)
+    inp = planning_inputs(ctx)
+    st = inp.students
+    students = frozenset(st.loc[st["school_id"].astype(str) == str(school_id),
+                                "student_id"].astype(str))
+    for c in classes:
+        students |= frozenset(str(s) for s in plan.class_members.get(c, ()))
+    return Reach(ctx.principal, students=students, classes=classes,
+                 schools=frozenset({str(school_id)}))
+
+
+@service(Resource.class_, target="class_id")
+def class_plan(ctx: Context, class_id: str, *, threshold: float = 0.2, stale_days: int = 120,
+               as_of: Any = None, scope_sequence: Any = None) -> dict[str, Any]:
+    """The plan for one class: its findings, the school's and district's findings that
+    concern it (cut to its students), its students' tiers."""
+    ctx.require(Resource.class_, class_id)
+    planning_inputs(ctx).school_of_class(class_id)  # NotFound for a class the roster lacks
+    plan = triage_plan(ctx, threshold=threshold, stale_days=stale_days, as_of=as_of,
+                       scope_sequence=scope_sequence)
+    data = redact(plan.restricted(class_id=class_id).to_dict(), _class_reach(ctx, class_id))
+    return ctx.finish(data, action="class_plan", resource=Resource.class_, obj_id=class_id)
+
+
+@service(Resource.school, target="school_id")
+def school_plan(ctx: Context, school_id: str, *, threshold: float = 0.2,
+                stale_days: int = 120, as_of: Any = None,
+                scope_sequence: Any = None) -> dict[str, Any]:
+    """The plan for one school: its findings and the district-wide ones that cover it, cut
+    to its students and classes."""
+    ctx.require(Resource.school, school_id)
+    planning_inputs(ctx).only_school(school_id)  # NotFound for an unknown school
+    plan = triage_plan(ctx, threshold=threshold, stale_days=stale_days, as_of=as_of,
+                       scope_sequence=scope_sequence)
+    data = redact(plan.restricted(school_id=school_id).to_dict(),
+                  _school_reach(ctx, school_id))
+    return ctx.finish(data, action="school_plan", resource=Resource.school, obj_id=school_id)
+
+
+@service(Resource.district, target="district_id")
+def district_plan(ctx: Context, district_id: str | None = None, *, threshold: float = 0.2,
+                  stale_days: int = 120, as_of: Any = None,
+                  scope_sequence: Any = None) -> dict[str, Any]:
+    """The district's whole plan (``district_id`` None: every district in the store, for
+    the local operator and admins)."""
+    if district_id is None:
+        ctx.require(Resource.district, None)
+        if not ctx.reach.everything:
+            raise NotFound("no district None")
+    else:
+        ctx.require(Resource.district, district_id)
+        orgs = ctx.store.orgs()
+        if not ((orgs["org_id"].astype(str) == str(district_id))
+                & (orgs["type"] == "district")).any():
+            raise NotFound(f"no district {district_id!r}")
+    plan = triage_plan(ctx, threshold=threshold, stale_days=stale_days, as_of=as_of,
+                       scope_sequence=scope_sequence)
+    data = plan.to_dict()
+    if district_id is not None:
+        from sounding.access.principal import Principal
+        from sounding.access.roles import Role
+        from sounding.access.scope import resolve
+
+        # the district's own reach: its schools, classes, students (several districts may
+        # share a store)
+        own = resolve(ctx.store, Principal(ctx.principal.user, Role.district,
+                                           frozenset({str(district_id)})))
+        data = redact(data, own)
+        data["recommendations"] = [r for r in data["recommendations"]
+                                   if r.get("district_id") in (None, district_id)]
+    return ctx.finish(data, action="district_plan", resource=Resource.district,
+                      obj_id=district_id)
+
+
+@service(Resource.class_, target="class_id")
+def groups(ctx: Context, class_id: str, *, min_size: int = 3, max_size: int = 6,
+           stale_days: int = 120, as_of: Any = None,
+           scope_sequence: Any = None) -> dict[str, Any]:
+    """Small groups for a class's next unit: students who share the same next needs."""
+    from sounding.planning.groups import small_groups
+
+    ctx.require(Resource.class_, class_id)
+    inputs = planning_inputs(ctx)
+    part = inputs.only_school(inputs.school_of_class(class_id))
+    res = small_groups(part.mastery, part.students, part.classes, part.enrollments,
+                       graph=inputs.graph, scope=inputs.scope(scope_sequence),
+                       as_of=inputs.as_of(as_of), class_ids=[class_id], min_size=min_size,
+                       max_size=max_size, evidence=part.evidence(),
+                       stale_days=stale_days)[class_id]
+    return ctx.finish(res.to_dict(), action="groups", resource=Resource.class_,
+                      obj_id=class_id)
+
+
+@service(Resource.school, target="school_id")
+def readiness(ctx: Context, school_id: str | None = None, *,
+              foundations: str = "immediate") -> dict[str, Any]:
+    """Algebra I readiness of grade-8 students (one school, or with ``school_id`` None the
+    district, which needs the district resource)."""
+    from sounding.errors import InvalidInput
+    from sounding.planning.algebra import algebra_readiness
+
+    if foundations not in ("immediate", "all"):
+        raise InvalidInput("--foundations must be immediate or all")
+    if school_id is None:
+        ctx.require(Resource.district, None)
+        if not ctx.reach.everything and not ctx.reach.districts:
+            raise NotFound("no district")
+    else:
+        ctx.require(Resource.school, school_id)
+    inputs = planning_inputs(ctx)
+    part = inputs.only_school(school_id) if school_id is not None else inputs
+    res = algebra_readiness(part.mastery, part.students, part.classes, part.enrollments,
+                            scores=part.scores, foundations=foundations,  # type: ignore[arg-type]
+                            graph=inputs.graph)
+    return ctx.finish(res.to_dict(), action="readiness", resource=Resource.school,
+                      obj_id=school_id)

@@ -1,0 +1,84 @@
+"""Schema migrations: new databases at head, old ones upgraded in place (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import sqlalchemy as sa
+from alembic.script import ScriptDirectory
+
+from sounding.cli import main
+from sounding.store import Store, normalize_url
+from sounding.store import migrations as M
+from sounding.store import tables as T
+
+NEW_TABLES = set(M.ADDED_BY[M.HEAD])
+
+
+def test_head_is_alembics_head_and_schema_versions_match():
+    scripts = ScriptDirectory.from_config(M.config())
+    assert scripts.get_current_head() == M.HEAD
+    assert [r.revision for r in scripts.walk_revisions()][::-1] == [M.BASE, M.HEAD]
+    assert M.SCHEMA_VERSIONS[M.HEAD] == T.SCHEMA_VERSION
+
+
+def test_a_new_database_is_created_at_head(db_url):
+    with Store.open(db_url) as store:
+        assert store.revision() == M.HEAD and store.schema_version == T.SCHEMA_VERSION
+        assert NEW_TABLES <= set(sa.inspect(store.engine).get_table_names())
+
+
+def _legacy(db_url: str) -> None:
+    """A version-2 database as Sounding made it before migrations: the base tables, a
+    schema_info row, data, no alembic_version."""
+    engine = sa.create_engine(normalize_url(db_url))
+    base = [t for t in T.metadata.sorted_tables if t.name not in NEW_TABLES]
+    T.metadata.create_all(engine, tables=base)
+    with engine.begin() as conn:
+        conn.execute(T.schema_info.insert().values(version=2, applied_at=dt.datetime.now()))
+        conn.execute(T.orgs.insert().values(org_id="s1", name="School", type="school"))
+    engine.dispose()
+
+
+def test_an_old_database_upgrades_in_place_keeping_its_data(db_url):
+    _legacy(db_url)
+    assert main(["db", "upgrade", "--db", db_url, "--format", "json"]) == 0
+    with Store.open(db_url) as store:
+        assert store.revision() == M.HEAD and store.schema_version == 3
+        assert NEW_TABLES <= set(sa.inspect(store.engine).get_table_names())
+        assert store.orgs()["org_id"].tolist() == ["s1"]
+        from sounding.access import add_account
+
+        add_account(store, "ana", "admin", password="pw")
+    assert main(["db", "upgrade", "--db", db_url, "--format", "json"]) == 0  # idempotent
+
+
+def test_db_upgrade_reports_where_it_started(db_url, capsys):
+    _legacy(db_url)
+    capsys.readouterr()
+    assert main(["db", "upgrade", "--db", db_url, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"before": M.BASE, "after": M.HEAD}
+    assert main(["db", "revision", "--db", db_url]) == 0
+    assert capsys.readouterr().out.strip() == M.HEAD
+
+
+def test_opening_an_old_database_upgrades_it_too(db_url):
+    _legacy(db_url)
+    with Store.open(db_url) as store:
+        assert store.revision() == M.HEAD
+
+
+def test_a_database_from_a_newer_sounding_is_refused(tmp_path):
+    import pytest
+
+    from sounding.errors import SoundingError
+
+    db = str(tmp_path / "newer.db")
+    Store.open(db).close()
+    engine = sa.create_engine(normalize_url(db))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0099_future'")
+    engine.dispose()
+    with pytest.raises(SoundingError, match="newer than this Sounding"):
+        Store.open(db)
