@@ -42,6 +42,10 @@ def test_plan_class_json(store_tables, capsys):
 def test_plan_threshold_and_levels(store_tables, capsys):
     assert main(["plan", "--school", "sch2", "--threshold", "0.1", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
+    # 2 of 20 not secure: an estimated 12.5% of the class, over 10%, at or under 20%
+    assert [r["level"] for r in out["recommendations"]] == ["classroom"]
+    assert main(["plan", "--school", "sch2", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
     assert [r["level"] for r in out["recommendations"]] == ["student"]
     assert main(["plan", "--district"]) == 0
     assert "Plan for the district" in capsys.readouterr().out

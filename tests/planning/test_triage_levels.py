@@ -1,0 +1,105 @@
+"""The level of a finding follows the estimated share of the class not secure (issue 14).
+
+Property: whatever the posteriors, evidence and class sizes, no student-level finding has an
+estimated share above the threshold and no classroom-level finding one at or below it; every
+class/student finding's reason states the estimated share with its interval, the confirmed
+count and the direct evidence behind them.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sounding.planning import TriageConfig, triage
+from sounding.planning.shares import class_shares, poisson_binomial
+
+from .conftest import combine, make_class
+
+CODES = ("5.NF.A.1", "5.NF.A.2", "4.NF.B.3", "5.NBT.A.1")
+AS_OF = "2026-01-15"
+
+
+@st.composite
+def districts(draw):
+    n_classes = draw(st.integers(1, 4))
+    parts = []
+    for k in range(n_classes):
+        n = draw(st.integers(3, 24))
+        parts.append((k, n))
+    seed = draw(st.integers(0, 2**31 - 1))
+    threshold = draw(st.sampled_from([0.10, 0.15, 0.20]))
+    return parts, seed, threshold
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(districts())
+def test_levels_follow_the_estimated_share(graph, spec):
+    parts, seed, threshold = spec
+    rng = np.random.default_rng(seed)
+    built = []
+    for k, n in parts:
+        m, s, c = make_class(graph, n=n, class_id=f"c{k}", school_id=f"s{k % 2}")
+        for code in CODES:
+            hit = m["standard"] == code
+            m.loc[hit, "p_mastered"] = rng.beta(rng.uniform(0.3, 3), rng.uniform(0.3, 3),
+                                                int(hit.sum()))
+            m.loc[hit, "n_evidence"] = rng.integers(0, 4, int(hit.sum()))
+        built.append((m, s, c))
+    m, s, c = combine(*built)
+    plan = triage(m, s, c, as_of=AS_OF, config=TriageConfig(threshold=threshold))
+    for r in plan:
+        if r.level not in ("classroom", "student"):
+            continue
+        est = r.numbers["estimated_share"]
+        assert r.share == max(est.values())
+        if r.level == "student":
+            assert all(v <= threshold + 1e-6 for v in est.values()), r.reason
+        else:
+            assert all(v > threshold for v in est.values()), r.reason
+        # the reason names the estimate, its interval, the confirmed count and the evidence
+        assert re.search(r"estimated \d+% \(90% interval \d+-\d+%\)", r.reason), r.reason
+        assert "confirmed" in r.reason and "answered" in r.reason and "answers)" in r.reason
+        lo, hi = r.numbers["interval"][r.standards[0]]
+        assert lo <= est[r.standards[0]] + 1e-9 and est[r.standards[0]] <= hi + 1e-9
+
+
+def test_poisson_binomial_matches_the_binomial_and_sums_to_one():
+    from scipy import stats
+
+    q = np.full((12, 3), 0.3)
+    dist = poisson_binomial(q)
+    assert np.allclose(dist.sum(axis=1), 1)
+    assert np.allclose(dist[0], stats.binom.pmf(np.arange(13), 12, 0.3))
+
+
+def test_class_shares_interval_and_tail():
+    import scipy.sparse as sp
+
+    p = np.array([[0.2, 0.9]] * 5 + [[0.95, 0.9]] * 15)  # 20 students, 2 standards
+    emat = sp.csr_matrix(np.ones((1, 20)))
+    cs = class_shares(emat, p, 0.2)
+    assert np.allclose(cs.share[0], [(5 * 0.8 + 15 * 0.05) / 20, 0.1])
+    assert cs.over(0.2).tolist() == [[True, False]]
+    assert cs.lo[0, 0] <= 4.75 <= cs.hi[0, 0]
+    assert 0.4 < cs.p_over[0, 0] < 0.8 and cs.p_over[0, 1] < 0.05
+    # students with no estimate at all are out of the denominator
+    p2 = np.vstack([p, np.full((5, 2), np.nan)])
+    cs2 = class_shares(sp.csr_matrix(np.ones((1, 25))), p2, 0.2)
+    assert cs2.n[0] == 20 and np.allclose(cs2.share, cs.share)
+
+
+def test_every_class_and_student_reason_names_its_numbers(build_class):
+    m, st_, cl = build_class(low={"5.NF.A.1": 6, "5.NBT.A.1": 2})
+    plan = triage(m, st_, cl, as_of=AS_OF)
+    assert {r.level for r in plan} == {"classroom", "student"}
+    for r in plan:
+        assert re.search(r"estimated \d+% \(90% interval \d+-\d+%\)", r.reason)
+        assert re.search(r"\d+ of \d+ (students )?confirmed", r.reason)
+        assert re.search(r"\d+ of \d+ answered .* directly \(\d+ answers\)", r.reason)
+    frame = plan.to_frame()
+    assert isinstance(frame, pd.DataFrame) and len(frame) == 2
