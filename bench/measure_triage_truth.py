@@ -193,6 +193,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     out["stands_out"] = stands_out(plan, d)
     s = plan.summary()
     out["tiers"] = s["tier_shares"]
+    # how long a class's plan is, and what it leads with
+    seen, jit, lead_jit = [], [], []
+    for cid in plan.class_members:
+        tp = plan.teacher_plan(cid)
+        n_topics = len(tp["lead"]) + len(tp["more"])
+        if not n_topics:
+            continue
+        seen.append(n_topics)
+        jit.append(tp["n_just_in_time"])
+        lead_jit.append(sum(bool(r.numbers.get("priority", {}).get("just_in_time"))
+                            for r in tp["lead"]))
+    out["class_plans"] = {"classes": len(seen), "median_findings": float(np.median(seen)),
+                          "max_findings": int(max(seen)),
+                          "median_just_in_time": float(np.median(jit)),
+                          "share_lead_all_just_in_time": float(np.mean(
+                              [a == min(3, b) for a, b in zip(lead_jit, jit, strict=True)]))}
 
     # pathways (and the family report's first steps)
     ms = check_mastery(post, graph)
@@ -277,6 +293,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                      if x not in ("n", "precision")}
             print(f"  {k}: precision {prec} of {v['n']} {extra}")
         print(f"  tiers 1/2/3: {out['tiers']}")
+        print(f"  class plans: {out['class_plans']}")
     return out
 
 

@@ -103,3 +103,32 @@ def test_every_class_and_student_reason_names_its_numbers(build_class):
         assert re.search(r"\d+ of \d+ answered .* directly \(\d+ answers\)", r.reason)
     frame = plan.to_frame()
     assert isinstance(frame, pd.DataFrame) and len(frame) == 2
+
+
+def test_the_class_plan_leads_with_the_next_units_foundations(build_class, graph):
+    from sounding.planning import default_scope_sequence
+
+    scope = default_scope_sequence()
+    nxt = scope.next_unit(5, pd.Timestamp(AS_OF).date())
+    assert nxt.unit_id == "5-U06"
+    needed = {p for c in nxt.standards for p in graph.prerequisites(c, transitive=True)}
+    jit, other, minor = "4.NBT.B.5", "4.G.A.1", "4.MD.A.1"
+    assert jit in needed and other not in needed and minor not in needed
+    assert graph[other].is_major is False or graph[minor].is_major is False
+    assert "5.OA.A.1" not in needed
+    low = {jit: 6, other: 9, minor: 9, "5.OA.A.1": 2}
+    m, st_, cl = build_class(low=low)
+    plan = triage(m, st_, cl, as_of=AS_OF, scope=scope)
+    tp = plan.teacher_plan("c1", lead=2)
+    assert tp["next_unit"] == "5-U06" and tp["n_just_in_time"] >= 1
+    # just in time first, though two other topics have more students not secure
+    assert tp["lead"][0].standards == [jit]
+    assert tp["lead"][0].numbers["priority"]["just_in_time"]
+    assert len(tp["lead"]) == 2 and len(tp["lead"]) + len(tp["more"]) == len(
+        [r for r in plan.select(class_id="c1") if r.standards])
+    # among topics needed equally soon, whole-class actions before targeted help
+    assert tp["more"][-1].level == "student" and tp["more"][-1].standards == ["5.OA.A.1"]
+    # the flat plan is in the same priority order within a level
+    rs = [r for r in plan.select(level="classroom")]
+    assert rs[0].standards == [jit]
+    assert all("priority" in r.numbers for r in plan if r.standards)

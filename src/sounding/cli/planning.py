@@ -73,6 +73,8 @@ def plan(
                                     help="Share of a class above which a problem is "
                                          "classroom-level (0.10-0.20)."),
     stale_days: int = typer.Option(120, "--stale-days", help="Evidence older than this is stale."),
+    lead: int = typer.Option(3, "--lead", min=1,
+                             help="With --class: findings the plan leads with (the rest follow)."),
     as_of: str = AsOfOpt,
     scope: Path = ScopeOpt,
     db: str = DbOpt,
@@ -97,12 +99,21 @@ def plan(
                     evidence=inputs.evidence(), graph=inputs.graph, scope=_scope(scope, inputs),
                     as_of=day, config=config, responses=inputs.responses,
                     family_signals=inputs.family_signals)
+    teacher = result.teacher_plan(class_id, lead=lead) if class_id is not None else None
     if class_id is not None:
         result = result.restricted(class_id=class_id)
     elif school_id is not None:
         result = result.restricted(school_id=school_id)
     if fmt == OutFormat.json:
-        _print_json(result.to_dict())
+        out = result.to_dict()
+        if teacher is not None:
+            out["teacher_plan"] = {
+                "class_id": class_id, "next_unit": teacher["next_unit"],
+                "n_just_in_time": teacher["n_just_in_time"],
+                "lead": [r.to_dict() for r in teacher["lead"]],
+                "more": [r.to_dict() for r in teacher["more"]],
+                "school": [r.to_dict() for r in teacher["school"]]}
+        _print_json(out)
         return
     s = result.summary()
     where = (f"class {class_id}" if class_id else f"school {school_id}" if school_id
@@ -112,12 +123,27 @@ def plan(
                   f"{s['by_level']['student']} student-level recommendations; tiers "
                   f"1/2/3: {s['tiers']['1']}/{s['tiers']['2']}/{s['tiers']['3']}, "
                   f"unknown (no recent evidence): {s['no_tier']}")
-    for r in result:
+    def show(r: Any) -> None:
         who = r.class_id or r.school_id or "district"
         conf = f"confidence {r.confidence:.2f}"
         console.print(f"[bold]{r.level:9s}[/] {r.kind:18s} {who}: ", end="")
         console.print(f"{r.reason} ({conf})", markup=False)
         console.print(f"          -> {r.action}", markup=False)
+
+    if teacher is not None:
+        unit = f" (next unit {teacher['next_unit']})" if teacher["next_unit"] else ""
+        console.print(f"[bold]Lead with{unit}[/]")
+        for r in teacher["lead"]:
+            show(r)
+        if teacher["more"]:
+            console.print(f"[bold]One step away[/]: {len(teacher['more'])} more finding(s)")
+            for r in teacher["more"]:
+                show(r)
+        for r in teacher["school"]:
+            show(r)
+    else:
+        for r in result:
+            show(r)
     if class_id is not None and len(result.tiers):
         console.print("[bold]Tiers[/]")
         for t in result.tier_records():

@@ -143,6 +143,9 @@ from sounding.planning.tiers import (
 from sounding.progression import StandardsGraph, load_default
 
 LEVELS = ("system", "classroom", "student")
+#: Findings a class's plan leads with: the actions for the coming weeks (see
+#: :meth:`TriagePlan.teacher_plan` and notes/planning.md); the rest is one step away.
+LEAD = 3
 THRESHOLD_RANGE = (0.10, 0.20)
 FAMILY_COLUMNS = ("student_id", "signal", "date", "value")
 
@@ -398,6 +401,29 @@ class TriagePlan:
         return replace(self, recommendations=recs, tiers=tiers.reset_index(drop=True),
                        capacity=cap.reset_index(drop=True))
 
+    def teacher_plan(self, class_id: str, lead: int = LEAD) -> dict[str, Any]:
+        """A class's plan the way a teacher works it: a few actions first, the rest after.
+
+        Every finding the class sees (:meth:`select`) in priority order: data that block
+        planning (a stale class) first, then the topics, just in time for the next core units
+        first (the foundations of the next unit, then of the one after), whole-class actions
+        (district/school-wide, reteach) before targeted help, major work before supporting,
+        surest first. ``lead`` holds the first ``lead`` (3) of those; ``more`` the rest, one
+        step away; the other system findings of the school (family, capacity...) are in
+        ``school``.
+        """
+        recs = self.select(class_id=class_id)
+        blocking = [r for r in recs if r.kind == "stale_class"]
+        topics = sorted((r for r in recs if r.standards), key=_teacher_key)
+        school = [r for r in recs if not r.standards and r.kind != "stale_class"]
+        ordered = blocking + topics
+        nxt = next((r.numbers.get("priority", {}).get("next_unit") for r in topics
+                    if r.numbers.get("priority", {}).get("next_unit")), None)
+        return {"class_id": class_id, "next_unit": nxt, "lead": ordered[:lead],
+                "more": ordered[lead:], "school": school,
+                "n_just_in_time": sum(bool(r.numbers.get("priority", {}).get("just_in_time"))
+                                      for r in topics)}
+
     def summary(self) -> dict[str, Any]:
         by_level = {lv: 0 for lv in LEVELS}
         by_kind: dict[str, int] = {}
@@ -551,9 +577,10 @@ def triage(
     recs += _classroom_and_system(ctx, eligible)
     recs += _family(ctx)
     recs += _capacity_findings(ctx, capacity)
+    _prioritise(ctx, recs)
     order = {lv: i for i, lv in enumerate(LEVELS)}
-    recs.sort(key=lambda r: (order[r.level], str(r.school_id), str(r.class_id), r.kind,
-                             r.standards[:1]))
+    recs.sort(key=lambda r: (order[r.level], _priority_key(r), str(r.school_id),
+                             str(r.class_id), r.kind, r.standards[:1]))
     return TriagePlan(recs, tiers, capacity, day, cfg,
                       class_schools=dict(zip(cl["class_id"], cl["school_id"], strict=True)),
                       class_members=ctx.members)
@@ -669,6 +696,75 @@ def _as_of(as_of: Any, evidence: pd.DataFrame | None) -> date:
         if pd.notna(ts):
             return ts.date()
     return date.today()
+
+
+# ============================================================================ priorities
+
+
+def _prioritise(ctx: _Context, recs: list[Recommendation]) -> None:
+    """Mark each topic finding with where it stands against the next core units.
+
+    ``numbers["priority"]``: ``next_unit`` (id of the grade's next core unit, from the scope
+    and sequence), ``just_in_time`` (a standard of the finding is the next unit's or one it
+    rests on), ``soon`` (the same for the unit after it), ``major`` (a standard is major work
+    of its grade). Without a scope and sequence nothing is just in time; major work still
+    comes first.
+    """
+    ga = ctx.ga
+    need_cache: dict[int, tuple[str | None, np.ndarray, np.ndarray]] = {}
+
+    def needs(g: int) -> tuple[str | None, np.ndarray, np.ndarray]:
+        hit = need_cache.get(g)
+        if hit is not None:
+            return hit
+        none = np.zeros(len(ga.codes), dtype=bool)
+        if ctx.scope is None:
+            need_cache[g] = (None, none, none)
+            return need_cache[g]
+        nxt = ctx.scope.next_unit(g, ctx.day)
+        units = ctx.scope.units(g)
+        ids = [u.unit_id for u in units]
+        after = (units[ids.index(nxt.unit_id) + 1]
+                 if nxt is not None and nxt.unit_id in ids and ids.index(nxt.unit_id) + 1
+                 < len(units) else None)
+
+        def mask(u: Any) -> np.ndarray:
+            if u is None:
+                return none
+            cols = [ga.index[c] for c in u.standards if c in ga.index]
+            if not cols:
+                return none
+            out = ga.closure[:, cols].any(axis=1)
+            out[cols] = True
+            return out
+
+        need_cache[g] = (nxt.unit_id if nxt is not None else None, mask(nxt), mask(after))
+        return need_cache[g]
+
+    for r in recs:
+        if not r.standards or r.grade is None:
+            continue
+        js = [ga.index[c] for c in r.standards if c in ga.index]
+        unit_id, now, soon = needs(int(r.grade))
+        r.numbers["priority"] = {"next_unit": unit_id,
+                                 "just_in_time": bool(now[js].any()),
+                                 "soon": bool(soon[js].any()),
+                                 "major": bool(ga.major[js].any())}
+
+
+def _priority_key(r: Recommendation) -> tuple:
+    """Just in time, then soon, then the rest; major work first; surest, widest first."""
+    pr = r.numbers.get("priority")
+    if pr is None:  # data findings: before the topics of their level
+        return (-1, 0, 0.0, 0.0)
+    when = 0 if pr["just_in_time"] else 1 if pr["soon"] else 2
+    return (when, 0 if pr["major"] else 1, -float(r.confidence), -float(r.share or 0.0))
+
+
+def _teacher_key(r: Recommendation) -> tuple:
+    """A teacher's order: when it is needed, whole-class before targeted help, then the rest."""
+    when, major, conf, share = _priority_key(r)
+    return (when, 0 if r.level != "student" else 1, major, conf, share)
 
 
 # ============================================================================ classroom level
