@@ -5,19 +5,22 @@ intervention: where is the problem? When more than 10-20% of a class is struggli
 suspect whole-class instruction; when fewer are, help those students on that topic; when the
 data are thin, the support structures weak across a school, or families out of reach, fix the
 system. Its flowchart reads top down: a topic weak across most classrooms of a school (or a
-district) is not N classroom problems but one problem of core instruction or curriculum, and a
-classroom problem is a class that stands out from comparable classes. This module turns the
+district) is not N classroom problems but one problem of core instruction or curriculum; a
+class over the threshold where its grade is not is a classroom problem, whether or not it
+stands out from comparable classes (that tells a coach whether the teaching is suspect). This
+module turns the
 mastery table into those decisions, each with the numbers that triggered it and how sure we
 are.
 
 Evidence (:mod:`sounding.planning.frames`)
 ------------------------------------------
-A student counts as "not secure" on a standard when P(mastered) < 0.5 and their own answers
+A student is *confirmed* not secure on a standard when P(mastered) < 0.5 and their own answers
 back it up: two direct answers on it, or one corroborated by at least two answers on its
 prerequisites or cluster that all point the same way; and the student has *recent* direct
 evidence (an answer within ``stale_days``, 120, of the as-of date, when an evidence summary is
 given). A student with no evidence, or only stale evidence, is never flagged, never placed on
-a tier and never grouped: they show up in a system-level data finding instead.
+a tier and never grouped: they show up in a system-level data finding instead. Confirmed
+students are who targeted help is for; the level of a finding rests on the estimate below.
 
 Standards considered for a class: those the class has been taught -- the class's grade (its
 units already started, when a scope and sequence and as-of date are given; Algebra I classes
@@ -26,51 +29,75 @@ is still the class's business; deeper gaps are the tiers' business.
 
 The decision, per class and cluster (a cluster of related standards is one reteaching topic)
 -------------------------------------------------------------------------------------------
-*Entry condition* (the CDE rule): on at least one standard of the cluster, strictly more than
-``threshold`` (0.20; allowed 0.10-0.20) of the class's enrolled students are not secure, and the
-class has at least ``min_class_size`` (5) students. Classes of a planning grade that are big
-enough and not stale are the grade's *judged* classes. Then:
+*The level is decided on the estimated share of the class not secure* (issue 14), never on
+the count of students whose own answers confirm a gap: that count hides the iceberg (a
+below-grade foundation never tested directly counts as absent). The calibrated posterior gives
+each student's ``1 - P(mastered)``; their sum over the class is the expected number not secure
+(:mod:`sounding.planning.shares`: a Poisson-binomial, with a 90% interval and the probability
+that the class is truly over the threshold). Every class or student finding states the
+estimated share with its interval, the confirmed count (the evidence rule of
+:mod:`~sounding.planning.frames`), and how many students answered the standards directly.
 
-1. **lone class** -- the grade has fewer than ``peer_min_classes`` (3) judged classes in the
-   district: nothing to compare with, the plain rule decides: *classroom-level*;
-2. **stands out** -- the class's shortfall on the cluster stands out from the grade's classes
+*Entry condition* (the CDE rule): on at least one standard of the cluster the estimated share
+is strictly more than ``threshold`` (0.20; allowed 0.10-0.20), in a class with recent evidence.
+Such a cell is **never student-level**. Classes of a planning grade with at least
+``min_class_size`` (5) students and recent evidence are the grade's *judged* classes. Then:
+
+1. **small class** -- fewer than ``min_class_size`` students: classroom-level (teach the small
+   group again), compared with no other class;
+2. **lone class** -- the grade has fewer than ``peer_min_classes`` (3) judged classes in the
+   district: nothing to compare with: *classroom-level*;
+3. **stands out** -- the class's shortfall on the cluster stands out from the grade's classes
    (:mod:`sounding.planning.signals`: with the answers, a Rasch model with leave-one-out
    student abilities, overdispersion and a random class x cluster effect; without them, a
-   beta-binomial on the counts; Benjamini-Hochberg at ``fdr`` 10% over every cell of the
-   district): *classroom-level*, whatever the rest of the grade looks like;
-3. **district-wide** -- more than ``system_share`` (half) of the grade's judged classes in the
-   district meet the entry condition, in at least ``district_min_schools`` (2) schools: one
-   *system-level* finding for the grade and cluster, listing every class it covers (core
-   curriculum, pacing or materials on that topic);
-4. **school-wide** -- otherwise, the school has at least ``school_min_classes`` (2) judged
-   classes of the grade and more than half of them meet the entry condition: one
-   *system-level* finding for the school, grade and cluster, listing its classes (school-wide
-   supports, curriculum alignment, coaching on that topic);
-5. **grade not weak** -- otherwise the class is above the threshold where neither most of its
-   grade's classes nor the grade's students as a whole are (for 3 and 4, "weak" means either):
-   *classroom-level* when the comparison confirms a shortfall at the nominal level (one-sided
-   p < ``confirm_p``, 0.05; the class's answers against its students' abilities, or its count
-   against the grade's rate); otherwise the excess is what chance gives a class of that size
-   in that grade (on the simulated districts every such case was noise), and its students
-   get *student-level* targeted help, the reason saying the class was above the threshold.
+   beta-binomial on the confirmed counts; Benjamini-Hochberg at ``fdr`` 10% over every cell
+   of the district): *classroom-level* with ``distinctive`` set (its teaching of the topic is
+   suspect), whatever the rest of the grade looks like;
+4. **district-wide** -- more than ``system_share`` (half) of the grade's judged classes in the
+   district meet the entry condition, or the grade's students pooled are over the threshold,
+   in at least ``district_min_schools`` (2) schools: one *system-level* finding for the grade
+   and cluster, listing every class it covers (core curriculum, pacing or materials on that
+   topic; for an earlier grade's topic, just-in-time support built into core);
+5. **school-wide** -- otherwise, the same within a school with at least ``school_min_classes``
+   (2) judged classes of the grade: one *system-level* finding listing its classes;
+6. **the grade is not weak** -- *classroom-level* all the same (CDE: more than 10-20% of a
+   class is a classroom matter). The comparison with the grade is information, never a reason
+   to demote: ``confirmed`` when the class falls short of what its students' other work
+   predicts (one-sided p < ``confirm_p``, 0.05: its teaching may be part of the cause),
+   ``above_threshold`` when it does not stand out (the teaching is not singled out).
 
 Classes covered by a district- or school-wide finding get no classroom finding on that topic
-unless they stand out (2); :meth:`TriagePlan.select` with ``class_id`` returns the system
-findings that cover the class, so a teacher still sees them. A classroom finding whose topic
+unless they stand out (3); :meth:`TriagePlan.select` with ``class_id`` returns the system
+findings that list the class, so a teacher still sees them. A classroom finding whose topic
 builds on another topic flagged in the same class says so (start with the foundation).
 
-*student-level*: at least one but not more than the threshold share of a class not secure on a
-standard -- targeted help (Tier 2, or Tier 3 for students on Tier 3) for exactly those students
-on exactly that standard. A class smaller than ``min_class_size`` is too small to judge as a
-class: each student not secure gets targeted help, said so in the reason.
+*Thin evidence*: when the students' own answers alone do not put the class (or the classes of
+a system finding) over the threshold and fewer than half of the students answered the
+standards directly, the estimate is mostly inferred from related standards: the finding says
+so, ``numbers["confirm_first"]`` is set, and its action starts with "Confirm first": a short
+targeted check of those standards before the reteach.
+
+*student-level*: the estimated share is at or under the threshold, and at least one student
+is confirmed not secure by their own answers -- targeted help (Tier 2, or Tier 3 for students
+on Tier 3) for exactly those students on exactly that standard. In a class smaller than
+``min_class_size`` the reason says the class is too small to judge as a class.
+
+Order
+-----
+Each topic finding carries ``numbers["priority"]``: whether its standards are the next core
+unit's foundations (``just_in_time``, from the scope and sequence), the following unit's
+(``soon``), and major work. Within a level, findings are sorted just in time first, then soon,
+major before supporting, surest first. :meth:`TriagePlan.teacher_plan` gives a class's plan the
+way a teacher works it: ``lead`` (the first ``LEAD`` = 3: a stale class first, then just in
+time, whole-class actions before targeted help) and ``more`` (the rest, one step away).
 
 Confidence
 ----------
 classroom: the probability, from the students' posteriors taken as independent (Poisson-
 binomial), that more than the threshold share of the class has truly not mastered the standard
-(the highest over the cluster's flagged standards); for a class that stands out, capped at
-``1 - q`` (its false-discovery q-value). district/school-wide: the mean of that probability
-over the classes covered (normal approximation). student: the mean of 1 - P(mastered) over the
+(the highest over the cluster's standards over the threshold); for a class that stands out,
+capped at ``1 - q`` (its false-discovery q-value). district/school-wide: the mean of that
+probability over the classes covered. student: the mean of 1 - P(mastered) over the confirmed
 students. Data findings: 1.0 (counts of the data themselves).
 
 Other system-level findings
