@@ -47,6 +47,7 @@ from sounding.planning.frames import (
     check_enrollments,
     check_mastery,
     check_students,
+    eligible_columns,
     plan_grades,
 )
 from sounding.planning.pathways import pathways_from_matrix
@@ -136,12 +137,42 @@ def level_agreement(plan, truth: np.ndarray, row_of: dict, ga, thr: float) -> di
             if rows:
                 sys_over += bool((1 - truth[np.ix_(rows, cols)].mean(axis=0) > thr).any())
                 sys_n += 1
+    n_direct = n - confirm[1]
     return {"n_findings": n, "agreement": agree / max(n, 1),
+            "agreement_acted_on": (agree - confirm[0]) / max(n_direct, 1),
             "pair_agreement": pair_agree / max(pair_n, 1),
             "classroom": f"{by_level['classroom'][0]}/{by_level['classroom'][1]}",
             "student": f"{by_level['student'][0]}/{by_level['student'][1]}",
             "confirm_first": f"{confirm[0]}/{confirm[1]}",
             "system_classes_truly_over": sys_over / max(sys_n, 1), "system_class_pairs": sys_n}
+
+
+def all_pairs(plan, m: MasteryMatrix, truth: np.ndarray, row_of: dict, ga, cl: pd.DataFrame,
+              scope) -> dict[str, Any]:
+    """The estimated rule against the truth on every (class, taught standard) pair a class is
+    judged on (classes of 5+ students without a stale-class finding), findings or not."""
+    thr = plan.config.threshold
+    taught = {g: scope.taught_by(g, plan.as_of) for g in scope.grades}
+    elig = eligible_columns(ga.codes, ga.grade, taught)
+    stale = {r.class_id for r in plan.select(kind="stale_class")}
+    pg = dict(zip(cl["class_id"], cl["plan_grade"], strict=True))
+    agree = n = near_agree = near_n = 0
+    for cid, ids in plan.class_members.items():
+        if len(ids) < plan.config.min_class_size or cid in stale:
+            continue
+        rows = np.array([row_of[s] for s in ids])
+        g = int(pg[cid])
+        cols = np.flatnonzero(elig[g] & (ga.grade >= g - plan.config.grades_back))
+        est = np.nanmean(1 - m.p[np.ix_(rows, cols)], axis=0)
+        true = 1 - truth[np.ix_(rows, cols)].mean(axis=0)
+        ok = (est > thr + 1e-6) == (true > thr + 1e-9)
+        agree += int(ok.sum())
+        n += len(ok)
+        near = np.abs(est - thr) < 0.05
+        near_agree += int(ok[near].sum())
+        near_n += int(near.sum())
+    return {"pairs": n, "agreement": agree / max(n, 1),
+            "near_threshold": near_agree / max(near_n, 1), "near_pairs": near_n}
 
 
 def stands_out(plan, d) -> dict[str, Any]:
@@ -215,6 +246,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     m = MasteryMatrix.build(ms, st, graph)
     cl, en_c = check_classes(classes), check_enrollments(en)
     pg = plan_grades(st, cl, en_c)
+    out["all_pairs"] = all_pairs(plan, m, truth, row_of, ga, cl, scope)
+    lv = out["levels"]
+    n_cls = lv["n_findings"] + lv["system_class_pairs"]
+    out["levels"]["with_system_listed"] = (lv["agreement"] * lv["n_findings"]
+                                           + lv["system_classes_truly_over"]
+                                           * lv["system_class_pairs"]) / max(n_cls, 1)
     recent = st["student_id"].isin(ev["student_id"]).to_numpy()
     table = pathways_from_matrix(m, graph, pg, scope, plan.as_of)
     steps = table.steps[table.steps["student_id"].isin(sids[recent])]
@@ -281,9 +318,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
               f"{out['fit_s']} s, plan {out['plan_s']} s); findings by level {out['summary']}")
         print(f"  level agreement {lv['agreement']:.1%} of {lv['n_findings']} findings "
               f"(classroom {lv['classroom']}, student {lv['student']}, confirm-first "
-              f"{lv['confirm_first']}); per (finding, standard) {lv['pair_agreement']:.1%}; "
+              f"{lv['confirm_first']}; the others {lv['agreement_acted_on']:.1%}); per (finding, "
+              f"standard) {lv['pair_agreement']:.1%}; "
               f"classes listed by system findings truly over: "
               f"{lv['system_classes_truly_over']:.1%} of {lv['system_class_pairs']}")
+        ap = out["all_pairs"]
+        print(f"  every class decision (classroom/student findings + classes listed by system "
+              f"findings): {lv['with_system_listed']:.1%}; every judged (class, taught "
+              f"standard) pair: {ap['agreement']:.1%} of {ap['pairs']} (within 5 points of "
+              f"the threshold: {ap['near_threshold']:.1%} of {ap['near_pairs']})")
         print(f"  stands out: {so['flagged']} classes flagged, {so['weak']} weak, precision "
               f"{so['precision']:.2f} recall {so['recall']:.2f}")
         for k in ("pathways", "family_next", "groups_focus", "ready_to_learn"):

@@ -356,6 +356,21 @@ def test_grade_level_only_evidence(build_class):
     m.loc[below, "n_evidence"] = 0
     plan = triage(m, st, cl, as_of=AS_OF)
     assert [r.kind for r in plan] == ["grade_level_only"]
+    assert plan.recommendations[0].school_id == "sch1"
+
+
+def test_a_whole_grade_without_below_grade_evidence(build_class, combined):
+    parts = [build_class(low={}, class_id=f"g{k}", school_id=f"s{k}") for k in range(2)]
+    m, st, cl = combined(*parts)
+    below = m["standard"].map(lambda c: not c.startswith("5."))
+    m.loc[below, "n_evidence"] = 0
+    plan = triage(m, st, cl, as_of=AS_OF)
+    grade = [r for r in plan.select(kind="grade_level_only") if r.grade == 5]
+    assert len(grade) == 1 and grade[0].school_id is None and grade[0].classes == ["g0", "g1"]
+    assert "across 2 schools" in grade[0].reason and "confirm first" in grade[0].reason
+    assert "diagnostic that reaches below grade" in grade[0].action
+    # a teacher of either class sees it
+    assert grade[0] in plan.select(class_id="g1")
 
 
 def test_family_connection_where_signals_exist(build_class):

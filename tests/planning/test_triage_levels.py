@@ -132,3 +132,20 @@ def test_the_class_plan_leads_with_the_next_units_foundations(build_class, graph
     rs = [r for r in plan.select(level="classroom")]
     assert rs[0].standards == [jit]
     assert all("priority" in r.numbers for r in plan if r.standards)
+
+
+def test_the_coach_plan_groups_by_grade(build_class, combined):
+    parts = [build_class(low={"5.NF.A.1": 18}, class_id="z0", school_id="s0")]
+    parts += [build_class(low={"5.NF.A.1": 6, "4.NF.A.1": 7}, class_id=f"z{i + 1}",
+                          school_id=f"s{i % 2}") for i in range(5)]
+    m, st_, cl = combined(*parts)
+    plan = triage(m, st_, cl, as_of=AS_OF)
+    cp = plan.coach_plan(lead=1)
+    assert list(cp) == [5]
+    g5 = cp[5]
+    topics = [r for r in plan if r.standards and r.level in ("system", "classroom")]
+    assert len(g5["lead"]) == 1 and len(g5["lead"]) + len(g5["more"]) == len(topics)
+    assert g5["classes"] == [f"z{i}" for i in range(6)]
+    # whole-grade findings are listed once, with their classes
+    assert {r.kind for r in topics} >= {"district_wide"}
+    assert plan.coach_plan(school_id="s1")[5]["classes"]

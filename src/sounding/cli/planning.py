@@ -74,7 +74,8 @@ def plan(
                                          "classroom-level (0.10-0.20)."),
     stale_days: int = typer.Option(120, "--stale-days", help="Evidence older than this is stale."),
     lead: int = typer.Option(3, "--lead", min=1,
-                             help="With --class: findings the plan leads with (the rest follow)."),
+                             help="Findings the plan leads with, per class (--class) or per "
+                                  "grade (the rest follow)."),
     as_of: str = AsOfOpt,
     scope: Path = ScopeOpt,
     db: str = DbOpt,
@@ -142,8 +143,25 @@ def plan(
         for r in teacher["school"]:
             show(r)
     else:
+        # data and the schools' own findings first, then per grade the topics a coach leads
+        # with (the rest one step away), then targeted help
         for r in result:
-            show(r)
+            if not r.standards:
+                show(r)
+        for g, gp in result.coach_plan(lead=lead).items():
+            label = "Algebra I" if g == 9 else f"grade {g}"
+            console.print(f"[bold]{label}: lead with[/] ({len(gp['classes'])} classes)")
+            for r in gp["lead"]:
+                show(r)
+            if gp["more"]:
+                console.print(f"[bold]{label}: one step away[/]: {len(gp['more'])} more")
+                for r in gp["more"]:
+                    show(r)
+        student = [r for r in result if r.level == "student"]
+        if student:
+            console.print(f"[bold]Targeted help[/]: {len(student)} finding(s)")
+            for r in student:
+                show(r)
     if class_id is not None and len(result.tiers):
         console.print("[bold]Tiers[/]")
         for t in result.tier_records():

@@ -276,9 +276,10 @@ class Recommendation:
     students : list
         The students it is about.
     share : float or None
-        The share that triggered it: of the class (classroom, student, stale class), of the
-        grade's classes (district/school-wide) or of the school (other system findings). The
-        reason states the same quantity.
+        The share that triggered it: the *estimated* share of the class not secure
+        (classroom: the highest over its standards; student), of the class (stale class), of
+        the grade's classes (district/school-wide) or of the school (other system findings).
+        The reason states the same quantity.
     reason : str
         The numbers that triggered it, in a sentence.
     action : str
@@ -450,6 +451,30 @@ class TriagePlan:
                 "more": ordered[lead:], "school": school,
                 "n_just_in_time": sum(bool(r.numbers.get("priority", {}).get("just_in_time"))
                                       for r in topics)}
+
+    def coach_plan(self, *, school_id: str | None = None,
+                   lead: int = LEAD) -> dict[int, dict[str, Any]]:
+        """Per planning grade, the plan a coach works from: a few topics first, the rest after.
+
+        The district- and school-wide topic findings of the grade (or those concerning
+        ``school_id``) and its classroom findings, ordered like :meth:`teacher_plan` (just in
+        time for the grade's next core unit first, whole-grade before single-class, major work
+        first, surest first): ``lead`` (the first ``lead``), ``more`` (the rest), and
+        ``classes`` (the classes the grade's findings list or are about).
+        """
+        recs = self.select(school_id=school_id) if school_id is not None else self.recommendations
+        by_grade: dict[int, list[Recommendation]] = {}
+        for r in recs:
+            if r.standards and r.grade is not None and r.level in ("system", "classroom"):
+                by_grade.setdefault(int(r.grade), []).append(r)
+        out: dict[int, dict[str, Any]] = {}
+        for g in sorted(by_grade):
+            ordered = sorted(by_grade[g], key=_teacher_key)
+            classes = sorted({c for r in ordered for c in ([r.class_id] if r.class_id else [])
+                              + list(r.classes)})
+            out[g] = {"grade": g, "lead": ordered[:lead], "more": ordered[lead:],
+                      "classes": classes}
+        return out
 
     def summary(self) -> dict[str, Any]:
         by_level = {lv: 0 for lv in LEVELS}
@@ -1184,9 +1209,9 @@ def _wide(ctx: _Context, scope_kind: str, school: Any, g: int, cluster: str,
         district_id=(ctx.district_of(school) if school is not None
                      else ctx.district_of(schools[group[0].ci])),
         grade=g, unit=unit, classes=classes,
-        reason=(f"{k} of {total} {gw} classes ({k / total:.0%}) {where} have an estimated "
-                f"more than {thr:.0%} of their students not secure on {cluster} ({topic}): "
-                f"{min(lo_hi):.0%} to {max(lo_hi):.0%} by class, "
+        reason=(f"{k} of {total} {gw} classes ({k / total:.0%}) {where} have more than "
+                f"{thr:.0%} of their students not secure on {cluster} ({topic}), by the "
+                f"estimate: {min(lo_hi):.0%} to {max(lo_hi):.0%} by class, "
                 f"{float(pooled.max()):.0%} of their {ev['n']} students together; "
                 f"{n_conf} confirmed by their own answers, {ev['n_answered']} of {ev['n']} "
                 f"answered these standards directly ({ev['n_answers']} answers)"
@@ -1344,6 +1369,7 @@ def _data_findings(ctx: _Context, ms: pd.DataFrame) -> list[Recommendation]:
                             "foundations are measured, not only inferred"),
                     numbers={"n_with_evidence": int(has.sum()), "n_grade_level_only":
                              int(only.sum())}))
+    out += _grade_level_only_grades(ctx)
     known = pd.Index(pd.unique(ms["student_id"]))
     unknown = sorted(known[~known.isin(sids)].tolist(), key=str)
     if unknown:
@@ -1353,6 +1379,46 @@ def _data_findings(ctx: _Context, ms: pd.DataFrame) -> list[Recommendation]:
             reason=f"mastery for {len(unknown)} student(s) who are not on the roster",
             action="Fix the roster or the evidence ids: these results reach no one",
             numbers={"n_unknown": len(unknown)}))
+    return out
+
+
+def _grade_level_only_grades(ctx: _Context) -> list[Recommendation]:
+    """Whole grades of a district (in 2+ schools) whose students' answers never reach below
+    grade: every below-grade estimate of their plan is inferred, never measured."""
+    cfg, m, ga = ctx.cfg, ctx.m, ctx.ga
+    pg = ctx.tiers["plan_grade"].to_numpy(dtype=np.int64)
+    assessed = m.has_evidence() & ctx.recent
+    below = ((m.n > 0) & (ga.grade[None, :] < pg[:, None])).any(axis=1)
+    frame = pd.DataFrame({"d": ctx.st["district_id"].to_numpy(), "g": pg,
+                          "s": ctx.st["school_id"].to_numpy()})
+    out: list[Recommendation] = []
+    for (district, g), idx in frame.groupby(["d", "g"], sort=True).indices.items():
+        rows = idx[assessed[idx]]
+        if int(g) == 0 or len(rows) < cfg.min_class_size:
+            continue
+        if frame["s"].iloc[rows].nunique() < 2:  # one school: the school's finding says it
+            continue
+        only = ~below[rows]
+        share = float(only.mean())
+        if share < cfg.grade_level_only_share:
+            continue
+        schools = set(frame["s"].iloc[idx])
+        cls = ctx.cl[(ctx.cl["plan_grade"] == g) & ctx.cl["school_id"].isin(schools)]
+        gw = _grade_words(int(g))
+        out.append(Recommendation(
+            level="system", kind="grade_level_only", standards=[], students=[], share=share,
+            confidence=1.0, district_id=district, grade=int(g),
+            classes=sorted(map(str, cls["class_id"])),
+            reason=(f"{int(only.sum())} of {len(rows)} {gw} students with recent answers "
+                    f"({share:.0%}), across {len(schools)} schools, have direct answers only "
+                    "on grade-level standards: every below-grade foundation in this grade's "
+                    "plan is inferred, never measured, so its findings on earlier-grade "
+                    "standards ask to confirm first"),
+            action=(f"Give {gw} classes a short diagnostic that reaches below grade level "
+                    "(the foundations of the next units first), so unfinished learning is "
+                    "measured, not only inferred"),
+            numbers={"n_assessed": len(rows), "n_grade_level_only": int(only.sum()),
+                     "n_schools": len(schools)}))
     return out
 
 
