@@ -33,7 +33,7 @@ def test_five_of_twenty_is_classroom_level_at_default(build_class):
     assert r.share == pytest.approx(0.2375)
     assert r.class_id == "c1" and r.school_id == "sch1"
     assert "an estimated 24% (90% interval" in r.reason and "20% threshold" in r.reason
-    assert "5 of 20 confirmed by their own answers" in r.reason
+    assert f"5 of 20 confirmed on {TARGET} by their own answers" in r.reason
     assert "20 of 20 answered it directly (60 answers)" in r.reason
     assert r.numbers["n_confirmed"] == {TARGET: 5} and not r.numbers["confirm_first"]
     assert 0.0 < r.confidence <= 1.0

@@ -1037,11 +1037,13 @@ def _evidence(ctx: _Context, cx: _Cells, cis: list[int], js: list[int]) -> dict[
     rows = np.concatenate([cx.members[ci] for ci in cis]) if cis else np.zeros(0, np.int64)
     direct = (ctx.m.n[np.ix_(rows, js)] > 0) & ctx.recent[rows][:, None]
     n_answered_any = int(direct.any(axis=1).sum())
+    n_confirmed_any = int(ctx.flag[np.ix_(rows, js)].any(axis=1).sum())
     confirmed = cx.confirmed[np.ix_(cis, js)].sum(axis=0)
     n_answers = int(cx.answers[np.ix_(cis, js)].sum())
     not_confirmed = bool((confirmed <= thr * n + EPS).all())
     thin = not_confirmed and n_answered_any < 0.5 * n
     return {"n": int(n), "n_answered": n_answered_any, "n_answers": n_answers,
+            "n_confirmed_any": n_confirmed_any,
             "confirmed": {ctx.ga.codes[j]: int(v) for j, v in zip(js, confirmed, strict=True)},
             "thin": thin}
 
@@ -1079,7 +1081,9 @@ def _reteach(ctx: _Context, cell: _Cell, cx: _Cells, n_grade: dict[int, int], by
     est_words = share_words(sh.expected[ci, worst], sh.lo[ci, worst], sh.hi[ci, worst], n)
     head = (f"an estimated {est_words} of the {n} students not secure on {codes[0]}, more "
             f"than the {thr:.0%} threshold"
-            f"{others}; {n_conf} of {n} confirmed by their own answers, {ev['n_answered']} of "
+            f"{others}; {n_conf} of {n} confirmed on {codes[0]} by their own answers"
+            + ("" if len(codes) == 1 else f" ({ev['n_confirmed_any']} on any of these)")
+            + f", {ev['n_answered']} of "
             f"{n} answered {'it' if len(codes) == 1 else 'these standards'} directly "
             f"({ev['n_answers']} answers)")
     if ev["thin"]:
@@ -1135,6 +1139,7 @@ def _reteach(ctx: _Context, cell: _Cell, cx: _Cells, n_grade: dict[int, int], by
         share=max(per.values()), confidence=conf, unit=unit, reason=head + why, action=action,
         numbers={"n_class": n, "n_enrolled": int(cx.size[ci]), "estimated_share": per,
                  "interval": interval, "n_confirmed": ev["confirmed"],
+                 "n_confirmed_any": ev["n_confirmed_any"],
                  "n_answered": ev["n_answered"], "n_answers": ev["n_answers"],
                  "confirm_first": ev["thin"], "threshold": thr, "cluster": cell.cluster,
                  "basis": cell.basis, "distinctive": cell.basis == "stands_out",
@@ -1201,7 +1206,7 @@ def _wide(ctx: _Context, scope_kind: str, school: Any, g: int, cluster: str,
                f"({', '.join(codes)}) across the school's {gw} classes, rather than class "
                "by class")
     action = (_confirm_words(codes) + act) if ev["thin"] else act[0].upper() + act[1:]
-    n_conf = sum(ev["confirmed"].values())
+    n_conf = ev["n_confirmed_any"]
     unit = ctx.unit(codes[0])
     return Recommendation(
         level="system", kind=f"{scope_kind}_wide", standards=codes, students=students,
@@ -1213,15 +1218,16 @@ def _wide(ctx: _Context, scope_kind: str, school: Any, g: int, cluster: str,
                 f"{thr:.0%} of their students not secure on {cluster} ({topic}), by the "
                 f"estimate: {min(lo_hi):.0%} to {max(lo_hi):.0%} by class, "
                 f"{float(pooled.max()):.0%} of their {ev['n']} students together; "
-                f"{n_conf} confirmed by their own answers, {ev['n_answered']} of {ev['n']} "
-                f"answered these standards directly ({ev['n_answers']} answers)"
+                f"{n_conf} of {ev['n']} confirmed by their own answers, {ev['n_answered']} of "
+                f"{ev['n']} answered these standards directly ({ev['n_answers']} answers)"
                 + ("; thin direct evidence: confirm first" if ev["thin"] else "")
                 + f": a pattern in core instruction, not one classroom's{also}"),
         action=action,
         numbers={"n_classes_flagged": k, "n_classes": total, "cluster": cluster,
                  "n_schools": n_schools, "n_students": len(students),
                  "estimated_share": est, "pooled_share": [round(float(x), 4) for x in pooled],
-                 "n_confirmed": ev["confirmed"], "n_answered": ev["n_answered"],
+                 "n_confirmed": ev["confirmed"], "n_confirmed_any": ev["n_confirmed_any"],
+                 "n_answered": ev["n_answered"],
                  "n_answers": ev["n_answers"], "n_class_students": ev["n"],
                  "confirm_first": ev["thin"],
                  "stands_out": standouts, "below_grade": bool(below)})
