@@ -49,6 +49,9 @@ def test_three_of_twenty_depends_on_threshold(build_class):
     # the estimated share (3 x 0.8 + 17 x 0.05) / 20 = 16.25% is what both compare
     assert at10.recommendations[0].share == pytest.approx(0.1625)
     assert at20.recommendations[0].share == pytest.approx(0.1625)
+    # under the threshold, but the interval reaches over it: the reason says to watch
+    assert at20.recommendations[0].numbers["near_threshold"]
+    assert "watch the class on" in at20.recommendations[0].reason
 
 
 def test_two_of_twenty_is_student_level(build_class):

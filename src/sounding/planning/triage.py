@@ -1255,9 +1255,12 @@ def _targeted(ctx: _Context, base: dict[str, Any], ci: int, j: int, cx: _Cells, 
                    f"{share_words(sh.expected[ci, j], sh.lo[ci, j], sh.hi[ci, j], n)} of the "
                    f"class not secure on it, {ev['n_answered']} of {n} answered it directly "
                    f"({ev['n_answers']} answers)")
+    near = int(sh.hi[ci, j]) > thr * max(n, 1) + EPS
+    watch = (f"; its 90% interval reaches above the threshold, so watch the class on "
+             f"{code}" if near else "")
     if big:
         reason = (f"{numbers_txt}; at or under the {thr:.0%} threshold: isolated, not "
-                  "whole-class")
+                  f"whole-class{watch}")
     else:
         reason = (f"{numbers_txt}; a class of {int(cx.size[ci])} is too small to judge as a "
                   f"class (fewer than {cfg.min_class_size}), so each student gets targeted "
@@ -1272,7 +1275,7 @@ def _targeted(ctx: _Context, base: dict[str, Any], ci: int, j: int, cx: _Cells, 
                  "interval": {code: [round(int(sh.lo[ci, j]) / max(n, 1), 4),
                                      round(int(sh.hi[ci, j]) / max(n, 1), 4)]},
                  "n_answered": ev["n_answered"], "n_answers": ev["n_answers"],
-                 "threshold": thr, "small_class": not big,
+                 "threshold": thr, "small_class": not big, "near_threshold": near,
                  "p_mastered": [round(float(x), 3) for x in m.p[who, j]],
                  "n_evidence": [int(x) for x in m.n[who, j]],
                  "tiers": [None if pd.isna(t) else int(t) for t in tiers]},
