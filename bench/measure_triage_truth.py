@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     out["tiers"] = s["tier_shares"]
     # how long a class's plan is, and what it leads with
     seen, jit, lead_jit = [], [], []
-    for cid in plan.class_members:
+    for cid in (plan.class_members if hasattr(plan, "teacher_plan") else []):
         tp = plan.teacher_plan(cid)
         n_topics = len(tp["lead"]) + len(tp["more"])
         if not n_topics:
@@ -235,11 +235,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         jit.append(tp["n_just_in_time"])
         lead_jit.append(sum(bool(r.numbers.get("priority", {}).get("just_in_time"))
                             for r in tp["lead"]))
-    out["class_plans"] = {"classes": len(seen), "median_findings": float(np.median(seen)),
-                          "max_findings": int(max(seen)),
-                          "median_just_in_time": float(np.median(jit)),
+    out["class_plans"] = {"classes": len(seen),
+                          "median_findings": float(np.median(seen)) if seen else None,
+                          "max_findings": int(max(seen)) if seen else None,
+                          "median_just_in_time": float(np.median(jit)) if jit else None,
                           "share_lead_all_just_in_time": float(np.mean(
-                              [a == min(3, b) for a, b in zip(lead_jit, jit, strict=True)]))}
+                              [a == min(3, b) for a, b in zip(lead_jit, jit, strict=True)]))
+                          if jit else None}
 
     # pathways (and the family report's first steps)
     ms = check_mastery(post, graph)

@@ -8,9 +8,8 @@ system. Its flowchart reads top down: a topic weak across most classrooms of a s
 district) is not N classroom problems but one problem of core instruction or curriculum; a
 class over the threshold where its grade is not is a classroom problem, whether or not it
 stands out from comparable classes (that tells a coach whether the teaching is suspect). This
-module turns the
-mastery table into those decisions, each with the numbers that triggered it and how sure we
-are.
+module turns the mastery table into those decisions, each with the numbers that triggered it
+and how sure we are.
 
 Evidence (:mod:`sounding.planning.frames`)
 ------------------------------------------
@@ -193,7 +192,9 @@ class TriageConfig:
     grades_back : int, default 2
         Below-grade standards considered for a class.
     min_class_size : int, default 5
-        Smaller classes are too small to judge as a class: student-level findings only.
+        Smaller classes are compared with no other class and count in no grade-wide test;
+        over the threshold they are taught again as a group (classroom-level), under it their
+        confirmed students get targeted help.
     stale_class_share : float, default 0.5
     peer_min_classes : int, default 3
         Judged classes of a grade needed before a class is compared with its peers; with
@@ -201,8 +202,10 @@ class TriageConfig:
     fdr : float, default 0.10
         False discovery rate of the "stands out" calls.
     confirm_p : float, default 0.05
-        One-sided p-value below which a class above the threshold, where its grade is not,
-        is confirmed as a classroom matter (else its students get targeted help).
+        One-sided p-value below which a class over the threshold, where its grade is not, is
+        marked ``confirmed`` (its teaching may be part of the cause); above it the finding is
+        ``above_threshold``. Either way it is classroom-level: the comparison informs, it
+        never demotes.
     system_share : float, default 0.5
         "Most classrooms": more than this share of a grade's judged classes meeting the entry
         condition makes the topic a district- or school-wide (system-level) finding.
