@@ -1574,7 +1574,7 @@ def _successor_grades(graph: StandardsGraph, code: str) -> np.ndarray:
 
 #: "Ready to learn" needs P(not mastered) x P(every prerequisite mastered) at least this high
 #: (the same rule as planning's pathways, ``sounding.planning.pathways.MIN_SURE``).
-READY_SURE = 0.7
+READY_SURE = 0.75
 
 
 def _ready_to_learn(p: Mapping[str, float], grade: int, graph: StandardsGraph,
@@ -1584,7 +1584,7 @@ def _ready_to_learn(p: Mapping[str, float], grade: int, graph: StandardsGraph,
     Both probabilities come from the posterior, which is calibrated: ``p_ready`` is the
     product of the direct prerequisites' P(mastered) (independent given the posterior; a
     missing one counts 0.5), ``sure = (1 - P(mastered)) * p_ready``, and a standard is listed
-    only when ``sure >= min_sure`` (0.7). A cut at the "secure" threshold (not secure, every
+    only when ``sure >= min_sure`` (0.75). A cut at the "secure" threshold (not secure, every
     prerequisite secure) listed mostly standards the student already knew: a standard at
     P = 0.69 is mastered 69% of the time (on simulated districts 31% of those were truly not
     mastered). Standards at or below the student's grade come first (the grade above only

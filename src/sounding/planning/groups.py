@@ -23,7 +23,7 @@ alongside the core unit. Groups are formed from what the next unit rests on:
   2 is left only when no valid split exists (e.g. 2 students with needs in the class);
 * each group's **focus** is what its members can learn now, by the pathway rule
   (:func:`sounding.planning.pathways.learn_scores`): needs whose ``sure`` = P(not mastered) x
-  P(prerequisites mastered), averaged over the members, is at least ``MIN_SURE`` (0.7),
+  P(prerequisites mastered), averaged over the members, is at least ``MIN_SURE`` (0.75),
   surest first, up to three. When no shared need is that sure, the focus is empty and the
   rationale says to confirm the most shared need with a short check first (a cut at "not
   secure, prerequisites secure" put mostly standards the members already knew in focus);

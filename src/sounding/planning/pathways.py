@@ -21,7 +21,7 @@ The rule that makes a pathway usable: **a standard is recommended only when the 
 probably has not mastered it and is most probably ready for it**, both read from the
 posterior (:func:`learn_scores`): ``sure = P(not mastered) x P(every direct prerequisite
 mastered)`` (prerequisites taken as independent given their posteriors), and a step needs
-``sure >= min_sure`` (0.7). A cut at the "secure" threshold is not enough: a standard at
+``sure >= min_sure`` (0.75). A cut at the "secure" threshold is not enough: a standard at
 P = 0.69 is "not secure" yet mastered 69% of the time (the posterior is calibrated), so the
 old fringe (not secure, prerequisites secure) recommended mostly what students already knew
 (23% of its steps were truly unmastered with mastered prerequisites on simulated districts).
@@ -62,7 +62,7 @@ JUST_IN_TIME = "just_in_time"
 READY = "ready"
 _BIG = np.iinfo(np.int32).max
 #: A step needs P(not mastered) x P(prerequisites mastered) at least this high.
-MIN_SURE = 0.7
+MIN_SURE = 0.75
 
 
 def learn_scores(p: np.ndarray, prereq: np.ndarray) -> tuple[np.ndarray, np.ndarray,
@@ -190,7 +190,7 @@ def pathways(
         Steps per student.
     secure : float, default 0.8
         Unused by the step rule (kept for callers); see ``min_sure``.
-    min_sure : float, default 0.7
+    min_sure : float, default 0.75
         P(not mastered) x P(prerequisites mastered) a step needs.
 
     Returns
