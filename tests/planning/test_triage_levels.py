@@ -149,3 +149,17 @@ def test_the_coach_plan_groups_by_grade(build_class, combined):
     # whole-grade findings are listed once, with their classes
     assert {r.kind for r in topics} >= {"district_wide"}
     assert plan.coach_plan(school_id="s1")[5]["classes"]
+
+
+def test_a_district_wide_gap_on_inferred_evidence_is_confirmed_first(build_class, combined):
+    parts = [build_class(low={"5.NF.A.1": 8}, class_id=f"w{k}", school_id=f"s{k % 2}")
+             for k in range(4)]
+    m, st_, cl = combined(*parts)
+    m.loc[m["standard"] == "5.NF.A.1", "n_evidence"] = 0  # nobody answered it directly
+    plan = triage(m, st_, cl, as_of=AS_OF)
+    dw = plan.select(kind="district_wide")
+    assert len(dw) == 1 and dw[0].classes == ["w0", "w1", "w2", "w3"]
+    assert dw[0].numbers["confirm_first"] and dw[0].numbers["n_answered"] == 0
+    assert dw[0].action.startswith("Confirm first: give a short targeted check on 5.NF.A.1")
+    assert "0 of 80 confirmed" in dw[0].reason and "thin direct evidence" in dw[0].reason
+    assert not plan.select(level="classroom") and not plan.select(level="student")
