@@ -19,6 +19,7 @@ class_size)`` multiply-adds in total, linear in students).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -52,7 +53,7 @@ class ClassShares:
     hi: np.ndarray
     p_over: np.ndarray
 
-    @property
+    @cached_property
     def share(self) -> np.ndarray:
         """(C, J) estimated share not secure (0 for a class without estimates)."""
         return self.expected / np.maximum(self.n, 1)[:, None]

@@ -848,6 +848,7 @@ class _Cells:
     answers: np.ndarray  # (C, J) direct answers of the class's students on the standard
     members: list[np.ndarray]
     size: np.ndarray  # (C,) enrolled students
+    likely: np.ndarray  # (n, J) P(mastered) < not_secure: probably not secure
 
 
 def _classroom_and_system(ctx: _Context, eligible: np.ndarray) -> list[Recommendation]:
@@ -882,7 +883,7 @@ def _classroom_and_system(ctx: _Context, eligible: np.ndarray) -> list[Recommend
     members = [indices[indptr[ci]:indptr[ci + 1]] for ci in range(n_cls)]
     cx = _Cells(shares, counts, np.asarray(emat @ direct.astype(np.float32)),
                 np.asarray(emat @ np.where(ctx.recent[:, None], m.n, 0).astype(np.float32)),
-                members, size)
+                members, size, np.nan_to_num(m.p, nan=1.0) < cfg.not_secure)
 
     # entry cells grouped by cluster
     cells: dict[tuple[int, str], _Cell] = {}
@@ -1072,7 +1073,7 @@ def _reteach(ctx: _Context, cell: _Cell, cx: _Cells, n_grade: dict[int, int], by
     n = int(sh.n[ci])
     worst = js[0]
     ev = _evidence(ctx, cx, [ci], js)
-    likely = rows[(np.nan_to_num(m.p[np.ix_(rows, js)], nan=1.0) < cfg.not_secure).any(axis=1)]
+    likely = rows[cx.likely[np.ix_(rows, js)].any(axis=1)]
     conf = float(sh.p_over[ci, js].max())
     topic = _topic(ctx, codes, cell.cluster)
     per = {ga.codes[j]: round(float(sh.share[ci, j]), 6) for j in js}
@@ -1172,7 +1173,7 @@ def _wide(ctx: _Context, scope_kind: str, school: Any, g: int, cluster: str,
     students: list[Any] = []
     for c in group:
         rows = cx.members[c.ci]
-        hit = (np.nan_to_num(m.p[np.ix_(rows, c.js)], nan=1.0) < cfg.not_secure).any(axis=1)
+        hit = cx.likely[np.ix_(rows, c.js)].any(axis=1)
         students += list(m.student_ids[rows[hit]])
     classes = [str(cids[c.ci]) for c in group]
     standouts = [str(cids[c.ci]) for c in group if c.basis == "stands_out"]
