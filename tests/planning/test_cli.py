@@ -37,10 +37,22 @@ def test_plan_class_json(store_tables, capsys):
     assert {r["class_id"] for r in recs} == {"c1"}
     assert [r["level"] for r in recs] == ["classroom", "classroom"]
     assert out["summary"]["as_of"] == "2026-01-10"  # the latest answer
+    tp = out["teacher_plan"]
+    assert len(tp["lead"]) == 2 and tp["more"] == []
+    assert main(["plan", "--class", "c1", "--lead", "1", "--format", "json"]) == 0
+    tp = json.loads(capsys.readouterr().out)["teacher_plan"]
+    assert len(tp["lead"]) == 1 and len(tp["more"]) == 1
+    assert main(["plan", "--class", "c1", "--lead", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "Lead with" in text and "One step away" in text
 
 
 def test_plan_threshold_and_levels(store_tables, capsys):
     assert main(["plan", "--school", "sch2", "--threshold", "0.1", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    # 2 of 20 not secure: an estimated 12.5% of the class, over 10%, at or under 20%
+    assert [r["level"] for r in out["recommendations"]] == ["classroom"]
+    assert main(["plan", "--school", "sch2", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [r["level"] for r in out["recommendations"]] == ["student"]
     assert main(["plan", "--district"]) == 0

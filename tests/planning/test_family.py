@@ -56,8 +56,8 @@ def test_no_banned_words_and_no_codes_in_main_text(graph, profile):
 
 def test_strengths_next_steps_and_help_at_home(graph):
     gaps = {"4.NF.A.1", "4.NF.B.3"}
-    m, st = _student(graph, 5, lambda c: 0.2 if c in gaps else
-                     (0.95 if graph[c].grade_num <= 5 else 0.1))
+    m, st = _student(graph, 5, lambda c: 0.1 if c in gaps else
+                     (0.97 if graph[c].grade_num <= 5 else 0.1))
     unit = SCOPE.unit_of("5.NF.A.1")
     as_of = unit.start_date - pd.Timedelta(days=2)
     data = family_report_data("s1", m, st, scope=SCOPE, as_of=as_of)
@@ -75,3 +75,18 @@ def test_unknown_student(graph):
     m, st = _student(graph, 5, lambda c: 0.9)
     with pytest.raises(NotFound):
         family_report_html("nobody", m, st)
+
+
+def test_no_sure_step_says_the_teacher_is_checking(graph):
+    # the next unit's foundations only just under "secure": probably unfinished, but no step
+    # is sure enough to send home as "working on next"
+    gaps = {"4.NF.A.1", "4.NF.B.3"}
+    m, st = _student(graph, 5, lambda c: 0.45 if c in gaps else
+                     (0.95 if graph[c].grade_num <= 5 else 0.1))
+    unit = SCOPE.unit_of("5.NF.A.1")
+    as_of = unit.start_date - pd.Timedelta(days=2)
+    data = family_report_data("s1", m, st, scope=SCOPE, as_of=as_of)
+    assert data["next_steps"] == [] and data["checking"]
+    html = family_report_html("s1", m, st, scope=SCOPE, as_of=as_of)
+    assert "teacher is checking a few building blocks" in html
+    assert "is ready for what the class is learning next" not in html

@@ -28,7 +28,9 @@ def _covers_once(res, members):
 
 def test_groups_cover_the_class_exactly_once(build_class):
     low = {"4.NF.A.1": 7, "4.NF.B.3": 12, "3.NF.A.1": 4}
-    m, stu, cl = build_class(n=24, low=low)
+    m, stu, cl = build_class(n=24, low=low, p_low=0.02)
+    # 4.NF.B.3 has 7 direct prerequisites: at 0.95 each, P(all mastered) is only 0.70
+    m.loc[m["p_mastered"] == 0.95, "p_mastered"] = 0.995
     res = small_groups(m, stu, cl, scope=SCOPE, as_of=AS_OF)["c1"]
     assert res.unit.unit_id == UNIT.unit_id
     _covers_once(res, list(stu["student_id"]))
@@ -38,6 +40,11 @@ def test_groups_cover_the_class_exactly_once(build_class):
         assert g.focus and g.rationale and UNIT.unit_id in g.rationale
         for code in g.focus:  # the focus is something the members can learn now
             assert code in {"3.NF.A.1", "4.NF.A.1", "4.NF.B.3"}
+            assert f"{code} (" in g.rationale and "% sure)" in g.rationale
+    # posteriors only just under "secure" (0.7): not sure enough to teach as a focus
+    m2, stu2, cl2 = build_class(n=24, low=low, p_low=0.7)
+    for g in small_groups(m2, stu2, cl2, scope=SCOPE, as_of=AS_OF)["c1"].groups:
+        assert g.focus == () and "with a short check first" in g.rationale
 
 
 def test_unassessed_students_are_listed_not_grouped(build_class, combined):

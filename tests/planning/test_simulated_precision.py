@@ -1,29 +1,28 @@
-"""Classroom-level findings against the classrooms the simulator made weak (known truth).
+"""Triage and pathways on simulated districts, against the simulator's truth (issue 14).
 
 Mastery is *estimated* by the graph-aware model from the simulated answers (not the truth), on
 two 3,000-student districts (seeds 11 and 12; grades 3-8 and Algebra I, ~128 classes each).
-The simulator makes ~15% of classes weak on one cluster of their grade (a -6 logit shift on up
-to three of its standards, ``truth/weak_topics.csv``); about a third of students are
-proficient, so most classes have more than 20% of students not secure on most grade-level
-standards and the plain CDE rule flags nearly every class.
+The simulator makes ~15% of classes weak on one cluster of their grade (``weak_topics``) and
+knows every student's true mastery (``truth_mastery``). Measured here
+(``.venv/bin/pytest tests/planning/test_simulated_precision.py -s``) and, for four seeds with
+the command in notes/planning.md, by ``bench/measure_triage_truth.py``:
 
-Measured here (``.venv/bin/pytest tests/planning/test_simulated_precision.py -s``), with the
-triage's defaults (threshold 20%, false discovery rate 10%):
+=====  ===========================  ============================  =====================
+seed   level agrees with the truth  "stands out" P / R (classes)  pathway steps correct
+=====  ===========================  ============================  =====================
+11     83% of 183 findings          0.84 / 0.66                   87%
+12     87% of 204 findings          0.87 / 0.72                   87%
+=====  ===========================  ============================  =====================
 
-=========  ==============================  ==================================
-seed       class level (P / R)             (class, standard) pairs (P / R)
-=========  ==============================  ==================================
-11         0.84 / 0.66 (25 classes)        0.73 / 0.68
-12         0.81 / 0.72 (16 classes)        0.77 / 0.75
-=========  ==============================  ==================================
-
-(seeds 13 and 14, not run here: 0.82 / 0.70 and 0.90 / 0.82 at class level). Before the
-redesign the plain rule flagged almost every class (class-level precision ~0.2, pair level
-~0.02). Nothing planted is lost: 94-95% of the weak (class, standard) pairs are inside a
-classroom finding or a district-/school-wide finding that lists the class (the others have
-too few students not secure to pass the 20% entry condition). The tier shares (Tier 1 / 2 / 3)
-are about 61/34/5% (seed 11) and 64/31/5% (seed 12): far from the MTSS 80/15/5 target, as a
-district with a third of students proficient should be.
+Level agreement: for every classroom- and student-level finding, the CDE rule (more than 20%
+of the class) applied to the class's *true* mastery on the finding's standards gives the same
+level (it was 19-22% when levels were decided on confirmed counts). Findings sit where the
+estimate is close to the threshold (the clear cases are rolled into district-/school-wide
+findings, whose listed classes are truly over the threshold 96-97% of the time), so this is
+below the issue's 90% target: near 20% a class of 24 is one student either way. Pathway steps
+are correct when the standard is truly not mastered and its prerequisites truly are (it was
+23%). Before the redesign of issue 4 the plain rule flagged almost every class; the "stands
+out" comparison keeps that signal as information on classroom findings.
 """
 
 from __future__ import annotations
@@ -38,6 +37,7 @@ from sounding.progression import load_default
 from sounding.simulate import DistrictSpec, simulate_district
 
 SEEDS = (11, 12)
+plan_post: dict[int, pd.DataFrame] = {}
 
 
 def _plan(seed: int, graph):
@@ -57,6 +57,7 @@ def _plan(seed: int, graph):
         columns={"classSourcedId": "class_id", "userSourcedId": "student_id"})
     plan = triage(post, students, classes, en, evidence=evidence_summary(r), graph=graph,
                   responses=r)
+    plan_post[seed] = post
     return d, plan, classes
 
 
@@ -67,9 +68,10 @@ def planned():
 
 
 def _scores(d, plan) -> dict[str, float]:
+    """Precision and recall of the "stands out" signal against the weak classrooms."""
     weak_pairs = set(map(tuple, d.weak_topics[["class_id", "standard"]].to_numpy()))
     weak_classes = set(d.weak_topics["class_id"])
-    found = plan.select(level="classroom")
+    found = [r for r in plan.select(level="classroom") if r.numbers["distinctive"]]
     classes = {r.class_id for r in found}
     pairs = {(r.class_id, s) for r in found for s in r.standards}
     return {
@@ -81,22 +83,83 @@ def _scores(d, plan) -> dict[str, float]:
     }
 
 
-def test_classroom_findings_point_at_the_weak_classrooms(planned):
+def _truth(d):
+    return d.truth_mastery.set_index("student_id")
+
+
+def test_levels_agree_with_the_truth(planned):
+    for seed, (d, plan, _classes) in planned.items():
+        truth = _truth(d)
+        thr = plan.config.threshold
+        agree = n = 0
+        for r in plan.recommendations:
+            if r.level not in ("classroom", "student"):
+                continue
+            ids = plan.class_members[r.class_id]
+            true_share = 1 - truth.loc[ids, r.standards].to_numpy(dtype=bool).mean(axis=0)
+            agree += ("classroom" if (true_share > thr).any() else "student") == r.level
+            n += 1
+        listed = over = 0
+        for r in plan.recommendations:
+            if r.kind in ("district_wide", "school_wide"):
+                for cid in r.classes:
+                    ids = plan.class_members[cid]
+                    t = 1 - truth.loc[ids, r.standards].to_numpy(dtype=bool).mean(axis=0)
+                    over += bool((t > thr).any())
+                    listed += 1
+        print(f"seed {seed}: level agrees with the truth for {agree / n:.1%} of {n} classroom "
+              f"and student findings; classes listed by system findings truly over the "
+              f"threshold: {over / listed:.1%} of {listed}")
+        assert agree / n >= 0.78  # 83% and 87% measured; 19-22% on confirmed counts
+        assert over / listed >= 0.9
+
+
+def test_stands_out_points_at_the_weak_classrooms(planned):
     all_scores = []
     for seed, (d, plan, classes) in planned.items():
         s = _scores(d, plan)
         all_scores.append(s)
         print(f"seed {seed}: {len(classes)} classes, {d.weak_topics['class_id'].nunique()} "
-              f"weak; classroom findings in {s['n_classes']} classes: class level precision "
+              f"weak; stands out in {s['n_classes']} classes: class level precision "
               f"{s['P']:.2f} recall {s['R']:.2f}; pairs precision {s['pair_P']:.2f} recall "
               f"{s['pair_R']:.2f}")
         assert s["P"] >= 0.7 and s["R"] >= 0.55
         assert s["pair_P"] >= 0.6 and s["pair_R"] >= 0.55
-        # every classroom finding stands out from the grade or is a confirmed exception
         bases = {r.numbers["basis"] for r in plan.select(level="classroom")}
-        assert bases <= {"stands_out", "confirmed", "lone_class"}
+        assert bases <= {"stands_out", "confirmed", "above_threshold", "lone_class",
+                         "small_class"}
+        # a classroom finding is never demoted, and never decided on the comparison
+        for r in plan.select(level="student"):
+            assert r.share <= plan.config.threshold + 1e-6
     assert np.mean([s["P"] for s in all_scores]) >= 0.75
     assert np.mean([s["R"] for s in all_scores]) >= 0.6
+
+
+def test_pathway_steps_are_truly_next_steps(planned):
+    from sounding.planning import default_scope_sequence
+    from sounding.planning.frames import (
+        GraphArrays,
+        MasteryMatrix,
+        check_mastery,
+        check_students,
+    )
+    from sounding.planning.pathways import pathways_from_matrix
+
+    graph = load_default().k8_algebra1()
+    ga = GraphArrays.of(graph)
+    for seed, (d, plan, _classes) in planned.items():
+        st = check_students(d.truth_students.assign(district_id="d"))
+        m = MasteryMatrix.build(check_mastery(plan_post[seed], graph), st, graph)
+        table = pathways_from_matrix(m, graph, st["grade"].to_numpy().copy(),
+                                     default_scope_sequence(), plan.as_of)
+        truth = _truth(d).loc[st["student_id"], list(ga.codes)].to_numpy(dtype=bool)
+        row = pd.Index(st["student_id"]).get_indexer(table.steps["student_id"])
+        col = np.array([ga.index[c] for c in table.steps["standard"]])
+        ready = ~(ga.prereq[:, col].T & ~truth[row]).any(axis=1)
+        ok = ~truth[row, col] & ready
+        print(f"seed {seed}: {ok.mean():.1%} of {len(ok)} pathway steps truly not mastered "
+              "with every prerequisite mastered")
+        assert ok.mean() >= 0.8  # 23% when the fringe was "not secure, prerequisites secure"
 
 
 def test_the_plain_rule_alone_would_flag_nearly_every_class(planned):

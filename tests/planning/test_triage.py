@@ -29,9 +29,13 @@ def test_five_of_twenty_is_classroom_level_at_default(build_class):
     plan = triage(m, st, cl, as_of=AS_OF)
     assert _levels(plan) == [("classroom", "reteach", (TARGET,), 5)]
     r = plan.recommendations[0]
-    assert r.share == pytest.approx(0.25)
+    # decided on the estimated share: (5 x 0.8 + 15 x 0.05) / 20 = 23.75% > 20%
+    assert r.share == pytest.approx(0.2375)
     assert r.class_id == "c1" and r.school_id == "sch1"
-    assert "5 of 20" in r.reason and "20%" in r.reason
+    assert "an estimated 24% (90% interval" in r.reason and "20% threshold" in r.reason
+    assert f"5 of 20 confirmed on {TARGET} by their own answers" in r.reason
+    assert "20 of 20 answered it directly (60 answers)" in r.reason
+    assert r.numbers["n_confirmed"] == {TARGET: 5} and not r.numbers["confirm_first"]
     assert 0.0 < r.confidence <= 1.0
     assert sorted(r.students) == [f"c1-s{i:02d}" for i in range(5)]
 
@@ -42,6 +46,12 @@ def test_three_of_twenty_depends_on_threshold(build_class):
     at20 = triage(m, st, cl, as_of=AS_OF, config=TriageConfig(threshold=0.20))
     assert _levels(at10) == [("classroom", "reteach", (TARGET,), 3)]
     assert _levels(at20) == [("student", "targeted_help", (TARGET,), 3)]
+    # the estimated share (3 x 0.8 + 17 x 0.05) / 20 = 16.25% is what both compare
+    assert at10.recommendations[0].share == pytest.approx(0.1625)
+    assert at20.recommendations[0].share == pytest.approx(0.1625)
+    # under the threshold, but the interval reaches over it: the reason says to watch
+    assert at20.recommendations[0].numbers["near_threshold"]
+    assert "watch the class on" in at20.recommendations[0].reason
 
 
 def test_two_of_twenty_is_student_level(build_class):
@@ -65,13 +75,34 @@ def test_threshold_outside_cde_range_is_refused():
         TriageConfig(threshold=0.05)
 
 
-def test_thin_evidence_never_flags(build_class):
-    # one answer, no sd: not enough to flag anyone
+def test_thin_evidence_confirms_no_student_but_counts_in_the_estimate(build_class):
+    # one answer each, no sd: nobody is confirmed, but the estimate is over the threshold
     m, st, cl = build_class(low={TARGET: 6}, n_evidence=1)
-    assert len(triage(m, st, cl, as_of=AS_OF)) == 0
-    # nor is a confident posterior on one answer (the old bypass): related answers disagree
+    plan = triage(m, st, cl, as_of=AS_OF)
+    assert _levels(plan) == [("classroom", "reteach", (TARGET,), 6)]
+    r = plan.recommendations[0]
+    assert r.numbers["n_confirmed"] == {TARGET: 0}
+    assert r.share == pytest.approx(0.275)
+    # every student answered it once: the estimate is measured, not inferred
+    assert not r.numbers["confirm_first"] and not r.action.startswith("Confirm first")
+    # a confident posterior on one answer (the old bypass) confirms nobody either
     m2 = m.assign(sd=0.05)
-    assert len(triage(m2, st, cl, as_of=AS_OF)) == 0
+    assert triage(m2, st, cl, as_of=AS_OF).recommendations[0].numbers["n_confirmed"] == {
+        TARGET: 0}
+    # and never makes targeted help for a student
+    assert not plan.select(level="student")
+
+
+def test_an_inferred_gap_is_classroom_level_and_confirmed_first(build_class):
+    # nobody answered TARGET directly: 8 of 20 inferred not secure from the rest of the graph
+    m, st, cl = build_class(low={TARGET: 8})
+    m.loc[m["standard"] == TARGET, "n_evidence"] = 0
+    plan = triage(m, st, cl, as_of=AS_OF)
+    r = plan.select(level="classroom")
+    assert len(r) == 1 and r[0].standards == [TARGET]
+    assert r[0].numbers["confirm_first"] and r[0].numbers["n_answered"] == 0
+    assert r[0].action.startswith(f"Confirm first: give a short targeted check on {TARGET}")
+    assert "thin direct evidence" in r[0].reason and "0 of 20 confirmed" in r[0].reason
 
 
 RELATED = ("4.NF.A.1", "4.NF.B.3", "5.NF.A.2")  # direct prerequisites and cluster of TARGET
@@ -81,21 +112,22 @@ def test_one_answer_corroborated_by_related_answers_is_enough(build_class):
     # each of 6 students: one answer on TARGET and one on each related standard, all low
     m, st, cl = build_class(low={TARGET: 6, **{c: 6 for c in RELATED}}, n_evidence=1)
     plan = triage(m, st, cl, as_of=AS_OF)
-    flagged = {s for r in plan.select(level="classroom") for s in r.standards}
-    assert TARGET in flagged
+
+    def confirmed(plan):
+        return {c: k for r in plan for c, k in r.numbers.get("n_confirmed", {}).items()}
+
+    assert confirmed(plan)[TARGET] == 6
     rec = next(r for r in plan.select(level="classroom") if TARGET in r.standards)
     assert sorted(rec.students) == [f"c1-s{i:02d}" for i in range(6)]
     # one related answer pointing the other way (secure) removes the corroboration
     m2 = m.copy()
     sec = m2["student_id"].isin(st["student_id"]) & (m2["standard"] == "4.NF.B.3")
     m2.loc[sec, "p_mastered"] = 0.95
-    flagged2 = {s for r in triage(m2, st, cl, as_of=AS_OF) for s in r.standards}
-    assert TARGET not in flagged2
+    assert confirmed(triage(m2, st, cl, as_of=AS_OF))[TARGET] == 0
     # a single related answer is not enough corroboration either
     m3, st3, cl3 = build_class(low={TARGET: 6, "5.NF.A.2": 6}, n_evidence=1)
     m3.loc[m3["standard"].isin(["4.NF.A.1", "4.NF.B.3"]), "n_evidence"] = 0
-    flagged3 = {s for r in triage(m3, st3, cl3, as_of=AS_OF) for s in r.standards}
-    assert TARGET not in flagged3
+    assert confirmed(triage(m3, st3, cl3, as_of=AS_OF))[TARGET] == 0
 
 
 def test_two_direct_answers_are_enough_alone(build_class):
@@ -226,26 +258,40 @@ def test_a_class_that_stands_out_among_weak_peers_keeps_its_own_finding(build_cl
     assert {r.kind for r in plan.select(class_id="z0")} == {"district_wide", "reteach"}
 
 
-def test_above_threshold_by_chance_is_targeted_help(build_class, combined):
-    # 2 of 6 classes at 5 of 20 (25%), the rest at 3 of 20: the grade as a whole is at 18%
+def test_over_the_threshold_is_never_demoted_for_not_standing_out(build_class, combined):
+    # 2 of 6 classes at 5 of 20 (24% estimated), the rest at 3 of 20 (16%): the grade as a
+    # whole is at 19%, so no system finding; the two classes do not stand out statistically,
+    # but more than 20% of each is not secure: a classroom matter all the same (CDE)
     ks = (5, 5, 3, 3, 3, 3)
     parts = [build_class(low={TARGET: k}, class_id=f"y{i}", school_id=f"s{i % 3}")
              for i, k in enumerate(ks)]
     m, st, cl = combined(*parts)
     plan = triage(m, st, cl, as_of=AS_OF)
-    assert not plan.select(level="classroom") and not plan.select(level="system")
+    assert not plan.select(level="system")
+    assert sorted(r.class_id for r in plan.select(level="classroom")) == ["y0", "y1"]
     y0 = plan.select(class_id="y0")
-    assert [(r.level, len(r.students)) for r in y0] == [("student", 5)]
-    assert y0[0].numbers["above_threshold"] and "above the 20% threshold" in y0[0].reason
+    assert [(r.level, len(r.students)) for r in y0] == [("classroom", 5)]
+    assert y0[0].numbers["basis"] == "above_threshold" and not y0[0].numbers["distinctive"]
+    assert "does not stand out from the grade's classes statistically" in y0[0].reason
+    assert {r.level for r in plan.select(class_id="y2")} == {"student"}
 
 
 def test_small_class_says_it_is_too_small_to_judge(build_class):
+    # all 4 not secure: over the threshold, so the (small) class is taught it again together
     m, st, cl = build_class(n=4, low={TARGET: 4})
-    plan = triage(m, st, cl, as_of=AS_OF)
-    r = plan.select(level="student")
-    assert len(r) == 1 and r[0].share == 1.0
-    assert "too small to judge as a class" in r[0].reason
-    assert "at or under" not in r[0].reason and "isolated" not in r[0].reason
+    r = triage(m, st, cl, as_of=AS_OF).select(level="classroom")
+    assert len(r) == 1 and r[0].share == pytest.approx(0.8)
+    assert r[0].numbers["basis"] == "small_class" and "a class of 4" in r[0].reason
+    # a class of 4 with one student confirmed on 5.NBT.A.1 (estimate 24%) is over it too;
+    # with 12 other students secure... the smallest class has only targeted help when its
+    # estimate is at or under the threshold
+    m2, st2, cl2 = build_class(n=4, low={TARGET: 1})
+    m2.loc[m2["standard"] == TARGET, "p_mastered"] = [0.45, 0.99, 0.99, 0.99]
+    m2.loc[(m2["standard"] == TARGET) & (m2["student_id"] == "c1-s00"), "p_mastered"] = 0.4
+    r2 = triage(m2, st2, cl2, as_of=AS_OF).select(level="student")
+    assert len(r2) == 1 and r2[0].numbers["n_not_secure"] == 1
+    assert "too small to judge as a class" in r2[0].reason
+    assert "at or under" not in r2[0].reason and "isolated" not in r2[0].reason
 
 
 def test_cluster_share_is_the_quantity_the_reason_states(build_class):
@@ -256,10 +302,13 @@ def test_cluster_share_is_the_quantity_the_reason_states(build_class):
         m["standard"] == "5.NF.A.2")
     m.loc[hit, "p_mastered"] = 0.2
     r = triage(m, st, cl, as_of=AS_OF).select(level="classroom")[0]
-    n_any = r.numbers["n_students_any"]
-    assert n_any == len(r.students) == 9
-    assert r.share == pytest.approx(n_any / 20)
-    assert r.reason.startswith(f"{n_any} of 20 students ({n_any / 20:.0%})")
+    assert len(r.students) == 9
+    est = r.numbers["estimated_share"]
+    # the share is the worst standard's estimate, and the reason opens with it
+    assert r.share == pytest.approx(max(est.values()))
+    assert est["5.NF.A.2"] == pytest.approx((8 * 0.8 + 12 * 0.05) / 20)
+    assert r.reason.startswith(f"an estimated {r.share:.0%} (90% interval")
+    assert r.standards[0] == "5.NF.A.2"  # listed worst first
 
 
 def test_one_student_is_this_student(build_class):
@@ -272,7 +321,7 @@ def test_related_standards_of_one_cluster_are_one_reteach(build_class):
     m, st, cl = build_class(low={"5.NF.A.1": 6, "5.NF.A.2": 5})
     plan = triage(m, st, cl, as_of=AS_OF)
     assert _levels(plan) == [("classroom", "reteach", ("5.NF.A.1", "5.NF.A.2"), 6)]
-    assert plan.recommendations[0].numbers["n_not_secure"] == {"5.NF.A.1": 6, "5.NF.A.2": 5}
+    assert plan.recommendations[0].numbers["n_confirmed"] == {"5.NF.A.1": 6, "5.NF.A.2": 5}
 
 
 def test_unit_comes_from_the_scope_and_untaught_standards_are_skipped(build_class):
@@ -310,6 +359,21 @@ def test_grade_level_only_evidence(build_class):
     m.loc[below, "n_evidence"] = 0
     plan = triage(m, st, cl, as_of=AS_OF)
     assert [r.kind for r in plan] == ["grade_level_only"]
+    assert plan.recommendations[0].school_id == "sch1"
+
+
+def test_a_whole_grade_without_below_grade_evidence(build_class, combined):
+    parts = [build_class(low={}, class_id=f"g{k}", school_id=f"s{k}") for k in range(2)]
+    m, st, cl = combined(*parts)
+    below = m["standard"].map(lambda c: not c.startswith("5."))
+    m.loc[below, "n_evidence"] = 0
+    plan = triage(m, st, cl, as_of=AS_OF)
+    grade = [r for r in plan.select(kind="grade_level_only") if r.grade == 5]
+    assert len(grade) == 1 and grade[0].school_id is None and grade[0].classes == ["g0", "g1"]
+    assert "across 2 schools" in grade[0].reason and "confirm first" in grade[0].reason
+    assert "diagnostic that reaches below grade" in grade[0].action
+    # a teacher of either class sees it
+    assert grade[0] in plan.select(class_id="g1")
 
 
 def test_family_connection_where_signals_exist(build_class):

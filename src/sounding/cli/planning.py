@@ -88,6 +88,9 @@ def plan(
                                     help="Share of a class above which a problem is "
                                          "classroom-level (0.10-0.20)."),
     stale_days: int = typer.Option(120, "--stale-days", help="Evidence older than this is stale."),
+    lead: int = typer.Option(3, "--lead", min=1,
+                             help="Findings the plan leads with, per class (--class) or per "
+                                  "grade (the rest follow)."),
     as_of: str = AsOfOpt,
     scope: Path = ScopeOpt,
     db: str = DbOpt,
@@ -109,7 +112,7 @@ def plan(
         settings = {"threshold": threshold, "stale_days": stale_days, "as_of": as_of,
                     "scope_sequence": _scope(scope, inputs) if scope else None}
         if class_id is not None:
-            data = class_plan(ctx, class_id, **settings)
+            data = class_plan(ctx, class_id, lead=lead, **settings)
         elif school_id is not None:
             data = school_plan(ctx, school_id, **settings)
         else:
@@ -120,6 +123,13 @@ def plan(
             return
         result = _as_plan(triage_plan(ctx, **settings), data)
     s = data["summary"]
+    teacher = None
+    if class_id is not None:
+        from sounding.planning.triage import Recommendation
+
+        tp = data["teacher_plan"]
+        teacher = {**tp, **{part: [Recommendation(**r) for r in tp[part]]
+                            for part in ("lead", "more", "school")}}
     where = (f"class {class_id}" if class_id else f"school {school_id}" if school_id
              else "the district")
     console.print(f"[bold]Plan for {where}[/] as of {s['as_of']} (threshold {threshold:.0%}): "
@@ -127,12 +137,44 @@ def plan(
                   f"{s['by_level']['student']} student-level recommendations; tiers "
                   f"1/2/3: {s['tiers']['1']}/{s['tiers']['2']}/{s['tiers']['3']}, "
                   f"unknown (no recent evidence): {s['no_tier']}")
-    for r in result:
+    def show(r: Any) -> None:
         who = r.class_id or r.school_id or "district"
         conf = f"confidence {r.confidence:.2f}"
         console.print(f"[bold]{r.level:9s}[/] {r.kind:18s} {who}: ", end="")
         console.print(f"{r.reason} ({conf})", markup=False)
         console.print(f"          -> {r.action}", markup=False)
+
+    if teacher is not None:
+        unit = f" (next unit {teacher['next_unit']})" if teacher["next_unit"] else ""
+        console.print(f"[bold]Lead with{unit}[/]")
+        for r in teacher["lead"]:
+            show(r)
+        if teacher["more"]:
+            console.print(f"[bold]One step away[/]: {len(teacher['more'])} more finding(s)")
+            for r in teacher["more"]:
+                show(r)
+        for r in teacher["school"]:
+            show(r)
+    else:
+        # data and the schools' own findings first, then per grade the topics a coach leads
+        # with (the rest one step away), then targeted help
+        for r in result:
+            if not r.standards:
+                show(r)
+        for g, gp in result.coach_plan(lead=lead).items():
+            label = "Algebra I" if g == 9 else f"grade {g}"
+            console.print(f"[bold]{label}: lead with[/] ({len(gp['classes'])} classes)")
+            for r in gp["lead"]:
+                show(r)
+            if gp["more"]:
+                console.print(f"[bold]{label}: one step away[/]: {len(gp['more'])} more")
+                for r in gp["more"]:
+                    show(r)
+        student = [r for r in result if r.level == "student"]
+        if student:
+            console.print(f"[bold]Targeted help[/]: {len(student)} finding(s)")
+            for r in student:
+                show(r)
     if class_id is not None and len(result.tiers):
         console.print("[bold]Tiers[/]")
         for t in result.tier_records():

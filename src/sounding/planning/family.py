@@ -204,6 +204,8 @@ def family_report_data(
         "unit": ({"title": unit.title, "start": unit.start_date.strftime("%B %-d")}
                  if unit else None),
         "next_steps": steps, "activities": activities,
+        # no step is sure enough, yet foundations of the next unit are probably unfinished
+        "checking": not steps and bool(path.later),
     }
 
 

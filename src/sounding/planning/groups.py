@@ -21,8 +21,12 @@ alongside the core unit. Groups are formed from what the next unit rests on:
   members between them, the ``k`` other groups plus it would hold more than ``k * max_size``
   and fewer than ``(k + 1) * min_size`` students, which no valid split can. So a group of 1 or
   2 is left only when no valid split exists (e.g. 2 students with needs in the class);
-* each group's **focus** is what its members can learn now: needs whose prerequisites are all
-  secure (the pathway rule) for at least half the members, deepest first, up to three;
+* each group's **focus** is what its members can learn now, by the pathway rule
+  (:func:`sounding.planning.pathways.learn_scores`): needs whose ``sure`` = P(not mastered) x
+  P(prerequisites mastered), averaged over the members, is at least ``MIN_SURE`` (0.75),
+  surest first, up to three. When no shared need is that sure, the focus is empty and the
+  rationale says to confirm the most shared need with a short check first (a cut at "not
+  secure, prerequisites secure" put mostly standards the members already knew in focus);
 * students with no needs form no group: they are **ready for the unit**; students with no
   direct evidence, or only evidence older than ``stale_days`` before the as-of date (when an
   evidence summary is given), are listed as **unassessed** (planning does not place them on
@@ -54,6 +58,7 @@ from sounding.planning.frames import (
     recency,
     to_date,
 )
+from sounding.planning.pathways import MIN_SURE, learn_scores
 from sounding.planning.scope import ScopeSequence, Unit, default_scope_sequence, plain_text
 from sounding.progression import StandardsGraph, load_default
 
@@ -272,7 +277,7 @@ def small_groups(
     m = MasteryMatrix.build(ms, st, graph)
     ga = GraphArrays.of(graph)
     sec = m.secure(secure)
-    blocked = ((~sec).astype(np.float32) @ ga.prereq.astype(np.float32)) > 0.5
+    sure = learn_scores(m.p, ga.prereq)[2]
     has = m.has_evidence()
     if evidence is not None:
         has = has & recency(st, m, evidence, day, stale_days)[0]
@@ -299,35 +304,37 @@ def small_groups(
             else:
                 result.ready.append(s)
         for k, g in enumerate(group_by_needs(needs, min_size=min_size, max_size=max_size)):
-            result.groups.append(_describe(k, cid, g, needs, unit, ga, graph, blocked, sec,
-                                           row_of))
+            result.groups.append(_describe(k, cid, g, needs, unit, ga, graph, sure, row_of))
         out[cid] = result
     return out
 
 
 def _describe(k: int, cid: str, members: list[Any], needs: dict[Any, frozenset[int]],
-              unit: Unit | None, ga: GraphArrays, graph: StandardsGraph, blocked: np.ndarray,
-              sec: np.ndarray, row_of: dict[Any, int]) -> Group:
+              unit: Unit | None, ga: GraphArrays, graph: StandardsGraph, sure: np.ndarray,
+              row_of: dict[Any, int]) -> Group:
     count: dict[int, int] = {}
-    can_learn: dict[int, int] = {}
     for s in members:
-        r = row_of[s]
         for j in needs[s]:
             count[j] = count.get(j, 0) + 1
-            if not blocked[r, j] and not sec[r, j]:
-                can_learn[j] = can_learn.get(j, 0) + 1
-    half = math.ceil(len(members) / 2)
-    focus = sorted((j for j, c in can_learn.items() if c >= half))[:3]
-    if not focus and can_learn:
-        focus = [min(can_learn, key=lambda j: (-can_learn[j], j))]
+    rows = [row_of[s] for s in members]
+    cand = np.array(sorted(count), dtype=np.int64)
+    mean_sure = sure[np.ix_(rows, cand)].mean(axis=0)
+    order = np.argsort(-mean_sure, kind="stable")
+    focus = [int(cand[i]) for i in order if mean_sure[i] >= MIN_SURE - 1e-12][:3]
+    how = {int(j): float(v) for j, v in zip(cand, mean_sure, strict=True)}
     shared = sorted(count, key=lambda j: (-count[j], j))
     top = shared[0]
-    what = ", ".join(ga.codes[j] for j in focus) or ga.codes[top]
     first = plain_text(graph[ga.codes[focus[0] if focus else top]].text)
     first = first if len(first) <= 60 else first[:60].rsplit(" ", 1)[0] + "..."
     unit_txt = f"unit {unit.unit_id} ({unit.title})" if unit else "the next unit"
+    if focus:
+        what = ", ".join(f"{ga.codes[j]} ({how[j]:.0%} sure)" for j in focus)
+        start = f"start with {what} ({first})"
+    else:
+        start = (f"no shared next step is sure enough (at best {max(how.values()):.0%}): "
+                 f"confirm {ga.codes[top]} with a short check first ({first})")
     rationale = (f"{len(members)} students share unmet foundations of {unit_txt}: "
-                 f"{count[top]} need {ga.codes[top]}; start with {what} ({first})")
+                 f"{count[top]} need {ga.codes[top]}; {start}")
     return Group(group_id=f"{cid}-g{k + 1}", class_id=cid, students=tuple(members),
                  focus=tuple(ga.codes[j] for j in focus),
                  needs={ga.codes[j]: count[j] for j in shared[:MAX_NEEDS_LISTED]},

@@ -17,10 +17,17 @@ The order (per student, vectorised over a students x standards matrix)
    standards of the student's grade that rest on them (transitively), then everything that
    rests on them (``g.depth_weight``), then topological order.
 
-The rule that makes a pathway usable: **a standard is recommended only when all its
-prerequisites are secure** (P(mastered) >= 0.8 on every direct prerequisite, standard level).
-Unit prerequisites that are not recommendable yet (something under them is unfinished) are
-listed separately as ``later``, never as steps. A missing estimate is not secure.
+The rule that makes a pathway usable: **a standard is recommended only when the student most
+probably has not mastered it and is most probably ready for it**, both read from the
+posterior (:func:`learn_scores`): ``sure = P(not mastered) x P(every direct prerequisite
+mastered)`` (prerequisites taken as independent given their posteriors), and a step needs
+``sure >= min_sure`` (0.75). A cut at the "secure" threshold is not enough: a standard at
+P = 0.69 is "not secure" yet mastered 69% of the time (the posterior is calibrated), so the
+old fringe (not secure, prerequisites secure) recommended mostly what students already knew
+(23% of its steps were truly unmastered with mastered prerequisites on simulated districts).
+Each step says how sure it is. Unit prerequisites that are probably unfinished
+(P(not mastered) >= 0.5) but not recommendable yet are listed separately as ``later``, never
+as steps. A missing estimate counts as P = 0.5.
 
 Students placed in Algebra I are planned on the Algebra I course. After the last unit of the
 year the next unit is the first unit of the next grade.
@@ -54,6 +61,23 @@ from sounding.progression import HS, StandardsGraph, load_default
 JUST_IN_TIME = "just_in_time"
 READY = "ready"
 _BIG = np.iinfo(np.int32).max
+#: A step needs P(not mastered) x P(prerequisites mastered) at least this high.
+MIN_SURE = 0.75
+
+
+def learn_scores(p: np.ndarray, prereq: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                             np.ndarray]:
+    """(P(not mastered), P(ready), sure) per (student, standard) from a posterior matrix.
+
+    ``p`` (n, J) P(mastered), NaN = unknown (0.5); ``prereq`` (J, J) bool, ``prereq[k, j]``:
+    ``k`` is a direct prerequisite of ``j``. P(ready) is the product of the prerequisites'
+    P(mastered) (1 for a standard without prerequisites); ``sure`` the product of both: the
+    probability, under the posterior, that the standard is the student's next step.
+    """
+    p0 = np.clip(np.nan_to_num(p.astype(np.float64), nan=0.5), 1e-9, 1.0)
+    p_ready = np.exp(np.log(p0) @ prereq.astype(np.float64))
+    p_not = 1.0 - p0
+    return p_not, p_ready, p_not * p_ready
 
 
 @dataclass(frozen=True)
@@ -68,12 +92,17 @@ class PathwayStep:
     is_major: bool
     unlocks: int  # standards of the student's grade resting on it
     reason: str
+    p_ready: float = float("nan")  # P(every direct prerequisite mastered)
+    sure: float = float("nan")  # P(not mastered) x P(ready): how sure the step is
 
     def to_dict(self) -> dict[str, Any]:
+        def r4(x: float) -> float | None:
+            return None if np.isnan(x) else round(float(x), 4)
+
         return {"rank": self.rank, "standard": self.standard, "kind": self.kind,
-                "p_mastered": None if np.isnan(self.p_mastered) else round(self.p_mastered, 4),
-                "grade": self.grade, "is_major": self.is_major, "unlocks": self.unlocks,
-                "reason": self.reason}
+                "p_mastered": r4(self.p_mastered), "p_ready": r4(self.p_ready),
+                "sure": r4(self.sure), "grade": self.grade, "is_major": self.is_major,
+                "unlocks": self.unlocks, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -99,7 +128,8 @@ class PathwayTable:
     Attributes
     ----------
     steps : DataFrame
-        ``student_id, rank, standard, kind, p_mastered, grade, is_major, unlocks, reason``.
+        ``student_id, rank, standard, kind, p_mastered, grade, is_major, unlocks, p_ready,
+        sure, reason``.
     students : DataFrame
         ``student_id, plan_grade, unit_id, n_steps, n_just_in_time, n_later``.
     units : dict
@@ -120,7 +150,8 @@ class PathwayTable:
         rows = self.steps[self.steps["student_id"] == student_id]
         steps = tuple(
             PathwayStep(int(r.rank), r.standard, r.kind, float(r.p_mastered), int(r.grade),
-                        bool(r.is_major), int(r.unlocks), r.reason)
+                        bool(r.is_major), int(r.unlocks), r.reason, float(r.p_ready),
+                        float(r.sure))
             for r in rows.itertuples(index=False))
         return Pathway(student_id, g, self.units.get(g), steps, self._later.get(student_id, ()))
 
@@ -139,6 +170,7 @@ def pathways(
     as_of: date | str | None = None,
     n_steps: int = 6,
     secure: float = SECURE,
+    min_sure: float = MIN_SURE,
 ) -> PathwayTable:
     """Every student's pathway to their next core unit and beyond.
 
@@ -157,6 +189,9 @@ def pathways(
     n_steps : int, default 6
         Steps per student.
     secure : float, default 0.8
+        Unused by the step rule (kept for callers); see ``min_sure``.
+    min_sure : float, default 0.75
+        P(not mastered) x P(prerequisites mastered) a step needs.
 
     Returns
     -------
@@ -171,7 +206,8 @@ def pathways(
     m = MasteryMatrix.build(ms, st, graph)
     pg = plan_grades(st, cl, en)
     return pathways_from_matrix(m, graph, pg, scope or default_scope_sequence(),
-                                to_date(as_of) or date.today(), n_steps=n_steps, secure=secure)
+                                to_date(as_of) or date.today(), n_steps=n_steps, secure=secure,
+                                min_sure=min_sure)
 
 
 class _Plan:
@@ -204,15 +240,13 @@ class _Plan:
 
 def pathways_from_matrix(m: MasteryMatrix, graph: StandardsGraph, plan_grade: np.ndarray,
                          scope: ScopeSequence, as_of: date, *, n_steps: int = 6,
-                         secure: float = SECURE) -> PathwayTable:
+                         secure: float = SECURE, min_sure: float = MIN_SURE) -> PathwayTable:
     """The pathway rule on arrays (the vectorised core of :func:`pathways`)."""
     ga = GraphArrays.of(graph)
     plan = _Plan(graph, ga)
     n_s, n_j = m.p.shape
-    sec = m.secure(secure)
-    notsec = ~sec
-    blocked = (notsec.astype(np.float32) @ plan.prereq_f) > 0.5
-    ready = notsec & ~blocked
+    p_not, p_ready, sure = learn_scores(m.p, ga.prereq)
+    ready = sure >= min_sure
     units = {int(g): scope.next_unit(int(g), as_of) for g in np.unique(plan_grade)}
     masks = {g: plan.unit_masks(u) for g, u in units.items()}
     need = np.zeros((n_s, n_j), dtype=bool)
@@ -224,9 +258,9 @@ def pathways_from_matrix(m: MasteryMatrix, graph: StandardsGraph, plan_grade: np
     at_or_below = ga.grade[None, :] <= plan_grade[:, None]
     jit = ready & need
     fringe = ready & ~need & ~own & at_or_below
-    pos = np.arange(n_j, dtype=np.int64)
-    score = np.where(jit, pos[None, :],
-                     np.where(fringe, n_j + plan.fringe_rank[plan_grade], _BIG))
+    # just in time first, surest first; then the fringe, major work first, surest first
+    score = np.where(jit, 1.0 - sure,
+                     np.where(fringe, 2.0 + (~ga.major)[None, :] + (1.0 - sure), float(_BIG)))
     k = min(n_steps, n_j)
     top = np.argsort(score, axis=1, kind="stable")[:, :k]
     top_score = np.take_along_axis(score, top, axis=1)
@@ -234,8 +268,8 @@ def pathways_from_matrix(m: MasteryMatrix, graph: StandardsGraph, plan_grade: np
     r_idx = np.repeat(np.arange(n_s), k).reshape(n_s, k)[keep]
     j_idx = top[keep]
     rank = (np.cumsum(keep, axis=1) - 1)[keep] + 1
-    kind = np.where(top_score[keep] < n_j, JUST_IN_TIME, READY)
-    later = need & notsec & ~ready
+    kind = np.where(top_score[keep] < 2.0, JUST_IN_TIME, READY)
+    later = need & (p_not >= 0.5) & ~ready
     reasons = _Reasons(plan, units)
     g_rows = plan_grade[r_idx]
     steps = pd.DataFrame({
@@ -243,8 +277,11 @@ def pathways_from_matrix(m: MasteryMatrix, graph: StandardsGraph, plan_grade: np
         "standard": np.asarray(ga.codes, dtype=object)[j_idx], "kind": kind,
         "p_mastered": m.p[r_idx, j_idx].astype(np.float64), "grade": ga.grade[j_idx],
         "is_major": ga.major[j_idx], "unlocks": plan.unlocks[g_rows, j_idx],
-        "reason": [reasons(int(g), int(j), str(kd)) for g, j, kd in zip(g_rows, j_idx, kind,
-                                                                         strict=True)],
+        "p_ready": p_ready[r_idx, j_idx], "sure": sure[r_idx, j_idx],
+        "reason": [f"{reasons(int(g), int(j), str(kd))} (how sure: {sr:.0%} that it is not "
+                   f"yet mastered and its prerequisites are)"
+                   for g, j, kd, sr in zip(g_rows, j_idx, kind, sure[r_idx, j_idx],
+                                           strict=True)],
     })
     students = pd.DataFrame({
         "student_id": m.student_ids, "plan_grade": plan_grade,
@@ -286,7 +323,8 @@ class _Reasons:
         else:
             n = int(self.plan.unlocks[g, j])
             what = "major work" if ga.major[j] else "supporting work"
-            text = (f"ready to learn (its prerequisites are secure); {what}, unlocks {n} "
+            text = (f"ready to learn (probably not mastered, its prerequisites probably are); "
+                    f"{what}, unlocks {n} "
                     f"standard{'s' if n != 1 else ''} of this grade: "
                     f"{_cut(plain_text(graph[code].text))}")
         self.cache[key] = text

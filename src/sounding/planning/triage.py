@@ -5,19 +5,21 @@ intervention: where is the problem? When more than 10-20% of a class is struggli
 suspect whole-class instruction; when fewer are, help those students on that topic; when the
 data are thin, the support structures weak across a school, or families out of reach, fix the
 system. Its flowchart reads top down: a topic weak across most classrooms of a school (or a
-district) is not N classroom problems but one problem of core instruction or curriculum, and a
-classroom problem is a class that stands out from comparable classes. This module turns the
-mastery table into those decisions, each with the numbers that triggered it and how sure we
-are.
+district) is not N classroom problems but one problem of core instruction or curriculum; a
+class over the threshold where its grade is not is a classroom problem, whether or not it
+stands out from comparable classes (that tells a coach whether the teaching is suspect). This
+module turns the mastery table into those decisions, each with the numbers that triggered it
+and how sure we are.
 
 Evidence (:mod:`sounding.planning.frames`)
 ------------------------------------------
-A student counts as "not secure" on a standard when P(mastered) < 0.5 and their own answers
+A student is *confirmed* not secure on a standard when P(mastered) < 0.5 and their own answers
 back it up: two direct answers on it, or one corroborated by at least two answers on its
 prerequisites or cluster that all point the same way; and the student has *recent* direct
 evidence (an answer within ``stale_days``, 120, of the as-of date, when an evidence summary is
 given). A student with no evidence, or only stale evidence, is never flagged, never placed on
-a tier and never grouped: they show up in a system-level data finding instead.
+a tier and never grouped: they show up in a system-level data finding instead. Confirmed
+students are who targeted help is for; the level of a finding rests on the estimate below.
 
 Standards considered for a class: those the class has been taught -- the class's grade (its
 units already started, when a scope and sequence and as-of date are given; Algebra I classes
@@ -26,51 +28,75 @@ is still the class's business; deeper gaps are the tiers' business.
 
 The decision, per class and cluster (a cluster of related standards is one reteaching topic)
 -------------------------------------------------------------------------------------------
-*Entry condition* (the CDE rule): on at least one standard of the cluster, strictly more than
-``threshold`` (0.20; allowed 0.10-0.20) of the class's enrolled students are not secure, and the
-class has at least ``min_class_size`` (5) students. Classes of a planning grade that are big
-enough and not stale are the grade's *judged* classes. Then:
+*The level is decided on the estimated share of the class not secure* (issue 14), never on
+the count of students whose own answers confirm a gap: that count hides the iceberg (a
+below-grade foundation never tested directly counts as absent). The calibrated posterior gives
+each student's ``1 - P(mastered)``; their sum over the class is the expected number not secure
+(:mod:`sounding.planning.shares`: a Poisson-binomial, with a 90% interval and the probability
+that the class is truly over the threshold). Every class or student finding states the
+estimated share with its interval, the confirmed count (the evidence rule of
+:mod:`~sounding.planning.frames`), and how many students answered the standards directly.
 
-1. **lone class** -- the grade has fewer than ``peer_min_classes`` (3) judged classes in the
-   district: nothing to compare with, the plain rule decides: *classroom-level*;
-2. **stands out** -- the class's shortfall on the cluster stands out from the grade's classes
+*Entry condition* (the CDE rule): on at least one standard of the cluster the estimated share
+is strictly more than ``threshold`` (0.20; allowed 0.10-0.20), in a class with recent evidence.
+Such a cell is **never student-level**. Classes of a planning grade with at least
+``min_class_size`` (5) students and recent evidence are the grade's *judged* classes. Then:
+
+1. **small class** -- fewer than ``min_class_size`` students: classroom-level (teach the small
+   group again), compared with no other class;
+2. **lone class** -- the grade has fewer than ``peer_min_classes`` (3) judged classes in the
+   district: nothing to compare with: *classroom-level*;
+3. **stands out** -- the class's shortfall on the cluster stands out from the grade's classes
    (:mod:`sounding.planning.signals`: with the answers, a Rasch model with leave-one-out
    student abilities, overdispersion and a random class x cluster effect; without them, a
-   beta-binomial on the counts; Benjamini-Hochberg at ``fdr`` 10% over every cell of the
-   district): *classroom-level*, whatever the rest of the grade looks like;
-3. **district-wide** -- more than ``system_share`` (half) of the grade's judged classes in the
-   district meet the entry condition, in at least ``district_min_schools`` (2) schools: one
-   *system-level* finding for the grade and cluster, listing every class it covers (core
-   curriculum, pacing or materials on that topic);
-4. **school-wide** -- otherwise, the school has at least ``school_min_classes`` (2) judged
-   classes of the grade and more than half of them meet the entry condition: one
-   *system-level* finding for the school, grade and cluster, listing its classes (school-wide
-   supports, curriculum alignment, coaching on that topic);
-5. **grade not weak** -- otherwise the class is above the threshold where neither most of its
-   grade's classes nor the grade's students as a whole are (for 3 and 4, "weak" means either):
-   *classroom-level* when the comparison confirms a shortfall at the nominal level (one-sided
-   p < ``confirm_p``, 0.05; the class's answers against its students' abilities, or its count
-   against the grade's rate); otherwise the excess is what chance gives a class of that size
-   in that grade (on the simulated districts every such case was noise), and its students
-   get *student-level* targeted help, the reason saying the class was above the threshold.
+   beta-binomial on the confirmed counts; Benjamini-Hochberg at ``fdr`` 10% over every cell
+   of the district): *classroom-level* with ``distinctive`` set (its teaching of the topic is
+   suspect), whatever the rest of the grade looks like;
+4. **district-wide** -- more than ``system_share`` (half) of the grade's judged classes in the
+   district meet the entry condition, or the grade's students pooled are over the threshold,
+   in at least ``district_min_schools`` (2) schools: one *system-level* finding for the grade
+   and cluster, listing every class it covers (core curriculum, pacing or materials on that
+   topic; for an earlier grade's topic, just-in-time support built into core);
+5. **school-wide** -- otherwise, the same within a school with at least ``school_min_classes``
+   (2) judged classes of the grade: one *system-level* finding listing its classes;
+6. **the grade is not weak** -- *classroom-level* all the same (CDE: more than 10-20% of a
+   class is a classroom matter). The comparison with the grade is information, never a reason
+   to demote: ``confirmed`` when the class falls short of what its students' other work
+   predicts (one-sided p < ``confirm_p``, 0.05: its teaching may be part of the cause),
+   ``above_threshold`` when it does not stand out (the teaching is not singled out).
 
 Classes covered by a district- or school-wide finding get no classroom finding on that topic
-unless they stand out (2); :meth:`TriagePlan.select` with ``class_id`` returns the system
-findings that cover the class, so a teacher still sees them. A classroom finding whose topic
+unless they stand out (3); :meth:`TriagePlan.select` with ``class_id`` returns the system
+findings that list the class, so a teacher still sees them. A classroom finding whose topic
 builds on another topic flagged in the same class says so (start with the foundation).
 
-*student-level*: at least one but not more than the threshold share of a class not secure on a
-standard -- targeted help (Tier 2, or Tier 3 for students on Tier 3) for exactly those students
-on exactly that standard. A class smaller than ``min_class_size`` is too small to judge as a
-class: each student not secure gets targeted help, said so in the reason.
+*Thin evidence*: when the students' own answers alone do not put the class (or the classes of
+a system finding) over the threshold and fewer than half of the students answered the
+standards directly, the estimate is mostly inferred from related standards: the finding says
+so, ``numbers["confirm_first"]`` is set, and its action starts with "Confirm first": a short
+targeted check of those standards before the reteach.
+
+*student-level*: the estimated share is at or under the threshold, and at least one student
+is confirmed not secure by their own answers -- targeted help (Tier 2, or Tier 3 for students
+on Tier 3) for exactly those students on exactly that standard. In a class smaller than
+``min_class_size`` the reason says the class is too small to judge as a class.
+
+Order
+-----
+Each topic finding carries ``numbers["priority"]``: whether its standards are the next core
+unit's foundations (``just_in_time``, from the scope and sequence), the following unit's
+(``soon``), and major work. Within a level, findings are sorted just in time first, then soon,
+major before supporting, surest first. :meth:`TriagePlan.teacher_plan` gives a class's plan the
+way a teacher works it: ``lead`` (the first ``LEAD`` = 3: a stale class first, then just in
+time, whole-class actions before targeted help) and ``more`` (the rest, one step away).
 
 Confidence
 ----------
 classroom: the probability, from the students' posteriors taken as independent (Poisson-
 binomial), that more than the threshold share of the class has truly not mastered the standard
-(the highest over the cluster's flagged standards); for a class that stands out, capped at
-``1 - q`` (its false-discovery q-value). district/school-wide: the mean of that probability
-over the classes covered (normal approximation). student: the mean of 1 - P(mastered) over the
+(the highest over the cluster's standards over the threshold); for a class that stands out,
+capped at ``1 - q`` (its false-discovery q-value). district/school-wide: the mean of that
+probability over the classes covered. student: the mean of 1 - P(mastered) over the confirmed
 students. Data findings: 1.0 (counts of the data themselves).
 
 Other system-level findings
@@ -105,7 +131,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy import stats
 
 from sounding.errors import InvalidData, InvalidInput, Problem
 from sounding.planning.frames import (
@@ -127,6 +152,7 @@ from sounding.planning.frames import (
     to_date,
 )
 from sounding.planning.scope import ScopeSequence, plain_text, scope_grade_label, sentence_case
+from sounding.planning.shares import EPS, ClassShares, class_shares, share_words
 from sounding.planning.signals import (
     FDR,
     class_topic_signals,
@@ -143,6 +169,9 @@ from sounding.planning.tiers import (
 from sounding.progression import StandardsGraph, load_default
 
 LEVELS = ("system", "classroom", "student")
+#: Findings a class's plan leads with: the actions for the coming weeks (see
+#: :meth:`TriagePlan.teacher_plan` and notes/planning.md); the rest is one step away.
+LEAD = 3
 THRESHOLD_RANGE = (0.10, 0.20)
 FAMILY_COLUMNS = ("student_id", "signal", "date", "value")
 
@@ -163,7 +192,9 @@ class TriageConfig:
     grades_back : int, default 2
         Below-grade standards considered for a class.
     min_class_size : int, default 5
-        Smaller classes are too small to judge as a class: student-level findings only.
+        Smaller classes are compared with no other class and count in no grade-wide test;
+        over the threshold they are taught again as a group (classroom-level), under it their
+        confirmed students get targeted help.
     stale_class_share : float, default 0.5
     peer_min_classes : int, default 3
         Judged classes of a grade needed before a class is compared with its peers; with
@@ -171,8 +202,10 @@ class TriageConfig:
     fdr : float, default 0.10
         False discovery rate of the "stands out" calls.
     confirm_p : float, default 0.05
-        One-sided p-value below which a class above the threshold, where its grade is not,
-        is confirmed as a classroom matter (else its students get targeted help).
+        One-sided p-value below which a class over the threshold, where its grade is not, is
+        marked ``confirmed`` (its teaching may be part of the cause); above it the finding is
+        ``above_threshold``. Either way it is classroom-level: the comparison informs, it
+        never demotes.
     system_share : float, default 0.5
         "Most classrooms": more than this share of a grade's judged classes meeting the entry
         condition makes the topic a district- or school-wide (system-level) finding.
@@ -246,9 +279,10 @@ class Recommendation:
     students : list
         The students it is about.
     share : float or None
-        The share that triggered it: of the class (classroom, student, stale class), of the
-        grade's classes (district/school-wide) or of the school (other system findings). The
-        reason states the same quantity.
+        The share that triggered it: the *estimated* share of the class not secure
+        (classroom: the highest over its standards; student), of the class (stale class), of
+        the grade's classes (district/school-wide) or of the school (other system findings).
+        The reason states the same quantity.
     reason : str
         The numbers that triggered it, in a sentence.
     action : str
@@ -397,6 +431,53 @@ class TriagePlan:
             tiers = tiers[tiers["student_id"].isin(ids)]
         return replace(self, recommendations=recs, tiers=tiers.reset_index(drop=True),
                        capacity=cap.reset_index(drop=True))
+
+    def teacher_plan(self, class_id: str, lead: int = LEAD) -> dict[str, Any]:
+        """A class's plan the way a teacher works it: a few actions first, the rest after.
+
+        Every finding the class sees (:meth:`select`) in priority order: data that block
+        planning (a stale class) first, then the topics, just in time for the next core units
+        first (the foundations of the next unit, then of the one after), whole-class actions
+        (district/school-wide, reteach) before targeted help, major work before supporting,
+        surest first. ``lead`` holds the first ``lead`` (3) of those; ``more`` the rest, one
+        step away; the other system findings of the school (family, capacity...) are in
+        ``school``.
+        """
+        recs = self.select(class_id=class_id)
+        blocking = [r for r in recs if r.kind == "stale_class"]
+        topics = sorted((r for r in recs if r.standards), key=_teacher_key)
+        school = [r for r in recs if not r.standards and r.kind != "stale_class"]
+        ordered = blocking + topics
+        nxt = next((r.numbers.get("priority", {}).get("next_unit") for r in topics
+                    if r.numbers.get("priority", {}).get("next_unit")), None)
+        return {"class_id": class_id, "next_unit": nxt, "lead": ordered[:lead],
+                "more": ordered[lead:], "school": school,
+                "n_just_in_time": sum(bool(r.numbers.get("priority", {}).get("just_in_time"))
+                                      for r in topics)}
+
+    def coach_plan(self, *, school_id: str | None = None,
+                   lead: int = LEAD) -> dict[int, dict[str, Any]]:
+        """Per planning grade, the plan a coach works from: a few topics first, the rest after.
+
+        The district- and school-wide topic findings of the grade (or those concerning
+        ``school_id``) and its classroom findings, ordered like :meth:`teacher_plan` (just in
+        time for the grade's next core unit first, whole-grade before single-class, major work
+        first, surest first): ``lead`` (the first ``lead``), ``more`` (the rest), and
+        ``classes`` (the classes the grade's findings list or are about).
+        """
+        recs = self.select(school_id=school_id) if school_id is not None else self.recommendations
+        by_grade: dict[int, list[Recommendation]] = {}
+        for r in recs:
+            if r.standards and r.grade is not None and r.level in ("system", "classroom"):
+                by_grade.setdefault(int(r.grade), []).append(r)
+        out: dict[int, dict[str, Any]] = {}
+        for g in sorted(by_grade):
+            ordered = sorted(by_grade[g], key=_teacher_key)
+            classes = sorted({c for r in ordered for c in ([r.class_id] if r.class_id else [])
+                              + list(r.classes)})
+            out[g] = {"grade": g, "lead": ordered[:lead], "more": ordered[lead:],
+                      "classes": classes}
+        return out
 
     def summary(self) -> dict[str, Any]:
         by_level = {lv: 0 for lv in LEVELS}
@@ -551,9 +632,10 @@ def triage(
     recs += _classroom_and_system(ctx, eligible)
     recs += _family(ctx)
     recs += _capacity_findings(ctx, capacity)
+    _prioritise(ctx, recs)
     order = {lv: i for i, lv in enumerate(LEVELS)}
-    recs.sort(key=lambda r: (order[r.level], str(r.school_id), str(r.class_id), r.kind,
-                             r.standards[:1]))
+    recs.sort(key=lambda r: (order[r.level], _priority_key(r), str(r.school_id),
+                             str(r.class_id), r.kind, r.standards[:1]))
     return TriagePlan(recs, tiers, capacity, day, cfg,
                       class_schools=dict(zip(cl["class_id"], cl["school_id"], strict=True)),
                       class_members=ctx.members)
@@ -671,14 +753,73 @@ def _as_of(as_of: Any, evidence: pd.DataFrame | None) -> date:
     return date.today()
 
 
-def _poisson_binomial_tail(q: np.ndarray, k: int) -> float:
-    """P(sum of independent Bernoulli(q_i) > k)."""
-    dist = np.zeros(len(q) + 1)
-    dist[0] = 1.0
-    for i, qi in enumerate(q):
-        dist[1:i + 2] = dist[1:i + 2] * (1 - qi) + dist[:i + 1] * qi
-        dist[0] *= 1 - qi
-    return float(dist[k + 1:].sum())
+# ============================================================================ priorities
+
+
+def _prioritise(ctx: _Context, recs: list[Recommendation]) -> None:
+    """Mark each topic finding with where it stands against the next core units.
+
+    ``numbers["priority"]``: ``next_unit`` (id of the grade's next core unit, from the scope
+    and sequence), ``just_in_time`` (a standard of the finding is the next unit's or one it
+    rests on), ``soon`` (the same for the unit after it), ``major`` (a standard is major work
+    of its grade). Without a scope and sequence nothing is just in time; major work still
+    comes first.
+    """
+    ga = ctx.ga
+    need_cache: dict[int, tuple[str | None, np.ndarray, np.ndarray]] = {}
+
+    def needs(g: int) -> tuple[str | None, np.ndarray, np.ndarray]:
+        hit = need_cache.get(g)
+        if hit is not None:
+            return hit
+        none = np.zeros(len(ga.codes), dtype=bool)
+        if ctx.scope is None:
+            need_cache[g] = (None, none, none)
+            return need_cache[g]
+        nxt = ctx.scope.next_unit(g, ctx.day)
+        units = ctx.scope.units(g)
+        ids = [u.unit_id for u in units]
+        after = (units[ids.index(nxt.unit_id) + 1]
+                 if nxt is not None and nxt.unit_id in ids and ids.index(nxt.unit_id) + 1
+                 < len(units) else None)
+
+        def mask(u: Any) -> np.ndarray:
+            if u is None:
+                return none
+            cols = [ga.index[c] for c in u.standards if c in ga.index]
+            if not cols:
+                return none
+            out = ga.closure[:, cols].any(axis=1)
+            out[cols] = True
+            return out
+
+        need_cache[g] = (nxt.unit_id if nxt is not None else None, mask(nxt), mask(after))
+        return need_cache[g]
+
+    for r in recs:
+        if not r.standards or r.grade is None:
+            continue
+        js = [ga.index[c] for c in r.standards if c in ga.index]
+        unit_id, now, soon = needs(int(r.grade))
+        r.numbers["priority"] = {"next_unit": unit_id,
+                                 "just_in_time": bool(now[js].any()),
+                                 "soon": bool(soon[js].any()),
+                                 "major": bool(ga.major[js].any())}
+
+
+def _priority_key(r: Recommendation) -> tuple:
+    """Just in time, then soon, then the rest; major work first; surest, widest first."""
+    pr = r.numbers.get("priority")
+    if pr is None:  # data findings: before the topics of their level
+        return (-1, 0, 0.0, 0.0)
+    when = 0 if pr["just_in_time"] else 1 if pr["soon"] else 2
+    return (when, 0 if pr["major"] else 1, -float(r.confidence), -float(r.share or 0.0))
+
+
+def _teacher_key(r: Recommendation) -> tuple:
+    """A teacher's order: when it is needed, whole-class before targeted help, then the rest."""
+    when, major, conf, share = _priority_key(r)
+    return (when, 0 if r.level != "student" else 1, major, conf, share)
 
 
 # ============================================================================ classroom level
@@ -686,15 +827,28 @@ def _poisson_binomial_tail(q: np.ndarray, k: int) -> float:
 
 @dataclass
 class _Cell:
-    """One class x cluster meeting the entry condition, and how it was decided."""
+    """One class x cluster over the threshold (estimated share), and how it was decided."""
 
     ci: int
     cluster: str
     js: list[int]
-    basis: str = ""  # lone_class | stands_out | confirmed | not_confirmed | district | school
+    basis: str = ""  # lone_class | stands_out | district | school | confirmed | above_threshold
     signal: Any = None
     q_value: float = float("nan")
     p_value: float = float("nan")
+
+
+@dataclass
+class _Cells:
+    """Every per (class, standard) number a finding's reason states."""
+
+    shares: ClassShares
+    confirmed: np.ndarray  # (C, J) students confirmed not secure by their own answers
+    answered: np.ndarray  # (C, J) students with a recent direct answer on the standard
+    answers: np.ndarray  # (C, J) direct answers of the class's students on the standard
+    members: list[np.ndarray]
+    size: np.ndarray  # (C,) enrolled students
+    likely: np.ndarray  # (n, J) P(mastered) < not_secure: probably not secure
 
 
 def _classroom_and_system(ctx: _Context, eligible: np.ndarray) -> list[Recommendation]:
@@ -709,6 +863,7 @@ def _classroom_and_system(ctx: _Context, eligible: np.ndarray) -> list[Recommend
                          shape=(n_cls, n_st))
     emat.sum_duplicates()
     emat.data[:] = 1.0  # a repeated enrollment counts once
+    emat.sort_indices()
     size = np.asarray(emat.sum(axis=1)).ravel()
     counts = np.asarray(emat @ ctx.flag.astype(np.float32))
     n_recent = np.asarray(emat @ ctx.recent.astype(np.float32)).ravel()
@@ -716,20 +871,19 @@ def _classroom_and_system(ctx: _Context, eligible: np.ndarray) -> list[Recommend
     near = ga.grade[None, :] >= (pgrade[:, None] - cfg.grades_back)
     allowed = eligible[pgrade] & near
     thr = cfg.threshold
-    over = counts > thr * size[:, None] + 1e-9
     big = size >= cfg.min_class_size
     stale = (size > 0) & ((size - n_recent) / np.maximum(size, 1) >= cfg.stale_class_share)
     judged = big & ~stale
-    entry = over & allowed & judged[:, None]
+    shares = class_shares(emat, m.p, thr, columns=allowed[~stale].any(axis=0))
+    # a small class is judged on its estimate too, but compared with no other class
+    entry = shares.over(thr) & allowed & ~stale[:, None] & (size > 0)[:, None]
     student = (counts > 0) & allowed & ~entry
-
-    # confidence that more than the threshold share is truly not secure, all cells at once
-    p = np.nan_to_num(m.p, nan=0.5)
-    q = (1 - p).astype(np.float32)
-    mu = np.asarray(emat @ q)
-    var = np.asarray(emat @ (q * (1 - q)))
-    k_lim = np.floor(thr * size + 1e-9)[:, None]
-    approx = stats.norm.sf((k_lim + 0.5 - mu) / np.sqrt(np.maximum(var, 1e-9)))
+    direct = (m.n > 0) & ctx.recent[:, None]
+    indptr, indices = emat.indptr, emat.indices
+    members = [indices[indptr[ci]:indptr[ci + 1]] for ci in range(n_cls)]
+    cx = _Cells(shares, counts, np.asarray(emat @ direct.astype(np.float32)),
+                np.asarray(emat @ np.where(ctx.recent[:, None], m.n, 0).astype(np.float32)),
+                members, size, np.nan_to_num(m.p, nan=1.0) < cfg.not_secure)
 
     # entry cells grouped by cluster
     cells: dict[tuple[int, str], _Cell] = {}
@@ -740,7 +894,7 @@ def _classroom_and_system(ctx: _Context, eligible: np.ndarray) -> list[Recommend
             cell = cells[key] = _Cell(int(ci), ga.cluster[j], [])
         cell.js.append(int(j))
 
-    # how the class compares with its grade's classes
+    # how the class compares with its grade's classes: information, never a demotion
     if ctx.signals is None and cells:
         pv, qv = count_signals(counts, size, pgrade, judged, allowed, fdr=cfg.fdr,
                                min_peers=cfg.peer_min_classes)
@@ -788,12 +942,21 @@ def _classroom_and_system(ctx: _Context, eligible: np.ndarray) -> list[Recommend
         rows = rows.copy()
         rows[[c.ci for c in group if c.basis == "stands_out"]] = False
         js = sorted({j for c in group for j in c.js})
-        pooled = counts[np.ix_(rows, js)].sum(axis=0) / max(size[rows].sum(), 1)
-        return bool((pooled > thr + 1e-9).any())
+        pooled = shares.expected[np.ix_(rows, js)].sum(axis=0) / max(shares.n[rows].sum(), 1)
+        return bool((pooled > thr + EPS).any())
 
     district_wide: dict[tuple[int, str], list[_Cell]] = {}
     school_wide: dict[tuple[Any, int, str], list[_Cell]] = {}
+    for c in cells.values():
+        if not big[c.ci]:
+            c.basis = "small_class"
+    for key in list(by_grade):
+        by_grade[key] = [c for c in by_grade[key] if big[c.ci]]
+    for key in list(by_school):
+        by_school[key] = [c for c in by_school[key] if big[c.ci]]
     for (g, cluster), group in by_grade.items():
+        if not group:
+            continue
         total = n_grade.get(g, 0)
         n_schools = len({schools[c.ci] for c in group if c.basis != "stands_out"})
         if total < cfg.peer_min_classes:
@@ -806,7 +969,7 @@ def _classroom_and_system(ctx: _Context, eligible: np.ndarray) -> list[Recommend
             for c in group:
                 c.basis = c.basis or "district"
     for (school, g, cluster), group in by_school.items():
-        if (g, cluster) in district_wide or n_grade.get(g, 0) < cfg.peer_min_classes:
+        if not group or (g, cluster) in district_wide or n_grade.get(g, 0) < cfg.peer_min_classes:
             continue
         total = n_school_grade.get((school, g), 0)
         rows = judged & (pgrade == g) & (schools == school)
@@ -816,43 +979,34 @@ def _classroom_and_system(ctx: _Context, eligible: np.ndarray) -> list[Recommend
             for c in group:
                 c.basis = c.basis or "school"
     for c in cells.values():
-        if not c.basis:  # above the threshold where the grade is not: confirmed or chance?
+        if not c.basis:  # over the threshold where the grade is not: the class's own matter
             c.basis = ("confirmed" if not np.isnan(c.p_value) and c.p_value < cfg.confirm_p
-                       else "not_confirmed")
+                       else "above_threshold")
 
     out: list[Recommendation] = []
-    indptr, indices = emat.indptr, emat.indices
-    members = [indices[indptr[ci]:indptr[ci + 1]] for ci in range(n_cls)]
     classroom_cells: dict[int, list[_Cell]] = {}
     for c in cells.values():
-        if c.basis in ("lone_class", "stands_out", "confirmed"):
+        if c.basis not in ("district", "school"):
             classroom_cells.setdefault(c.ci, []).append(c)
-        elif c.basis == "not_confirmed":
-            for j in c.js:
-                student[c.ci, j] = True
-    for ci, cs in classroom_cells.items():
+    for cs in classroom_cells.values():
         flagged = {x.cluster for x in cs}
         for c in cs:
             below = _builds_on(ctx, c, flagged)
-            out.append(_reteach(ctx, c, members[ci], int(size[ci]), p, n_grade, by_grade,
-                                district_wide, school_wide, below))
+            out.append(_reteach(ctx, c, cx, n_grade, by_grade, district_wide, school_wide,
+                                below))
     for (g, cluster), group in sorted(district_wide.items(), key=lambda kv: str(kv[0])):
-        out.append(_wide(ctx, "district", None, g, cluster, group, n_grade[g], members,
-                         approx))
+        out.append(_wide(ctx, "district", None, g, cluster, group, n_grade[g], cx))
     for (school, g, cluster), group in sorted(school_wide.items(), key=lambda kv: str(kv[0])):
         out.append(_wide(ctx, "school", school, g, cluster, group,
-                         n_school_grade[(school, g)], members, approx))
+                         n_school_grade[(school, g)], cx))
     tier_of = dict(zip(ctx.tiers["student_id"], ctx.tiers["tier"], strict=True))
     for ci in range(n_cls):
         cols = np.flatnonzero(student[ci])
         if not cols.size:
             continue
-        rows = members[ci]
-        n = int(size[ci])
         base = _base(ctx, ci)
         for j in cols:
-            out.append(_targeted(ctx, base, rows, int(j), n, bool(big[ci]), p, tier_of,
-                                 above=bool(entry[ci, j])))
+            out.append(_targeted(ctx, base, ci, int(j), cx, bool(big[ci]), tier_of))
     return out
 
 
@@ -874,38 +1028,81 @@ def _topic(ctx: _Context, codes: list[str], cluster: str) -> str:
     return sentence_case(ctx.graph[codes[0]].cluster_name) or cluster
 
 
-def _reteach(ctx: _Context, cell: _Cell, rows: np.ndarray, n: int, p: np.ndarray,
-             n_grade: dict[int, int], by_grade: dict, district_wide: dict, school_wide: dict,
+def _evidence(ctx: _Context, cx: _Cells, cis: list[int], js: list[int]) -> dict[str, Any]:
+    """The numbers behind an estimate over classes ``cis`` and standards ``js``.
+
+    ``thin``: the students' own answers alone do not put the class over the threshold (on no
+    standard are more than the threshold share confirmed) and fewer than half of the students
+    answered any of the standards directly: the estimate is mostly inferred from other
+    standards, so confirm it before acting on it.
+    """
+    thr = ctx.cfg.threshold
+    n = float(cx.shares.n[cis].sum())
+    rows = np.concatenate([cx.members[ci] for ci in cis]) if cis else np.zeros(0, np.int64)
+    direct = (ctx.m.n[np.ix_(rows, js)] > 0) & ctx.recent[rows][:, None]
+    n_answered_any = int(direct.any(axis=1).sum())
+    n_confirmed_any = int(ctx.flag[np.ix_(rows, js)].any(axis=1).sum())
+    confirmed = cx.confirmed[np.ix_(cis, js)].sum(axis=0)
+    n_answers = int(cx.answers[np.ix_(cis, js)].sum())
+    not_confirmed = bool((confirmed <= thr * n + EPS).all())
+    thin = not_confirmed and n_answered_any < 0.5 * n
+    return {"n": int(n), "n_answered": n_answered_any, "n_answers": n_answers,
+            "n_confirmed_any": n_confirmed_any,
+            "confirmed": {ctx.ga.codes[j]: int(v) for j, v in zip(js, confirmed, strict=True)},
+            "thin": thin}
+
+
+def _confirm_words(codes: list[str]) -> str:
+    return (f"Confirm first: give a short targeted check on {', '.join(codes)} (a 5-10 minute "
+            "quiz of a few items per standard, or the diagnostic's section on them) and act on "
+            "its results; then ")
+
+
+def _reteach(ctx: _Context, cell: _Cell, cx: _Cells, n_grade: dict[int, int], by_grade: dict,
+             district_wide: dict, school_wide: dict,
              builds_on: list[str]) -> Recommendation:
     cfg, ga, m = ctx.cfg, ctx.ga, ctx.m
     thr = cfg.threshold
-    base = _base(ctx, cell.ci)
+    ci = cell.ci
+    base = _base(ctx, ci)
     g = base["grade"]
-    js = sorted(cell.js)
+    js = sorted(cell.js, key=lambda j: (-cx.shares.expected[ci, j], j))
     codes = [ga.codes[j] for j in js]
-    hit = ctx.flag[np.ix_(rows, js)]
-    who = rows[hit.any(axis=1)]
-    per = {ga.codes[j]: int(hit[:, k].sum()) for k, j in enumerate(js)}
-    k_limit = int(np.floor(thr * n + 1e-9))
-    conf = max(_poisson_binomial_tail(1 - p[rows, j], k_limit) for j in js)
-    worst_code = max(per, key=lambda c: (per[c], c))
-    worst = per[worst_code]
-    k_any = len(who)
+    rows = cx.members[ci]
+    sh = cx.shares
+    n = int(sh.n[ci])
+    worst = js[0]
+    ev = _evidence(ctx, cx, [ci], js)
+    likely = rows[cx.likely[np.ix_(rows, js)].any(axis=1)]
+    conf = float(sh.p_over[ci, js].max())
     topic = _topic(ctx, codes, cell.cluster)
-    what = codes[0] if len(codes) == 1 else f"the cluster {cell.cluster}"
-    detail = "" if len(codes) == 1 else " (" + ", ".join(f"{c}: {v} of {n}"
-                                                         for c, v in per.items()) + ")"
-    head = (f"{k_any} of {n} students ({k_any / n:.0%}) not secure on {what}{detail}, more "
-            f"than the {thr:.0%} threshold" if len(codes) == 1 else
-            f"{k_any} of {n} students ({k_any / n:.0%}) not secure on {what}{detail}; on "
-            f"{worst_code}, {worst} of {n} ({worst / n:.0%}), more than the {thr:.0%} threshold")
+    per = {ga.codes[j]: round(float(sh.share[ci, j]), 6) for j in js}
+    interval = {ga.codes[j]: [round(int(sh.lo[ci, j]) / max(n, 1), 4),
+                              round(int(sh.hi[ci, j]) / max(n, 1), 4)] for j in js}
+    n_conf = ev["confirmed"][codes[0]]
+    others = "" if len(codes) == 1 else (
+        " (also over it: " + ", ".join(f"{c} {per[c]:.0%}" for c in codes[1:]) + ")")
+    est_words = share_words(sh.expected[ci, worst], sh.lo[ci, worst], sh.hi[ci, worst], n)
+    head = (f"an estimated {est_words} of the {n} students not secure on {codes[0]}, more "
+            f"than the {thr:.0%} threshold"
+            f"{others}; {n_conf} of {n} confirmed on {codes[0]} by their own answers"
+            + ("" if len(codes) == 1 else f" ({ev['n_confirmed_any']} on any of these)")
+            + f", {ev['n_answered']} of "
+            f"{n} answered {'it' if len(codes) == 1 else 'these standards'} directly "
+            f"({ev['n_answers']} answers)")
+    if ev["thin"]:
+        head += (": the estimate rests on thin direct evidence (mostly inferred from related "
+                 "standards), so confirm it first")
     gw = _grade_words(g)
     n_same = len(by_grade.get((g, cell.cluster), []))
     total = n_grade.get(g, 0)
     covered = ((g, cell.cluster) in district_wide
                or (base["school_id"], g, cell.cluster) in school_wide)
     sig = cell.signal
-    if cell.basis == "lone_class":
+    if cell.basis == "small_class":
+        why = (f"; a class of {int(cx.size[ci])} (fewer than {cfg.min_class_size}) is not "
+               "compared with others: teach the topic again to the whole group")
+    elif cell.basis == "lone_class":
         why = (f"; no other {gw} class to compare with (fewer than {cfg.peer_min_classes}), "
                "so the threshold rule decides: whole-class instruction is the place to act")
     elif cell.basis == "stands_out" and sig is not None:
@@ -913,21 +1110,24 @@ def _reteach(ctx: _Context, cell: _Cell, rows: np.ndarray, n: int, p: np.ndarray
                f"on it correctly where its students' other work predicts "
                f"{sig.p_expected:.0%} (median {gw} class {sig.peer_p:.0%}; z = {sig.z:.1f}, "
                f"q = {cell.q_value:.3f} at a {cfg.fdr:.0%} false discovery rate): this class "
-               "stands out from the grade, so its instruction on the topic is the place to act")
+               "stands out from the grade, so its instruction on the topic is suspect")
     elif cell.basis == "stands_out":
         why = (f"; more students not secure than the grade's other classes would give by "
                f"chance (beta-binomial, q = {cell.q_value:.3f} at a {cfg.fdr:.0%} false "
                "discovery rate): this class stands out from the grade")
     else:
         how = ("its answers fall short of what its students' other work predicts"
-               if sig is not None else "more of its students are not secure than the grade's "
-               "rate gives by chance")
-        why = (f"; only {n_same - 1} of the other {total - 1} {gw} classes are above the "
-               f"threshold and the grade as a whole is not, and {how} (one-sided p = "
-               f"{cell.p_value:.3f}): this class's topic rather than the grade's, so "
-               "whole-class instruction is the place to act")
+               if sig is not None else "more of its students are confirmed not secure than "
+               "the grade's rate gives by chance")
+        p_txt = "" if np.isnan(cell.p_value) else f" (one-sided p = {cell.p_value:.3f})"
+        stand = (f"{how}{p_txt}: its teaching of the topic may be part of the cause"
+                 if cell.basis == "confirmed" else
+                 f"it does not stand out from the grade's classes statistically{p_txt}: a "
+                 "classroom matter all the same, the teaching is not singled out")
+        why = (f"; {n_same - 1} of the other {total - 1} {gw} classes are over the threshold "
+               f"and the grade as a whole is not; {stand}")
     if covered:
-        why += ("; most of the grade is above the threshold on it too (see the "
+        why += ("; most of the grade is over the threshold on it too (see the "
                 f"{'district' if (g, cell.cluster) in district_wide else 'school'}-wide "
                 "finding)")
     if builds_on:
@@ -935,29 +1135,36 @@ def _reteach(ctx: _Context, cell: _Cell, rows: np.ndarray, n: int, p: np.ndarray
     if not np.isnan(cell.q_value) and cell.basis == "stands_out":
         conf = min(conf, 1.0 - cell.q_value)
     unit = ctx.unit(codes[0])
+    act = (f"reteach to the whole class: {topic} ({', '.join(codes)})"
+           + (f", unit {unit['unit_id']}" if unit else ""))
+    action = (_confirm_words(codes) + act) if ev["thin"] else act[0].upper() + act[1:]
     return Recommendation(
-        level="classroom", kind="reteach", standards=codes, students=list(m.student_ids[who]),
-        share=k_any / n, confidence=conf, unit=unit, reason=head + why,
-        action=(f"Reteach to the whole class: {topic} ({', '.join(codes)})"
-                + (f", unit {unit['unit_id']}" if unit else "")),
-        numbers={"n_class": n, "n_not_secure": per, "n_students_any": k_any,
-                 "threshold": thr, "cluster": cell.cluster, "basis": cell.basis,
-                 "distinctive": cell.basis == "stands_out", "covered_by_system": covered,
+        level="classroom", kind="reteach", standards=codes, students=list(m.student_ids[likely]),
+        share=max(per.values()), confidence=conf, unit=unit, reason=head + why, action=action,
+        numbers={"n_class": n, "n_enrolled": int(cx.size[ci]), "estimated_share": per,
+                 "interval": interval, "n_confirmed": ev["confirmed"],
+                 "n_confirmed_any": ev["n_confirmed_any"],
+                 "n_answered": ev["n_answered"], "n_answers": ev["n_answers"],
+                 "confirm_first": ev["thin"], "threshold": thr, "cluster": cell.cluster,
+                 "basis": cell.basis, "distinctive": cell.basis == "stands_out",
+                 "teaching_suspect": cell.basis in ("stands_out", "confirmed"),
+                 "covered_by_system": covered,
                  "n_grade_classes": total, "n_grade_classes_over": n_same,
                  "q_value": None if np.isnan(cell.q_value) else round(cell.q_value, 4),
+                 "p_value": None if np.isnan(cell.p_value) else round(cell.p_value, 4),
                  "answers_z": None if sig is None or pd.isna(sig.z) else round(float(sig.z), 2),
                  "p_correct": None if sig is None else round(float(sig.p_correct), 3),
                  "p_expected": None if sig is None else round(float(sig.p_expected), 3),
-                 "n_answers": None if sig is None else int(sig.n_answers),
+                 "n_signal_answers": None if sig is None else int(sig.n_answers),
                  "builds_on": builds_on},
         **base)
 
 
 def _wide(ctx: _Context, scope_kind: str, school: Any, g: int, cluster: str,
-          group: list[_Cell], total: int, members: list[np.ndarray],
-          approx: np.ndarray) -> Recommendation:
+          group: list[_Cell], total: int, cx: _Cells) -> Recommendation:
     """One district- or school-wide finding for a grade and cluster."""
     ga, m, cfg = ctx.ga, ctx.m, ctx.cfg
+    thr = cfg.threshold
     cids = ctx.cl["class_id"].to_numpy()
     schools = ctx.cl["school_id"].to_numpy()
     group = sorted(group, key=lambda c: str(cids[c.ci]))
@@ -965,8 +1172,8 @@ def _wide(ctx: _Context, scope_kind: str, school: Any, g: int, cluster: str,
     codes = [ga.codes[j] for j in js]
     students: list[Any] = []
     for c in group:
-        rows = members[c.ci]
-        hit = ctx.flag[np.ix_(rows, c.js)].any(axis=1)
+        rows = cx.members[c.ci]
+        hit = cx.likely[np.ix_(rows, c.js)].any(axis=1)
         students += list(m.student_ids[rows[hit]])
     classes = [str(cids[c.ci]) for c in group]
     standouts = [str(cids[c.ci]) for c in group if c.basis == "stands_out"]
@@ -977,24 +1184,33 @@ def _wide(ctx: _Context, scope_kind: str, school: Any, g: int, cluster: str,
     n_schools = len({schools[c.ci] for c in group})
     where = (f"across {n_schools} schools" if scope_kind == "district"
              else "in this school")
-    conf = float(np.mean([approx[c.ci, c.js].max() for c in group]))
+    sh = cx.shares
+    cis = [c.ci for c in group]
+    conf = float(np.mean([sh.p_over[c.ci, c.js].max() for c in group]))
+    est = {c: [round(float(x), 4) for x in sh.share[cis, j]] for c, j in zip(codes, js,
+                                                                           strict=True)}
+    pooled = sh.expected[np.ix_(cis, js)].sum(axis=0) / max(sh.n[cis].sum(), 1)
+    lo_hi = [float(sh.share[c.ci, c.js].max()) for c in group]
+    ev = _evidence(ctx, cx, cis, js)
     one = len(standouts) == 1
     also = (f"; {len(standouts)} of them stand{'s' if one else ''} out even so and "
             f"ha{'s its' if one else 've their'} own classroom finding "
             f"({', '.join(standouts)})" if standouts else "")
     if below:
-        action = (f"{'District' if scope_kind == 'district' else 'School'}-wide: most {gw} "
-                  f"classes have unfinished earlier-grade learning on {topic} "
-                  f"({', '.join(codes)}); build it into core instruction just in time, before "
-                  "the units that rest on it, for the whole grade rather than class by class")
+        act = (f"{'district' if scope_kind == 'district' else 'school'}-wide: most {gw} "
+               f"classes have unfinished earlier-grade learning on {topic} "
+               f"({', '.join(codes)}); build it into core instruction just in time, before "
+               "the units that rest on it, for the whole grade rather than class by class")
     elif scope_kind == "district":
-        action = (f"District-wide: review the core curriculum, materials and pacing for {topic} "
-                  f"({', '.join(codes)}) in {gw} classes, and plan its reteaching across the "
-                  "grade; a classroom-by-classroom response would miss the cause")
+        act = (f"district-wide: review the core curriculum, materials and pacing for {topic} "
+               f"({', '.join(codes)}) in {gw} classes, and plan its reteaching across the "
+               "grade; a classroom-by-classroom response would miss the cause")
     else:
-        action = (f"School-wide support: review curriculum alignment and coaching for {topic} "
-                  f"({', '.join(codes)}) across the school's {gw} classes, rather than class "
-                  "by class")
+        act = (f"school-wide support: review curriculum alignment and coaching for {topic} "
+               f"({', '.join(codes)}) across the school's {gw} classes, rather than class "
+               "by class")
+    action = (_confirm_words(codes) + act) if ev["thin"] else act[0].upper() + act[1:]
+    n_conf = ev["n_confirmed_any"]
     unit = ctx.unit(codes[0])
     return Recommendation(
         level="system", kind=f"{scope_kind}_wide", standards=codes, students=students,
@@ -1003,48 +1219,68 @@ def _wide(ctx: _Context, scope_kind: str, school: Any, g: int, cluster: str,
                      else ctx.district_of(schools[group[0].ci])),
         grade=g, unit=unit, classes=classes,
         reason=(f"{k} of {total} {gw} classes ({k / total:.0%}) {where} have more than "
-                f"{cfg.threshold:.0%} of their students not secure on {cluster} ({topic}): "
-                f"a pattern in core instruction, not one classroom's{also}"),
+                f"{thr:.0%} of their students not secure on {cluster} ({topic}), by the "
+                f"estimate: {min(lo_hi):.0%} to {max(lo_hi):.0%} by class, "
+                f"{float(pooled.max()):.0%} of their {ev['n']} students together; "
+                f"{n_conf} of {ev['n']} confirmed by their own answers, {ev['n_answered']} of "
+                f"{ev['n']} answered these standards directly ({ev['n_answers']} answers)"
+                + ("; thin direct evidence: confirm first" if ev["thin"] else "")
+                + f": a pattern in core instruction, not one classroom's{also}"),
         action=action,
         numbers={"n_classes_flagged": k, "n_classes": total, "cluster": cluster,
                  "n_schools": n_schools, "n_students": len(students),
+                 "estimated_share": est, "pooled_share": [round(float(x), 4) for x in pooled],
+                 "n_confirmed": ev["confirmed"], "n_confirmed_any": ev["n_confirmed_any"],
+                 "n_answered": ev["n_answered"],
+                 "n_answers": ev["n_answers"], "n_class_students": ev["n"],
+                 "confirm_first": ev["thin"],
                  "stands_out": standouts, "below_grade": bool(below)})
 
 
-def _targeted(ctx: _Context, base: dict[str, Any], rows: np.ndarray, j: int, n: int,
-              big: bool, p: np.ndarray, tier_of: dict[Any, Any], *,
-              above: bool = False) -> Recommendation:
+def _targeted(ctx: _Context, base: dict[str, Any], ci: int, j: int, cx: _Cells, big: bool,
+              tier_of: dict[Any, Any]) -> Recommendation:
     ga, m, cfg = ctx.ga, ctx.m, ctx.cfg
     thr = cfg.threshold
+    rows = cx.members[ci]
     who = rows[ctx.flag[rows, j]]
     ids = list(m.student_ids[who])
     tiers = [tier_of.get(s) for s in ids]
     k = len(ids)
     code = ga.codes[j]
-    conf = float(np.mean(1 - p[who, j]))
+    sh = cx.shares
+    n = int(sh.n[ci])
+    est = float(sh.share[ci, j])
+    ev = _evidence(ctx, cx, [ci], [j])
+    conf = float(np.mean(1 - np.nan_to_num(m.p[who, j], nan=0.5)))
     tier_txt = "Tier 2/3" if any(t == 3 for t in tiers if not pd.isna(t)) else "Tier 2"
     students_word = "this student" if k == 1 else f"these {k} students"
-    if above:
-        reason = (f"{k} of {n} students ({k / n:.0%}) not secure on {code}, above the "
-                  f"{thr:.0%} threshold, but the grade's other classes show it is not a "
-                  "classroom pattern: neither most of the grade is above the threshold nor "
-                  "does this class fall short of what its students' other work predicts, so "
-                  "targeted help for these students (and watch the class on this topic)")
-    elif big:
-        reason = (f"{k} of {n} students ({k / n:.0%}) not secure on {code}, at or under the "
-                  f"{thr:.0%} threshold: isolated, not whole-class")
+    numbers_txt = (f"{k} of {int(cx.size[ci])} students confirmed not secure on {code} by their "
+                   f"own answers; an estimated "
+                   f"{share_words(sh.expected[ci, j], sh.lo[ci, j], sh.hi[ci, j], n)} of the "
+                   f"class not secure on it, {ev['n_answered']} of {n} answered it directly "
+                   f"({ev['n_answers']} answers)")
+    near = int(sh.hi[ci, j]) > thr * max(n, 1) + EPS
+    watch = (f"; its 90% interval reaches above the threshold, so watch the class on "
+             f"{code}" if near else "")
+    if big:
+        reason = (f"{numbers_txt}; at or under the {thr:.0%} threshold: isolated, not "
+                  f"whole-class{watch}")
     else:
-        reason = (f"{k} of {n} students ({k / n:.0%}) not secure on {code}; a class of {n} is "
-                  f"too small to judge as a class (fewer than {cfg.min_class_size}), so each "
-                  f"student gets targeted help")
+        reason = (f"{numbers_txt}; a class of {int(cx.size[ci])} is too small to judge as a "
+                  f"class (fewer than {cfg.min_class_size}), so each student gets targeted "
+                  "help")
     return Recommendation(
         level="student", kind="targeted_help", standards=[code], students=ids,
-        share=k / n, confidence=conf, unit=ctx.unit(code), reason=reason,
+        share=round(est, 6), confidence=conf, unit=ctx.unit(code), reason=reason,
         action=(f"Targeted help ({tier_txt}) for {students_word} on {code}: "
                 f"{_short(ctx.graph[code].text)}"),
-        numbers={"n_class": n, "n_not_secure": k, "threshold": thr, "small_class": not big,
-                 "above_threshold": above,
-                 "p_mastered": [round(float(x), 3) for x in p[who, j]],
+        numbers={"n_class": n, "n_enrolled": int(cx.size[ci]), "n_not_secure": k,
+                 "n_confirmed": {code: k}, "estimated_share": {code: round(est, 6)},
+                 "interval": {code: [round(int(sh.lo[ci, j]) / max(n, 1), 4),
+                                     round(int(sh.hi[ci, j]) / max(n, 1), 4)]},
+                 "n_answered": ev["n_answered"], "n_answers": ev["n_answers"],
+                 "threshold": thr, "small_class": not big, "near_threshold": near,
+                 "p_mastered": [round(float(x), 3) for x in m.p[who, j]],
                  "n_evidence": [int(x) for x in m.n[who, j]],
                  "tiers": [None if pd.isna(t) else int(t) for t in tiers]},
         **base)
@@ -1146,6 +1382,7 @@ def _data_findings(ctx: _Context, ms: pd.DataFrame) -> list[Recommendation]:
                             "foundations are measured, not only inferred"),
                     numbers={"n_with_evidence": int(has.sum()), "n_grade_level_only":
                              int(only.sum())}))
+    out += _grade_level_only_grades(ctx)
     known = pd.Index(pd.unique(ms["student_id"]))
     unknown = sorted(known[~known.isin(sids)].tolist(), key=str)
     if unknown:
@@ -1155,6 +1392,46 @@ def _data_findings(ctx: _Context, ms: pd.DataFrame) -> list[Recommendation]:
             reason=f"mastery for {len(unknown)} student(s) who are not on the roster",
             action="Fix the roster or the evidence ids: these results reach no one",
             numbers={"n_unknown": len(unknown)}))
+    return out
+
+
+def _grade_level_only_grades(ctx: _Context) -> list[Recommendation]:
+    """Whole grades of a district (in 2+ schools) whose students' answers never reach below
+    grade: every below-grade estimate of their plan is inferred, never measured."""
+    cfg, m, ga = ctx.cfg, ctx.m, ctx.ga
+    pg = ctx.tiers["plan_grade"].to_numpy(dtype=np.int64)
+    assessed = m.has_evidence() & ctx.recent
+    below = ((m.n > 0) & (ga.grade[None, :] < pg[:, None])).any(axis=1)
+    frame = pd.DataFrame({"d": ctx.st["district_id"].to_numpy(), "g": pg,
+                          "s": ctx.st["school_id"].to_numpy()})
+    out: list[Recommendation] = []
+    for (district, g), idx in frame.groupby(["d", "g"], sort=True).indices.items():
+        rows = idx[assessed[idx]]
+        if int(g) == 0 or len(rows) < cfg.min_class_size:
+            continue
+        if frame["s"].iloc[rows].nunique() < 2:  # one school: the school's finding says it
+            continue
+        only = ~below[rows]
+        share = float(only.mean())
+        if share < cfg.grade_level_only_share:
+            continue
+        schools = set(frame["s"].iloc[idx])
+        cls = ctx.cl[(ctx.cl["plan_grade"] == g) & ctx.cl["school_id"].isin(schools)]
+        gw = _grade_words(int(g))
+        out.append(Recommendation(
+            level="system", kind="grade_level_only", standards=[], students=[], share=share,
+            confidence=1.0, district_id=district, grade=int(g),
+            classes=sorted(map(str, cls["class_id"])),
+            reason=(f"{int(only.sum())} of {len(rows)} {gw} students with recent answers "
+                    f"({share:.0%}), across {len(schools)} schools, have direct answers only "
+                    "on grade-level standards: every below-grade foundation in this grade's "
+                    "plan is inferred, never measured, so its findings on earlier-grade "
+                    "standards ask to confirm first"),
+            action=(f"Give {gw} classes a short diagnostic that reaches below grade level "
+                    "(the foundations of the next units first), so unfinished learning is "
+                    "measured, not only inferred"),
+            numbers={"n_assessed": len(rows), "n_grade_level_only": int(only.sum()),
+                     "n_schools": len(schools)}))
     return out
 
 

@@ -16,6 +16,7 @@ from sounding.access.disclosure import redact
 from sounding.access.policy import Resource
 from sounding.access.scope import Reach
 from sounding.errors import NotFound
+from sounding.planning.triage import LEAD
 from sounding.services._data import planning_inputs, triage_plan
 from sounding.services.context import Context
 from sounding.services.registry import service
@@ -45,14 +46,22 @@ def _school_reach(ctx: Context, school_id: str) -> Reach:
 
 @service(Resource.class_, target="class_id")
 def class_plan(ctx: Context, class_id: str, *, threshold: float = 0.2, stale_days: int = 120,
-               as_of: Any = None, scope_sequence: Any = None) -> dict[str, Any]:
+               as_of: Any = None, scope_sequence: Any = None,
+               lead: int = LEAD) -> dict[str, Any]:
     """The plan for one class: its findings, the school's and district's findings that
-    concern it (cut to its students), its students' tiers."""
+    concern it (cut to its students), its students' tiers, and ``teacher_plan``: the same
+    findings in the order a teacher works them (``lead`` first, the rest ``more``)."""
     ctx.require(Resource.class_, class_id)
     planning_inputs(ctx).school_of_class(class_id)  # NotFound for a class the roster lacks
     plan = triage_plan(ctx, threshold=threshold, stale_days=stale_days, as_of=as_of,
                        scope_sequence=scope_sequence)
-    data = redact(plan.restricted(class_id=class_id).to_dict(), _class_reach(ctx, class_id))
+    data = plan.restricted(class_id=class_id).to_dict()
+    teacher = plan.teacher_plan(class_id, lead=lead)
+    data["teacher_plan"] = {
+        "class_id": class_id, "next_unit": teacher["next_unit"],
+        "n_just_in_time": teacher["n_just_in_time"],
+        **{part: [r.to_dict() for r in teacher[part]] for part in ("lead", "more", "school")}}
+    data = redact(data, _class_reach(ctx, class_id))
     return ctx.finish(data, action="class_plan", resource=Resource.class_, obj_id=class_id)
 
 
