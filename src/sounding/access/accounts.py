@@ -101,6 +101,16 @@ def add_account(store: Any, username: str, role: Role | str, *, scopes: Iterable
     return get_account(store, username)
 
 
+def set_password(store: Any, username: str, password: str) -> None:
+    """Replace ``username``'s password (argon2id hash); NotFound for an unknown user."""
+    pw = hash_password(password)
+    with store.begin() as conn:
+        res = conn.execute(T.accounts.update().where(T.accounts.c.username == username)
+                           .values(password_hash=pw))
+    if not res.rowcount:
+        raise NotFound(f"no user {username!r}")
+
+
 def get_account(store: Any, username: str) -> Account:
     """The account, or NotFound."""
     a = T.accounts.c

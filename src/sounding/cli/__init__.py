@@ -42,6 +42,7 @@ _SUBAPPS: list[tuple[str, str | None]] = [
     ("demo", None),
     ("users", "users"),
     ("db", "db"),
+    ("serve", None),
 ]
 
 for _module, _name in _SUBAPPS:

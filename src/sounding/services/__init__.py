@@ -11,7 +11,7 @@ reads the store directly. :data:`SERVICES` lists them with the resource each rea
 what the access sweep test iterates over.
 """
 
-from sounding.services.admin import access_log, accounts
+from sounding.services.admin import access_log, accounts, reset_password
 from sounding.services.context import Context
 from sounding.services.extract import research_extract
 from sounding.services.family import display_name, family_report
@@ -19,11 +19,12 @@ from sounding.services.growth import district_growth, provider_growth, school_gr
 from sounding.services.mastery import class_summary, class_view, student_view
 from sounding.services.planning import class_plan, district_plan, groups, readiness, school_plan
 from sounding.services.registry import SERVICES, Service, service
-from sounding.services.roster import classes, schools, students
+from sounding.services.roster import classes, districts, providers, schools, states, students
 
 __all__ = [
     "SERVICES", "Context", "Service", "access_log", "accounts", "class_plan", "class_summary",
-    "class_view", "classes", "display_name", "district_growth", "district_plan",
+    "class_view", "classes", "display_name", "districts", "providers", "reset_password",
+    "states", "district_growth", "district_plan",
     "family_report", "groups", "provider_growth", "readiness", "research_extract",
     "school_growth", "school_plan", "schools", "service", "state_growth", "student_view",
     "students",

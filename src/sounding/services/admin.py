@@ -27,3 +27,17 @@ def access_log(ctx: Context, *, username: str | None = None, student_id: str | N
     return [{"at": str(r.at), "username": r.username, "role": r.role, "action": r.action,
              "resource": r.resource, "resource_id": r.resource_id, "student_id": r.student_id}
             for r in df.itertuples(index=False)]
+
+
+def reset_password(ctx: Context, username: str, password: str) -> dict[str, Any]:
+    """Set a new password for ``username`` (admins only: the accounts resource, write).
+
+    Not a registered read service (the access sweep calls reads); the web application's
+    admin page calls it, and signs the user's open sessions out."""
+    from sounding.access.accounts import get_account, set_password
+    from sounding.access.policy import Action
+
+    ctx.require(Resource.accounts, action=Action.write)
+    get_account(ctx.store, username)
+    set_password(ctx.store, username, password)
+    return {"username": username, "reset": True}

@@ -64,3 +64,45 @@ def schools(ctx: Context) -> list[dict[str, Any]]:
              "district_id": _plain(r.parent_id)} for r in orgs.itertuples(index=False)]
     return ctx.finish(rows, action="schools", resource=Resource.school_summary, obj_id=None,
                       students=[])
+
+
+def _orgs_of(ctx: Context, kind: str) -> list[dict[str, Any]]:
+    orgs = ctx.store.orgs()
+    orgs = orgs[orgs["type"] == kind]
+    if not ctx.reach.everything:
+        orgs = orgs[orgs["org_id"].astype(str).isin(ctx.reach.ids(kind))]
+    return [{f"{kind}_id": str(r.org_id), "name": str(r.name)}
+            for r in orgs.itertuples(index=False)]
+
+
+@service(Resource.district_summary, student_rows=False)
+def districts(ctx: Context) -> list[dict[str, Any]]:
+    """The districts the principal may open (plans, aggregates or extracts): what a web
+    home page lists for district leaders, state analysts and researchers."""
+    if not any(ctx.can(r) for r in (Resource.district, Resource.district_summary,
+                                     Resource.extract)):
+        return []
+    return ctx.finish(_orgs_of(ctx, "district"), action="districts",
+                      resource=Resource.district_summary, obj_id=None, students=[])
+
+
+@service(Resource.state_summary, student_rows=False)
+def states(ctx: Context) -> list[dict[str, Any]]:
+    """The states whose aggregates the principal may open."""
+    if not ctx.can(Resource.state_summary):
+        return []
+    return ctx.finish(_orgs_of(ctx, "state"), action="states",
+                      resource=Resource.state_summary, obj_id=None, students=[])
+
+
+@service(Resource.provider_summary, student_rows=False)
+def providers(ctx: Context) -> list[dict[str, Any]]:
+    """The program providers whose results the principal may open."""
+    if not ctx.can(Resource.provider_summary):
+        return []
+    stored = ctx.store.table("provider_assignments")
+    ids = sorted({str(p) for p in stored["provider_id"]}) if len(stored) else []
+    if not ctx.reach.everything:
+        ids = [p for p in ids if p in ctx.reach.providers]
+    return ctx.finish([{"provider_id": p} for p in ids], action="providers",
+                      resource=Resource.provider_summary, obj_id=None, students=[])

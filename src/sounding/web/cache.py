@@ -1,0 +1,70 @@
+"""A cache shared by the requests of one process, for what does not depend on who asks.
+
+The services memoise whole-district computations on their Context (the roster, the
+progression, the planning inputs, the triage, the growth tables): each is computed over
+everyone and cut to the principal's scope afterwards, so one copy serves every principal.
+Keys that do depend on the principal (the scope-limited mastery source) stay per request.
+Entries expire after ``ttl`` seconds, so a re-import or re-fit shows up without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+#: Context.memo keys (prefixes) computed over the whole district, whoever asks.
+SHARED_PREFIXES = ("graph", "roster", "planning_inputs", "triage:", "growth_frames",
+                   "growth:")
+
+
+class SharedCache:
+    """The app-wide part of every request's cache (thread-safe, time-limited)."""
+
+    def __init__(self, ttl: float = 600.0) -> None:
+        self.ttl = ttl
+        self._data: dict[str, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[bool, Any]:
+        with self._lock:
+            hit = self._data.get(key)
+        if hit is None or time.monotonic() - hit[0] > self.ttl:
+            return False, None
+        return True, hit[1]
+
+    def put(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._data[key] = (time.monotonic(), value)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+def shared(key: str) -> bool:
+    return key == "graph" or key == "roster" or key == "planning_inputs" or any(
+        key.startswith(p) for p in SHARED_PREFIXES if p.endswith(":")) or key == "growth_frames"
+
+
+class RequestCache(dict):
+    """One request's Context.cache: shared keys go to the app's SharedCache."""
+
+    def __init__(self, app_cache: SharedCache) -> None:
+        super().__init__()
+        self._app = app_cache
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str) and shared(key):
+            if super().__contains__(key):
+                return True
+            hit, value = self._app.get(key)
+            if hit:
+                super().__setitem__(key, value)
+            return hit
+        return super().__contains__(key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if shared(key):
+            self._app.put(key, value)
+        super().__setitem__(key, value)
