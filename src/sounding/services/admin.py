@@ -39,5 +39,9 @@ def reset_password(ctx: Context, username: str, password: str) -> dict[str, Any]
 
     ctx.require(Resource.accounts, action=Action.write)
     get_account(ctx.store, username)
+    if len(password) < 8:
+        from sounding.errors import InvalidInput
+
+        raise InvalidInput("a new password needs at least 8 characters")
     set_password(ctx.store, username, password)
     return {"username": username, "reset": True}

@@ -39,7 +39,8 @@ def create_app(db: Any, *, secret: str | None = None, cache_ttl: float = 600.0) 
                   description="Unfinished math learning, per role and scope. Every endpoint "
                               "answers only what the token's account may see; an id outside "
                               "its scope answers 404 exactly like a missing one.",
-                  docs_url="/api/docs", openapi_url="/openapi.json", redoc_url=None)
+                  docs_url="/api/docs", openapi_url="/openapi.json", redoc_url=None,
+                  swagger_ui_oauth2_redirect_url=None)
     app.state.store = store
     app.state.auth = Auth(secret or os.environ.get("SOUNDING_SECRET_KEY"))
     app.state.cache = SharedCache(cache_ttl)
