@@ -22,5 +22,15 @@ else
   exit 1
 fi
 
+# Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`).
+if [ ! -x /usr/bin/chromium ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    apt-get update -q >&2 && apt-get install -y -q chromium >&2 \
+      || { echo "apt-get install chromium failed: the browser tests cannot run" >&2; exit 1; }
+  else
+    echo "no /usr/bin/chromium and no apt-get: the browser tests will be skipped" >&2
+  fi
+fi
+
 $BIN/ruff check src tests bench
 exec $BIN/python -m pytest -q -n 2 --dist loadfile "$@"
