@@ -16,6 +16,7 @@ from sounding.services.context import Context
 from sounding.services.extract import research_extract
 from sounding.services.family import display_name, family_report
 from sounding.services.growth import district_growth, provider_growth, school_growth, state_growth
+from sounding.services.interventions import record_intervention, student_interventions
 from sounding.services.mastery import class_summary, class_view, student_view
 from sounding.services.planning import class_plan, district_plan, groups, readiness, school_plan
 from sounding.services.registry import SERVICES, Service, service
@@ -26,6 +27,7 @@ __all__ = [
     "class_view", "classes", "display_name", "districts", "providers", "reset_password",
     "states", "district_growth", "district_plan",
     "family_report", "groups", "provider_growth", "readiness", "research_extract",
-    "school_growth", "school_plan", "schools", "service", "state_growth", "student_view",
+    "record_intervention", "school_growth", "school_plan",
+    "student_interventions", "schools", "service", "state_growth", "student_view",
     "students",
 ]

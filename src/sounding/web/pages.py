@@ -184,9 +184,39 @@ def student_page(request: Request, student_id: str, who: Principal = Who) -> HTM
 
     ctx = context(request, who)
     view = S.student_view(ctx, student_id, n_ready=8)
+    ints = S.student_interventions(ctx, student_id, progress=False)
     return page(request, "student.html", title=view["name"], view=view,
-                iceberg=charts.iceberg(view),
+                iceberg=charts.iceberg(view), interventions=ints["records"],
+                can_record=ctx.can(Resource.class_),
                 family=ctx.can(Resource.student) and who.role is not Role.student)
+
+
+@router.get("/students/{student_id}/interventions")
+def interventions_page(request: Request, student_id: str,
+                       who: Principal = Who) -> HTMLResponse:
+    """Progress monitoring: mastery change on each intervention's standards since it began."""
+    from sounding import services as S
+
+    ctx = context(request, who)
+    view = S.student_view(ctx, student_id, n_ready=0, n_unfinished=0)
+    data = S.student_interventions(ctx, student_id, progress=True)
+    return page(request, "interventions.html", title=f"Interventions: {view['name']}",
+                view=view, data=data)
+
+
+@router.post("/students/{student_id}/interventions")
+def record_intervention(request: Request, student_id: str, intervention: str = Form(""),
+                        standards: str = Form(""), start_date: str = Form(""),
+                        minutes: str = Form(""), csrf: str = Form(""),
+                        who: Principal = Who) -> Response:
+    """A teacher (or other staff in scope) records an intervention for a student."""
+    from sounding import services as S
+
+    check_csrf(request, csrf)
+    mins = int(minutes) if minutes.strip().isdigit() else None
+    S.record_intervention(context(request, who), student_id, intervention=intervention,
+                          standards=standards, start_date=start_date, minutes=mins)
+    return RedirectResponse(f"/students/{student_id}/interventions", status_code=303)
 
 
 @router.get("/students/{student_id}/next")
