@@ -9,6 +9,7 @@ import shutil
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -63,22 +64,11 @@ def _copy_store(src: str, dst: str) -> None:
                     cb.execute(table.insert(), rows)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
-    not os.environ.get("SOUNDING_TEST_PG_URL"), reason="SOUNDING_TEST_PG_URL is not set"))])
-def server(request, district_db, tmp_path):
+def _start(url: str):
     import uvicorn
 
     from sounding.web import create_app
 
-    if request.param == "sqlite":
-        url, cleanup = district_db, None
-    else:
-        from tests._pg import _drop_schema, _fresh_schema_url
-
-        base = os.environ["SOUNDING_TEST_PG_URL"]
-        url, schema = _fresh_schema_url(base)
-        _copy_store(district_db, url)
-        cleanup = (base, schema)
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(create_app(url, secret="browser"), host="127.0.0.1",
                                         port=port, log_level="warning"))
@@ -88,10 +78,32 @@ def server(request, district_db, tmp_path):
         if srv.started:
             break
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+
+    def stop() -> None:
+        srv.should_exit = True
+        thread.join(10)
+
+    return f"http://127.0.0.1:{port}", stop
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
+    not os.environ.get("SOUNDING_TEST_PG_URL"), reason="SOUNDING_TEST_PG_URL is not set"))])
+def server(request, district_db, tmp_path):
+    if request.param == "sqlite":
+        url, cleanup = district_db, None
+    else:
+        from tests._pg import _fresh_schema_url
+
+        base = os.environ["SOUNDING_TEST_PG_URL"]
+        url, schema = _fresh_schema_url(base)
+        _copy_store(district_db, url)
+        cleanup = (base, schema)
+    base_url, stop = _start(url)
+    yield base_url
+    stop()
     if cleanup:
+        from tests._pg import _drop_schema
+
         _drop_schema(*cleanup)
 
 
@@ -145,3 +157,53 @@ def test_sign_out_by_keyboard(server, browser):
     page.goto(server + "/")
     assert "/sign-in" in page.url
     page.close()
+
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+#: Every page type, with an account that may open it ({...} filled from the district).
+PAGE_TYPES = [
+    (None, "/sign-in"), ("teacher1", "/"), ("teacher1", "/classes/{c1}"),
+    ("teacher1", "/students/{child_a}"), ("teacher1", "/students/{child_a}/interventions"),
+    ("gdn.two", "/students/{child_a}/family?lang=es"), ("student1", "/students/{child_a}/next"),
+    ("leader1", "/schools/{school}"), ("district1", "/districts/{district}"),
+    ("state1", "/accountability?level=district"), ("provider1", "/providers/prv-01"),
+    ("researcher1", "/extracts/{district}"), ("admin1", "/admin/accounts"),
+    ("teacher1", "/students/no-such-id"),
+]
+
+
+def test_axe_finds_no_serious_violations_on_any_page_type(district_db, browser, shapes):
+    """axe-core in the browser on every page type: no serious or critical violations."""
+    import json
+
+    from sounding.store import Store
+
+    with Store.open(district_db) as st:
+        orgs = st.orgs()
+    fill = {**shapes, "school": shapes["schools"][0],
+            "district": str(orgs[orgs["type"] == "district"]["org_id"].iloc[0])}
+    base, stop = _start(district_db)
+    script = AXE.read_text(encoding="utf-8")
+    found = {}
+    try:
+        for user, path in PAGE_TYPES:
+            ctx = browser.new_context()
+            page = ctx.new_page()
+            if user:
+                page.goto(base + "/sign-in")
+                page.get_by_label("User name").fill(user)
+                page.get_by_label("Password").fill("pw")
+                page.keyboard.press("Enter")
+                page.wait_for_url(lambda u: "/sign-in" not in u)
+            page.goto(base + path.format(**fill))
+            page.wait_for_load_state("networkidle")
+            page.add_script_tag(content=script)
+            result = page.evaluate("async () => JSON.stringify((await axe.run()).violations)")
+            bad = [(v["id"], v["impact"], len(v["nodes"])) for v in json.loads(result)
+                   if v["impact"] in ("serious", "critical")]
+            if bad:
+                found[path] = bad
+            ctx.close()
+    finally:
+        stop()
+    assert not found, found
