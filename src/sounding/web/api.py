@@ -24,7 +24,7 @@ def _ctx(request: Request, who: Principal) -> Any:
     from sounding.services import Context
     from sounding.web.cache import RequestCache
 
-    return Context(request.app.state.store, who, cache=RequestCache(request.app.state.cache))
+    return Context(request.app.state.store, who, cache=RequestCache(request.app.state.cache, who))
 
 
 @router.get("/me")

@@ -47,24 +47,42 @@ def shared(key: str) -> bool:
         key.startswith(p) for p in SHARED_PREFIXES if p.endswith(":")) or key == "growth_frames"
 
 
-class RequestCache(dict):
-    """One request's Context.cache: shared keys go to the app's SharedCache."""
+#: Context.memo keys that depend on who asks (the scope-limited mastery source): cached per
+#: principal (user, role and scope), so a teacher's next page reuses their own.
+PER_PRINCIPAL_PREFIXES = ("mastery:",)
 
-    def __init__(self, app_cache: SharedCache) -> None:
+
+class RequestCache(dict):
+    """One request's Context.cache: shared keys go to the app's SharedCache, keys that
+    depend on the principal go there too under the principal's identity."""
+
+    def __init__(self, app_cache: SharedCache, principal: Any = None) -> None:
         super().__init__()
         self._app = app_cache
+        self._who = None if principal is None else repr(principal)
+
+    def _app_key(self, key: object) -> str | None:
+        if not isinstance(key, str):
+            return None
+        if shared(key):
+            return key
+        if self._who is not None and key.startswith(PER_PRINCIPAL_PREFIXES):
+            return f"{self._who}|{key}"
+        return None
 
     def __contains__(self, key: object) -> bool:
-        if isinstance(key, str) and shared(key):
+        app_key = self._app_key(key)
+        if app_key is not None:
             if super().__contains__(key):
                 return True
-            hit, value = self._app.get(key)
+            hit, value = self._app.get(app_key)
             if hit:
                 super().__setitem__(key, value)
             return hit
         return super().__contains__(key)
 
     def __setitem__(self, key: str, value: Any) -> None:
-        if shared(key):
-            self._app.put(key, value)
+        app_key = self._app_key(key)
+        if app_key is not None:
+            self._app.put(app_key, value)
         super().__setitem__(key, value)

@@ -40,7 +40,7 @@ def context(request: Request, who: Principal) -> Any:
     from sounding.services import Context
     from sounding.web.cache import RequestCache
 
-    return Context(request.app.state.store, who, cache=RequestCache(request.app.state.cache))
+    return Context(request.app.state.store, who, cache=RequestCache(request.app.state.cache, who))
 
 
 def page(request: Request, template: str, **kw: Any) -> HTMLResponse:

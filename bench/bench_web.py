@@ -1,0 +1,194 @@
+"""The web application under load: p50/p95 latency per page type, beside the static report.
+
+    python bench/bench_web.py --students 20000 --pg URL        # the issue's setting
+    python bench/bench_web.py --db demo/sounding.db --report demo/report   # an existing demo
+
+Builds (or reuses) a simulated district with the whole pipeline, creates one account per
+teacher and school leader (password ``bench``), starts ``sounding serve`` on 127.0.0.1 and a
+free port, and the static report's folder behind Python's http.server on another; then
+``--users`` signed-in teachers and leaders (an async httpx harness) request class, student,
+school and home pages for ``--seconds`` seconds or ``--requests`` requests at most, whichever
+comes first, and the static report's class pages alongside. Loopback only, bounded in count
+and time. Prints (and with ``--out`` writes) a JSON of p50/p95/max per page type. The first
+request of each whole-district computation (triage, roster) is a warm-up and is not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def build(students: int, pg: str | None, out: Path) -> tuple[str, Path]:
+    from sounding.pipeline import run_pipeline
+
+    res = run_pipeline(out, n_students=students, seed=11, db=pg,
+                       on_stage=lambda s: print("  " + s, file=sys.stderr))
+    return res.db_url, res.report_index.parent
+
+
+def accounts(db: str, n: int) -> list[tuple[str, str, list[str], list[str]]]:
+    """(username, kind, ids to visit) for up to ``n`` teachers and leaders (4:1)."""
+    from sounding.access.accounts import add_account
+    from sounding.access.roles import Role
+    from sounding.access.scope import resolve
+    from sounding.store import Store
+
+    out = []
+    with Store.open(db) as store:
+        en = store.enrollments()
+        teachers = en[en["role"] == "teacher"].groupby("user_id")["class_id"].first()
+        schools = sorted(store.orgs().query("type == 'school'")["org_id"].astype(str))
+        n_lead = max(1, n // 5)
+        for i, (uid, _) in enumerate(list(teachers.items())[: n - n_lead]):
+            name = f"bench-t{i}"
+            acc = add_account(store, name, Role.teacher, user_id=str(uid), password="bench",
+                              replace=True)
+            reach = resolve(store, acc.principal())
+            out.append((name, "teacher", sorted(reach.classes), sorted(reach.students)))
+        for j in range(n_lead):
+            school = schools[j % len(schools)]
+            name = f"bench-l{j}"
+            add_account(store, name, Role.school_leader, scopes=[school], password="bench",
+                        replace=True)
+            out.append((name, "leader", [school], []))
+    return out
+
+
+async def sign_in(client, base: str, user: str) -> None:
+    page = await client.get(base + "/sign-in")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    r = await client.post(base + "/sign-in", data={"username": user, "password": "bench",
+                                                  "csrf": token})
+    if "/sign-in" in str(r.url):
+        raise SystemExit(f"sign-in failed for {user}")
+
+
+async def user_loop(base: str, static: str, who, deadline: float, budget: list[int],
+                    times: dict[str, list[float]], report_slugs: dict[str, str]) -> None:
+    import httpx
+
+    name, kind, ids, students = who
+    async with httpx.AsyncClient(timeout=60, follow_redirects=True) as client:
+        await sign_in(client, base, name)
+        while time.monotonic() < deadline and budget[0] > 0:
+            budget[0] -= 1
+            if kind == "teacher":
+                choice = random.choice(["class", "student", "home", "static_class"])
+                if choice == "class":
+                    url = f"{base}/classes/{random.choice(ids)}"
+                elif choice == "student" and students:
+                    url = f"{base}/students/{random.choice(students)}"
+                elif choice == "static_class" and ids[0] in report_slugs:
+                    have = [i for i in ids if i in report_slugs] or ids[:1]
+                    url = f"{static}/{report_slugs[random.choice(have)]}"
+                else:
+                    choice, url = "home", f"{base}/"
+            else:
+                choice, url = "school", f"{base}/schools/{ids[0]}"
+            t = time.perf_counter()
+            r = await client.get(url)
+            dt = (time.perf_counter() - t) * 1000
+            if r.status_code == 200:
+                times.setdefault(choice, []).append(dt)
+            else:
+                times.setdefault(f"{choice}_status_{r.status_code}", []).append(dt)
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return round(xs[min(len(xs) - 1, int(q * len(xs)))], 1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--students", type=int, default=20000)
+    ap.add_argument("--pg", default=os.environ.get("SOUNDING_BENCH_PG_URL"))
+    ap.add_argument("--db", help="an existing store (skip building)")
+    ap.add_argument("--report", help="the static report folder of --db")
+    ap.add_argument("--users", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--requests", type=int, default=5000)
+    ap.add_argument("--work", default="bench/out/web")
+    ap.add_argument("--out")
+    a = ap.parse_args()
+    work = Path(a.work)
+    if a.db:
+        db, report = a.db, Path(a.report) if a.report else None
+    else:
+        t = time.perf_counter()
+        db, report = build(a.students, a.pg, work)
+        print(f"built {a.students} students in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    who = accounts(db, a.users)
+    slugs: dict[str, str] = {}
+    if report is not None:
+        from sounding.report.pages.mastery import class_slug
+
+        for w in who:
+            for c in w[2]:
+                if (report / class_slug(c)).exists():
+                    slugs[c] = class_slug(c)
+    port, sport = free_port(), free_port()
+    env = {**os.environ}
+    server = subprocess.Popen([sys.executable, "-m", "sounding", "serve", "--db", db,
+                               "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
+    static = subprocess.Popen([sys.executable, "-m", "http.server", str(sport), "--bind",
+                               "127.0.0.1", "--directory", str(report or work)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base, sbase = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sport}"
+    try:
+        import httpx
+
+        for _ in range(300):
+            try:
+                httpx.get(base + "/sign-in", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        warm: dict[str, list[float]] = {}  # one request of each kind: whole-district caches
+        t0 = time.perf_counter()
+        asyncio.run(user_loop(base, sbase, who[0], time.monotonic() + 600, [4], warm, slugs))
+        asyncio.run(user_loop(base, sbase, who[-1], time.monotonic() + 600, [1], warm, slugs))
+        warm_s = time.perf_counter() - t0
+        times: dict[str, list[float]] = {}
+        budget = [a.requests]
+        deadline = time.monotonic() + a.seconds
+
+        async def everyone() -> None:
+            await asyncio.gather(*(user_loop(base, sbase, w, deadline, budget, times, slugs)
+                                   for w in who))
+
+        t = time.perf_counter()
+        asyncio.run(everyone())
+        wall = time.perf_counter() - t
+    finally:
+        server.terminate()
+        static.terminate()
+        server.wait(10)
+        static.wait(10)
+    result = {"db": db.split("@")[-1], "users": len(who), "warm_up_s": round(warm_s, 1),
+              "wall_s": round(wall, 1), "requests": sum(len(v) for v in times.values()),
+              "pages": {k: {"n": len(v), "p50_ms": pct(v, 0.5), "p95_ms": pct(v, 0.95),
+                            "max_ms": round(max(v), 1)} for k, v in sorted(times.items())}}
+    print(json.dumps(result, indent=2))
+    if a.out:
+        Path(a.out).write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
