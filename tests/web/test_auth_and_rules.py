@@ -120,3 +120,18 @@ def test_pages_use_offline_plotly_and_spanish_family_page(clients, shapes):
     assert "cdn" not in t.text.lower()
     js = clients["teacher1"].get("/static/plotly.min.js")
     assert js.status_code == 200 and len(js.content) > 1_000_000
+
+
+def test_a_cached_page_still_writes_the_access_log(store_copy, shapes):
+    from sounding.access.log import read_log
+    from sounding.web import create_app
+
+    app = create_app(store_copy, secret="s")
+    c = TestClient(app, base_url="http://127.0.0.1")
+    sign_in(c, "teacher1")
+    counts = [len(read_log(app.state.store, username="teacher1"))]  # the fixture's own reads
+    for _ in range(3):
+        assert c.get(f"/classes/{shapes['c1']}").status_code == 200
+        counts.append(len(read_log(app.state.store, username="teacher1")))
+    fresh, hit1, hit2 = (b - a for a, b in zip(counts, counts[1:], strict=False))
+    assert fresh > 0 and hit1 == fresh and hit2 == fresh

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 
 from sounding.access.principal import Principal
 from sounding.web.auth import api_principal
+from sounding.web.cache import cached
 
 router = APIRouter(prefix="/api/v1", tags=["v1"],
                    responses={401: {"description": "No or bad bearer token"},
@@ -46,7 +47,7 @@ def student(request: Request, student_id: str, who: Principal = Who) -> dict[str
     """One student's iceberg: secure level per strand, unfinished standards, ready to learn."""
     from sounding import services as S
 
-    return S.student_view(_ctx(request, who), student_id)
+    return cached(_ctx(request, who), S.student_view, student_id)
 
 
 @router.get("/classes")
@@ -61,7 +62,7 @@ def klass(request: Request, class_id: str, who: Principal = Who) -> dict[str, An
     """A class's heat-map rows, standards not secured and iceberg distribution."""
     from sounding import services as S
 
-    return S.class_view(_ctx(request, who), class_id)
+    return cached(_ctx(request, who), S.class_view, class_id)
 
 
 @router.get("/classes/{class_id}/plan")
@@ -69,7 +70,7 @@ def class_plan(request: Request, class_id: str, who: Principal = Who) -> dict[st
     """The class's plan, with ``teacher_plan`` (``lead`` first, ``more`` after)."""
     from sounding import services as S
 
-    return S.class_plan(_ctx(request, who), class_id)
+    return cached(_ctx(request, who), S.class_plan, class_id)
 
 
 @router.get("/schools")

@@ -86,3 +86,36 @@ class RequestCache(dict):
         if app_key is not None:
             self._app.put(app_key, value)
         super().__setitem__(key, value)
+
+
+#: Services whose redacted results a principal may get again from the cache (for
+#: RESULT_TTL seconds). Each logs, on a fresh call, exactly the students named in its result
+#: (``Context.finish``'s default, or [the student] for student_view), so a cache hit writes
+#: the same access-log rows itself: every read is still recorded.
+CACHED_RESULTS = frozenset({"class_view", "class_plan", "groups", "student_view"})
+RESULT_TTL = 60.0
+
+
+def cached(ctx: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """``fn(ctx, *args, **kwargs)``, reused for the same principal within RESULT_TTL."""
+    from sounding.access.log import record
+    from sounding.services.context import student_ids_in
+
+    cache = ctx.cache
+    app = getattr(cache, "_app", None)
+    who = getattr(cache, "_who", None)
+    if fn.__name__ not in CACHED_RESULTS or app is None or who is None:
+        return fn(ctx, *args, **kwargs)
+    key = f"result|{who}|{fn.__name__}|{args!r}|{sorted(kwargs.items())!r}"
+    hit, value = app.get(key)
+    if hit and time.monotonic() - value[0] <= RESULT_TTL:
+        result = value[1]
+        if ctx.disclosure.student_rows:
+            svc = fn.service
+            ids = student_ids_in(result)
+            record(ctx.store, ctx.principal, fn.__name__, svc.resource.value,
+                   args[0] if args else None, [s for s in ids if ctx.reach.has("student", s)])
+        return result
+    result = fn(ctx, *args, **kwargs)
+    app.put(key, (time.monotonic(), result))
+    return result

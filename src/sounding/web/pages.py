@@ -29,6 +29,7 @@ from sounding.web.auth import (
     cookie_args,
     page_principal,
 )
+from sounding.web.cache import cached
 from sounding.web.render import LANGUAGES, render
 
 router = APIRouter(include_in_schema=False)
@@ -162,9 +163,9 @@ def class_page(request: Request, class_id: str, who: Principal = Who) -> HTMLRes
     from sounding import services as S
 
     ctx = context(request, who)
-    view = S.class_view(ctx, class_id)
-    plan, plan_note = optional(S.class_plan, ctx, class_id)
-    groups, groups_note = optional(S.groups, ctx, class_id)
+    view = cached(ctx, S.class_view, class_id)
+    plan, plan_note = optional(cached, ctx, S.class_plan, class_id)
+    groups, groups_note = optional(cached, ctx, S.groups, class_id)
     names = {s["student_id"]: s["name"] for s in view["students"]}
     teacher = plan["teacher_plan"] if plan else None
     reteach = []
@@ -183,7 +184,7 @@ def student_page(request: Request, student_id: str, who: Principal = Who) -> HTM
     from sounding import services as S
 
     ctx = context(request, who)
-    view = S.student_view(ctx, student_id, n_ready=8)
+    view = cached(ctx, S.student_view, student_id, n_ready=8)
     ints = S.student_interventions(ctx, student_id, progress=False)
     return page(request, "student.html", title=view["name"], view=view,
                 iceberg=charts.iceberg(view), interventions=ints["records"],
@@ -198,7 +199,7 @@ def interventions_page(request: Request, student_id: str,
     from sounding import services as S
 
     ctx = context(request, who)
-    view = S.student_view(ctx, student_id, n_ready=0, n_unfinished=0)
+    view = cached(ctx, S.student_view, student_id, n_ready=0, n_unfinished=0)
     data = S.student_interventions(ctx, student_id, progress=True)
     return page(request, "interventions.html", title=f"Interventions: {view['name']}",
                 view=view, data=data)
@@ -224,7 +225,7 @@ def ready_page(request: Request, student_id: str, who: Principal = Who) -> HTMLR
     """A student's own page: what I am ready to learn next (the diagnostic plugs in here)."""
     from sounding import services as S
 
-    view = S.student_view(context(request, who), student_id, n_ready=5)
+    view = cached(context(request, who), S.student_view, student_id, n_ready=5)
     return page(request, "ready.html", title="Ready to learn next", view=view)
 
 
@@ -235,7 +236,7 @@ def family_page(request: Request, student_id: str, lang: str = "en",
     from sounding import services as S
 
     lang = lang if lang in LANGUAGES else "en"
-    view = S.student_view(context(request, who), student_id, n_ready=3, n_unfinished=3)
+    view = cached(context(request, who), S.student_view, student_id, n_ready=3, n_unfinished=3)
     strong = [s for s in view["strands"] if s.get("grades_below") == 0]
     return HTMLResponse(render(request, "family.html", lang=lang, title=view["name"],
                                view=view, strong=strong, languages=LANGUAGES))
