@@ -207,3 +207,41 @@ def test_axe_finds_no_serious_violations_on_any_page_type(district_db, browser, 
     finally:
         stop()
     assert not found, found
+
+
+def _tab_to(page, href_prefix: str, most: int = 60) -> None:
+    """Press Tab until a link whose href starts with ``href_prefix`` has the focus."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        href = page.evaluate("() => document.activeElement && "
+                             "document.activeElement.getAttribute('href')")
+        if href and href.startswith(href_prefix):
+            return
+    raise AssertionError(f"no link to {href_prefix} reachable by Tab")
+
+
+def test_keyboard_only_journeys(district_db, browser):
+    """Teacher: sign in -> class -> student; guardian: sign in -> Spanish family page; all
+    by keyboard (Tab, typing, Enter), no mouse."""
+    base, stop = _start(district_db)
+    try:
+        for user, hops, expect in [("teacher1", ["/classes/", "/students/"], "Iceberg"),
+                                   ("gdn.two", ["/students/"], "What comes next")]:
+            page = browser.new_page()
+            page.goto(base + "/sign-in")
+            page.keyboard.press("Tab")  # skip link
+            page.keyboard.press("Tab")  # home link
+            page.keyboard.press("Tab")  # user name
+            page.keyboard.type(user)
+            page.keyboard.press("Tab")
+            page.keyboard.type("pw")
+            page.keyboard.press("Enter")
+            page.wait_for_url(lambda u: "/sign-in" not in u)
+            for prefix in hops:
+                _tab_to(page, prefix)
+                with page.expect_navigation():
+                    page.keyboard.press("Enter")
+            assert expect.lower() in page.locator("main").inner_text().lower(), page.url
+            page.close()
+    finally:
+        stop()
