@@ -19,11 +19,13 @@ from sounding.services.growth import district_growth, provider_growth, school_gr
 from sounding.services.interventions import record_intervention, student_interventions
 from sounding.services.mastery import class_summary, class_view, student_view
 from sounding.services.planning import class_plan, district_plan, groups, readiness, school_plan
+from sounding.services.progress import class_progress
 from sounding.services.registry import SERVICES, Service, service
 from sounding.services.roster import classes, districts, providers, schools, states, students
 
 __all__ = [
-    "SERVICES", "Context", "Service", "access_log", "accounts", "class_plan", "class_summary",
+    "SERVICES", "Context", "Service", "access_log", "accounts", "class_plan", "class_progress",
+    "class_summary",
     "class_view", "classes", "display_name", "districts", "providers", "reset_password",
     "states", "district_growth", "district_plan",
     "family_report", "groups", "provider_growth", "readiness", "research_extract",

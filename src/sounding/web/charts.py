@@ -79,3 +79,21 @@ def tier_load(plan: dict[str, Any]) -> str:
                            name="students", marker_color=["#2c7bb6", "#fdae61", "#d7191c"]))
     fig.update_layout(height=260, margin={"l": 50, "r": 20, "t": 10, "b": 30})
     return _html(fig)
+
+
+def class_progress(progress: dict[str, Any]) -> str:
+    """Month by month, the share of the class's answers correct, on grade and below."""
+    import plotly.graph_objects as go
+
+    months = progress.get("months") or []
+    if not months:
+        return ""
+    fig = go.Figure()
+    for band, label in (("on_grade", "on grade"), ("foundations", "foundations below")):
+        fig.add_trace(go.Scatter(x=[m["month"] for m in months],
+                                 y=[m[f"{band}_correct"] for m in months],
+                                 mode="lines+markers", name=label))
+    fig.update_layout(height=280, yaxis={"tickformat": ".0%", "range": [0, 1],
+                                         "title": "answers correct"},
+                      margin={"l": 60, "r": 20, "t": 10, "b": 40})
+    return _html(fig)

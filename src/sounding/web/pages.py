@@ -166,6 +166,7 @@ def class_page(request: Request, class_id: str, who: Principal = Who) -> HTMLRes
     view = cached(ctx, S.class_view, class_id)
     plan, plan_note = optional(cached, ctx, S.class_plan, class_id)
     groups, groups_note = optional(cached, ctx, S.groups, class_id)
+    progress, _ = optional(S.class_progress, ctx, class_id)
     names = {s["student_id"]: s["name"] for s in view["students"]}
     teacher = plan["teacher_plan"] if plan else None
     reteach = []
@@ -174,7 +175,8 @@ def class_page(request: Request, class_id: str, who: Principal = Who) -> HTMLRes
                    if r["kind"] in ("reteach", "district_wide", "school_wide")]
     return page(request, "class.html", title=view["title"], view=view, teacher=teacher,
                 plan_note=plan_note, groups=groups, groups_note=groups_note, names=names,
-                reteach=reteach, heatmap=charts.class_heatmap(view),
+                reteach=reteach, heatmap=charts.class_heatmap(view), progress=progress,
+                progress_chart=charts.class_progress(progress) if progress else "",
                 standards_chart=charts.class_standards(view))
 
 
