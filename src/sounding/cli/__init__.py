@@ -39,6 +39,8 @@ _SUBAPPS: list[tuple[str, str | None]] = [
     ("evaluate", "evaluate"),
     ("report", "report"),
     ("demo", None),
+    ("diagnostic", "diagnostic"),
+    ("items", "items"),
 ]
 
 for _module, _name in _SUBAPPS:

@@ -146,12 +146,16 @@ def check_number(response: object, key: Fraction, form: str | None = None,
 
 _RE_IDENT = re.compile(r"[A-Za-z_]+")
 _RE_ALLOWED = re.compile(r"^[0-9A-Za-z+\-*/^().,\s]*$")
+#: Towers (``9^9^9``) and huge literal exponents are refused before SymPy sees them: Python
+#: would compute them while parsing.
+_RE_BIG_POWER = re.compile(r"(\^|\*\*)\s*\(?\s*[-+]?\s*[\w.]+\s*\)?\s*(\^|\*\*)"
+                           r"|(\^|\*\*)\s*\(?\s*[-+]?\s*\d{3,}")
 
 
 @lru_cache(maxsize=4096)
 def _parse(text: str, variables: tuple[str, ...], evaluate: bool) -> sp.Expr | None:
     s = normalize(text)
-    if not s or not _RE_ALLOWED.match(s) or "**" in s and s.count("**") > 3:
+    if not s or not _RE_ALLOWED.match(s) or _RE_BIG_POWER.search(s):
         return None
     for ident in set(_RE_IDENT.findall(s)):
         if ident in variables or ident == "sqrt":

@@ -313,7 +313,7 @@ def _sci_mult(r: Random) -> Draft:
 @template("8.EE.A.4", "procedural")
 def _sci_div(r: Random) -> Draft:
     b = r.randint(2, 4)
-    a = b * r.randint(1, 2)
+    a = b * r.randint(2, 9)
     m, n = r.randint(6, 12), r.randint(1, 5)
     return number(f"$({a} × 10^{m}) ÷ ({b} × 10^{n}) = k × 10^{m - n}$. What is k?", F(a, b),
                   wrong=(a - b, a * b))
