@@ -42,6 +42,8 @@ STRATEGIES = ("entropy", "variance", "half", "random")
 MAX_ITEMS = 25
 STOP_CERTAINTY = 0.9
 MAX_PER_STANDARD = 2
+#: Items for a student with no earlier grade to place (kindergarten): the grade's own check.
+KINDERGARTEN_ITEMS = 10
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,9 @@ class StrandPlacement:
 
     def to_dict(self) -> dict[str, Any]:
         return {"strand": self.strand, "grades_below": self.grades_below, "label": self.label,
-                "certainty": self.certainty, "distribution": dict(zip(BUCKETS,
-                                                                       self.distribution,
-                                                                       strict=True)),
+                "certainty": self.certainty,
+                "distribution": dict(zip(BUCKETS, self.distribution, strict=True))
+                if self.distribution else None,
                 "secure_through": self.secure_through,
                 "secure_through_label": None if self.secure_through is None else (
                     "below K" if self.secure_through < 0
@@ -136,6 +138,7 @@ class DiagnosticEngine:
         self._index = {c: j for j, c in enumerate(self.codes)}
         self._has_items = np.array([c in bank.templates for c in self.codes])
         self._cache: dict[str, tuple[int, MasteryState]] = {}
+        self._cur: tuple[str, int, Current] | None = None
 
     # ------------------------------------------------------------------ sessions
     def start(self, student_id: str, grade: int | str, session_id: str | None = None
@@ -166,6 +169,16 @@ class DiagnosticEngine:
 
     def forget(self, session: DiagnosticSession) -> None:
         self._cache.pop(session.session_id, None)
+        self._cur = None
+
+    def current(self, session: DiagnosticSession) -> Current:
+        """The placement posterior of the session now (the last one is cached)."""
+        c = self._cur
+        if c is not None and c[0] == session.session_id and c[1] == session.n_answered:
+            return c[2]
+        cur = self.placement.current(self.state(session))
+        self._cur = (session.session_id, session.n_answered, cur)
+        return cur
 
     def next_item(self, session: DiagnosticSession) -> Item | None:
         """The item to serve now (the pending one if any); None when the test is over."""
@@ -230,12 +243,23 @@ class DiagnosticEngine:
         if session.n_answered >= self.max_items:
             return None
         st = self.state(session)
-        cur = self.placement.current(st)
+        cur = self.current(session)
         active = self.open_strands(cur)
-        if not active:
-            return None
         G = session.grade
         counts = st.n_correct + st.n_wrong
+        if not any(sg.applicable for sg in cur.rows):
+            # kindergarten: no earlier grade to place; a short check of the grade's own
+            # standards (the most uncertain first) so the result still says what is secure
+            if session.n_answered >= KINDERGARTEN_ITEMS:
+                return None
+            cand = np.flatnonzero((self.placement.std_grade <= G) & self._has_items
+                                  & (counts < 1))
+            if not len(cand):
+                return None
+            p = st.p_mastered[cand]
+            return self.codes[int(cand[np.argmax(p * (1 - p))])]
+        if not active:
+            return None
         cand = np.flatnonzero(
             np.isin(self.placement.sidx, active) & (self.placement.std_grade <= G)
             & self._has_items & (counts < self.max_per_standard))

@@ -78,7 +78,8 @@ def run_students(engine: DiagnosticEngine, students: Sequence[SimulatedStudent],
     """Every student takes the test; placements are read after each answer.
 
     ``choose`` replaces the engine's item choice (the fixed form and the catsim peer use it):
-    ``choose(state, student) -> iterator of standards`` -- see ``bench/bench_diagnostic.py``.
+    ``choose(session, student) -> iterator of standards or template ids`` (see
+    ``bench/bench_diagnostic.py``).
     """
     t0 = time.perf_counter()
     pm = engine.placement
@@ -91,8 +92,8 @@ def run_students(engine: DiagnosticEngine, students: Sequence[SimulatedStudent],
         session = engine.start(st.student_id, st.grade, session_id=f"sim-{name}-{st.student_id}")
         history: list[dict[int, int]] = []
 
-        def placements() -> dict[int, int]:
-            cur = pm.current(engine.state(session))  # noqa: B023
+        def placements(session=session, truth=truth) -> dict[int, int]:  # noqa: ANN001
+            cur = engine.current(session)
             return {s: int(np.argmax(cur.D[s])) for s in truth}
 
         history.append(placements())
@@ -102,8 +103,11 @@ def run_students(engine: DiagnosticEngine, students: Sequence[SimulatedStudent],
                 item = engine.answer(session, item.item_id, st.respond(item)).next_item
                 history.append(placements())
         else:
-            for standard in choose(session, st):
-                item = engine.bank.generate(standard, engine._seed(session, standard))
+            for what in choose(session, st):
+                seed = engine._seed(session, what)
+                # a standard code, or a template id ("<code>/<n>") when the peer picks items
+                item = (engine.bank.template(what).generate(seed) if "/" in what
+                        else engine.bank.generate(what, seed))
                 session.pending = item.item_id
                 engine.answer_without_next(session, item, st.respond(item))
                 history.append(placements())
