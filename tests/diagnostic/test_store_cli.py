@@ -37,10 +37,13 @@ def test_sessions_are_written_as_diagnostic_evidence_once(tmp_path):
 
 
 def test_cli_simulate_and_items(tmp_path, capsys):
+    db = tmp_path / "d.db"
     assert main(["diagnostic", "simulate", "--students", "8", "--seed", "2", "--max-items",
-                 "6", "--format", "json"]) == 0
+                 "6", "--format", "json", "--db", str(db)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["students"] == 8 and out["items_max"] <= 6 and 0 <= out["exact_placement"] <= 1
+    with Store.open(db) as store:
+        assert len(store.responses()) == out["store"]["responses_added"] > 0
     assert main(["items", "show", "5.NF.A.1", "--n", "2", "--format", "json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert len(shown) == 2 and "<math" in shown[0]["html"]

@@ -62,3 +62,18 @@ def test_simplest_form_is_enforced_only_when_asked():
     assert simplest.check(f"{v.numerator}/{v.denominator}")
     assert not simplest.check(f"{2 * v.numerator}/{2 * v.denominator}")
     assert it.check(it.key) and free.check(free.key)
+
+
+def test_calibration_is_recalibrated_from_responses_and_follows_the_grades():
+    import numpy as np
+
+    from sounding.items.bank import initial_calibration
+
+    g = BANK.graph
+    changed = [t for t in TEMPLATES
+               if (t.difficulty, t.discrimination) != initial_calibration(g, t.standard, t.kind)]
+    assert len(changed) > 0.9 * len(TEMPLATES)
+    assert all(t.discrimination > 0 for t in TEMPLATES)
+    grade = np.array([g[t.standard].grade_num for t in TEMPLATES])
+    diff = np.array([t.difficulty for t in TEMPLATES])
+    assert np.corrcoef(grade, diff)[0, 1] > 0.3  # later grades are harder on one scale

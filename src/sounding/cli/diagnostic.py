@@ -40,6 +40,8 @@ def simulate(
                                   help="Longest test."),
     stop: float = typer.Option(0.9, "--stop", min=0.5, max=1.0,
                                help="A strand is settled when its placement is this sure."),
+    db: str = typer.Option(None, "--db", help="Also write the answers and results to this "
+                           "store (SQLite path or database URL) as diagnostic evidence."),
     fmt: OutFormat = typer.Option(OutFormat.text, "--format",
                                   help="text for people, json for scripts."),
 ) -> None:
@@ -59,8 +61,15 @@ def simulate(
                   TimeElapsedColumn(), console=err_console, transient=True,
                   disable=fmt is OutFormat.json) as bar:
         task = bar.add_task("run", total=len(studs))
-        rep = run_students(engine, studs, progress=lambda i: bar.update(task, completed=i))
+        rep = run_students(engine, studs, progress=lambda i: bar.update(task, completed=i),
+                           keep_sessions=db is not None)
     out = {**rep.summary(), "seed": seed, "max_items": max_items, "stop_certainty": stop}
+    if db is not None:
+        from sounding.diagnostic.evidence import write_sessions
+        from sounding.store import Store
+
+        with Store.open(db) as store:
+            out["store"] = write_sessions(store, engine, rep.sessions)
     if fmt is OutFormat.json:
         typer.echo(json.dumps(out, indent=2))
         return
@@ -79,6 +88,10 @@ def simulate(
     console.print("Accuracy if the test stopped after k items: " + ", ".join(
         f"{k}: {curve[str(k)]:.1%}" for k in (0, 5, 10, 15, 20, 25) if str(k) in curve))
     console.print(f"{out['seconds']} s ({out['ms_per_item']} ms per item)")
+    if "store" in out:
+        console.print(f"Written to {db}: {out['store']['responses_added']} responses (source "
+                      f"diagnostic), {out['store']['mastery_rows']} mastery rows (model "
+                      "diagnostic)")
 
 
 @app.command("calibrate")

@@ -35,6 +35,7 @@ class SimulationReport:
     strand: np.ndarray
     curve: dict[int, float] = field(default_factory=dict)   # length -> exact accuracy
     seconds: float = 0.0
+    sessions: list = field(default_factory=list, repr=False)  # kept when asked
 
     def summary(self) -> dict[str, Any]:
         by_strand = {}
@@ -74,7 +75,8 @@ def true_buckets(engine: DiagnosticEngine, student: SimulatedStudent) -> dict[in
 def run_students(engine: DiagnosticEngine, students: Sequence[SimulatedStudent], *,
                  name: str | None = None,
                  choose: Callable[[Any, SimulatedStudent], Any] | None = None,
-                 progress: Callable[[int], None] | None = None) -> SimulationReport:
+                 progress: Callable[[int], None] | None = None,
+                 keep_sessions: bool = False) -> SimulationReport:
     """Every student takes the test; placements are read after each answer.
 
     ``choose`` replaces the engine's item choice (the fixed form and the catsim peer use it):
@@ -87,6 +89,7 @@ def run_students(engine: DiagnosticEngine, students: Sequence[SimulatedStudent],
     items, ex, w1, tb, eb, sn = [], [], [], [], [], []
     curve_hits = np.zeros(L + 1)
     curve_n = 0
+    kept = []
     for i, st in enumerate(students):
         truth = true_buckets(engine, st)
         session = engine.start(st.student_id, st.grade, session_id=f"sim-{name}-{st.student_id}")
@@ -113,7 +116,10 @@ def run_students(engine: DiagnosticEngine, students: Sequence[SimulatedStudent],
                 history.append(placements())
                 if session.n_answered >= L:
                     break
-        engine.forget(session)
+        if keep_sessions:
+            kept.append(session)
+        else:
+            engine.forget(session)
         n = session.n_answered
         items.append(n)
         final = history[-1]
@@ -134,4 +140,4 @@ def run_students(engine: DiagnosticEngine, students: Sequence[SimulatedStudent],
     return SimulationReport(name or engine.strategy, len(students), np.array(items),
                             np.array(ex, dtype=bool), np.array(w1, dtype=bool),
                             np.array(tb), np.array(eb), np.array(sn, dtype=object), curve,
-                            time.perf_counter() - t0)
+                            time.perf_counter() - t0, kept)
