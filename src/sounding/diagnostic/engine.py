@@ -42,6 +42,8 @@ STRATEGIES = ("entropy", "variance", "half", "random")
 MAX_ITEMS = 25
 STOP_CERTAINTY = 0.9
 MAX_PER_STANDARD = 2
+#: Candidate standards evaluated by the expected-entropy look-ahead at each step.
+LOOKAHEAD = 40
 #: Items for a student with no earlier grade to place (kindergarten): the grade's own check.
 KINDERGARTEN_ITEMS = 10
 
@@ -276,6 +278,12 @@ class DiagnosticEngine:
             g, s = self.placement.guess[cand], self.placement.slip[cand]
             score = np.abs(pm * (1 - s) + (1 - pm) * g - 0.5)
         else:
+            if len(cand) > LOOKAHEAD:
+                # look ahead only on the standards whose answer is least predictable (the
+                # others cannot move a placement much): bounds the cost per item
+                pm = st.p_mastered[cand]
+                pc = pm * (1 - self.placement.slip[cand]) + (1 - pm) * self.placement.guess[cand]
+                cand = cand[np.argsort(-(pc * (1 - pc)), kind="stable")[:LOOKAHEAD]]
             score = self.placement.expected_entropy(cur, cand, active)
         best = np.flatnonzero(score <= score.min() + 1e-12)
         return self.codes[int(cand[best[rng.randrange(len(best))]])]
