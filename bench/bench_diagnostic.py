@@ -39,6 +39,9 @@ from sounding.diagnostic.students import students_from_district
 from sounding.items.bank import ItemBank
 from sounding.simulate import DistrictSpec, simulate_district
 
+#: Test lengths at which the placement accuracy curve is read.
+CURVE = (0, 3, 5, 8, 10, 12, 15, 20, 25)
+
 
 def fixed_form(engine: DiagnosticEngine, grade: int, length: int) -> list[str]:
     """The same 25 standards for every student of a grade."""
@@ -108,11 +111,13 @@ def run_method(args: tuple) -> dict:
 
         def choose(session, student):  # noqa: ANN001, ANN202
             yield from forms[min(student.grade, 9)]
-        rep = run_students(engine, students, name="fixed form", choose=choose)
+        rep = run_students(engine, students, name="fixed form", choose=choose,
+                           curve_points=CURVE)
     elif method == "catsim":
-        rep = run_students(engine, students, name="catsim MFI", choose=make_catsim(engine))
+        rep = run_students(engine, students, name="catsim MFI", choose=make_catsim(engine),
+                           curve_points=CURVE)
     else:
-        rep = run_students(engine, students, name=method)
+        rep = run_students(engine, students, name=method, curve_points=CURVE)
     return {"tag": tag, "method": method, "items": rep.items.tolist(), "exact": rep.exact.tolist(),
             "within": rep.within_one.tolist(), "tb": rep.true_bucket.tolist(),
             "eb": rep.est_bucket.tolist(), "strand": rep.strand.tolist(),
@@ -164,7 +169,7 @@ def main() -> None:
         print(f"{m:<34}{s['items_mean']:>11.2f}{s['items_p95']:>6.0f}"
               f"{s['exact_placement']:>8.1%}{s['within_one_grade']:>10.1%}")
     print("accuracy if stopped after k items:")
-    ks = (0, 5, 10, 15, 20, 25)
+    ks = CURVE
     print(f"{'method':<34}" + "".join(f"{k:>7}" for k in ks))
     for m, s in out["methods"].items():
         print(f"{m:<34}" + "".join(f"{s['curve'][str(k)]:>7.1%}" for k in ks))

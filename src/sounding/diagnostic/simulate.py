@@ -76,7 +76,8 @@ def run_students(engine: DiagnosticEngine, students: Sequence[SimulatedStudent],
                  name: str | None = None,
                  choose: Callable[[Any, SimulatedStudent], Any] | None = None,
                  progress: Callable[[int], None] | None = None,
-                 keep_sessions: bool = False) -> SimulationReport:
+                 keep_sessions: bool = False,
+                 curve_points: Sequence[int] | None = None) -> SimulationReport:
     """Every student takes the test; placements are read after each answer.
 
     ``choose`` replaces the engine's item choice (the fixed form and the catsim peer use it):
@@ -86,6 +87,7 @@ def run_students(engine: DiagnosticEngine, students: Sequence[SimulatedStudent],
     t0 = time.perf_counter()
     pm = engine.placement
     L = engine.max_items
+    points = set(range(L + 1)) if curve_points is None else {k for k in curve_points if k <= L}
     items, ex, w1, tb, eb, sn = [], [], [], [], [], []
     curve_hits = np.zeros(L + 1)
     curve_n = 0
@@ -93,18 +95,21 @@ def run_students(engine: DiagnosticEngine, students: Sequence[SimulatedStudent],
     for i, st in enumerate(students):
         truth = true_buckets(engine, st)
         session = engine.start(st.student_id, st.grade, session_id=f"sim-{name}-{st.student_id}")
-        history: list[dict[int, int]] = []
+        history: dict[int, dict[int, int]] = {}
 
-        def placements(session=session, truth=truth) -> dict[int, int]:  # noqa: ANN001
-            cur = engine.current(session)
-            return {s: int(np.argmax(cur.D[s])) for s in truth}
+        def record(session=session, truth=truth, history=history,  # noqa: ANN001
+                   last: bool = False) -> None:
+            n = session.n_answered
+            if last or n in points:
+                cur = engine.current(session)
+                history[n] = {s: int(np.argmax(cur.D[s])) for s in truth}
 
-        history.append(placements())
+        record()
         if choose is None:
             item = engine.next_item(session)
             while item is not None:
                 item = engine.answer(session, item.item_id, st.respond(item)).next_item
-                history.append(placements())
+                record()
         else:
             for what in choose(session, st):
                 seed = engine._seed(session, what)
@@ -113,16 +118,17 @@ def run_students(engine: DiagnosticEngine, students: Sequence[SimulatedStudent],
                         else engine.bank.generate(what, seed))
                 session.pending = item.item_id
                 engine.answer_without_next(session, item, st.respond(item))
-                history.append(placements())
+                record()
                 if session.n_answered >= L:
                     break
+        record(last=True)
         if keep_sessions:
             kept.append(session)
         else:
             engine.forget(session)
         n = session.n_answered
         items.append(n)
-        final = history[-1]
+        final = history[n]
         for s, t in truth.items():
             ex.append(final[s] == t)
             w1.append(abs(final[s] - t) <= 1)
@@ -131,12 +137,12 @@ def run_students(engine: DiagnosticEngine, students: Sequence[SimulatedStudent],
             sn.append(pm.strands[s])
         if truth:
             curve_n += len(truth)
-            for k in range(L + 1):
+            for k in sorted(points):
                 h = history[min(k, n)]
                 curve_hits[k] += sum(h[s] == t for s, t in truth.items())
         if progress is not None:
             progress(i + 1)
-    curve = {k: float(curve_hits[k] / max(1, curve_n)) for k in range(0, L + 1)}
+    curve = {k: float(curve_hits[k] / max(1, curve_n)) for k in sorted(points)}
     return SimulationReport(name or engine.strategy, len(students), np.array(items),
                             np.array(ex, dtype=bool), np.array(w1, dtype=bool),
                             np.array(tb), np.array(eb), np.array(sn, dtype=object), curve,
