@@ -10,10 +10,10 @@ Each item is one XML file (``items/<id>.xml``) with
 
 and the package's ``imsmanifest.xml`` lists every item as a resource of type
 ``imsqti_item_xmlv3p0``. A QTI player scores open responses by exact match of the key; what
-QTI cannot say -- that ``6/8`` and ``0.75`` are also right -- travels in the item's
-``qti-context-declaration``-free extension: a ``data-sounding-*`` attribute set on the
-interaction (answer type, required form, variables, units) and the standard, kind and
-calibration in the resource's metadata, so re-importing restores the exact checker. The
+QTI cannot say -- that ``6/8`` and ``0.75`` are also right -- travels in ``data-sounding-*``
+attributes on the interaction (answer type, required form, variables, units; QTI 3 allows
+``data-`` attributes in the item body) and in the resource's metadata (standard, kind and
+calibration), so re-importing restores the exact checker. The
 prompt text is kept verbatim (with its ``$...$`` math) in ``data-sounding-prompt`` so a
 round trip gives the identical item.
 """
@@ -66,7 +66,7 @@ def item_to_xml(item: Item) -> str:
     ET.SubElement(dv, f"{q}qti-value").text = "0"
     body = ET.SubElement(root, f"{q}qti-item-body")
     html = prompt_to_html(item.prompt)
-    frag = ET.fromstring(f'<div xmlns="{QTI_NS}">{_xhtml(html)}</div>')
+    frag = ET.fromstring(f'<div xmlns="{QTI_NS}">{html}</div>')
     prompt_div = ET.SubElement(body, f"{q}div", {"class": "prompt"})
     prompt_div.text = frag.text
     for child in frag:
@@ -91,10 +91,6 @@ def item_to_xml(item: Item) -> str:
             "response-identifier": "RESPONSE", "expected-length": "20", **ext})
     ET.SubElement(root, f"{q}qti-response-processing", {"template": MATCH_CORRECT})
     return ET.tostring(root, encoding="unicode", xml_declaration=False)
-
-
-def _xhtml(html: str) -> str:
-    return html.replace("<br/>", "<br/>")
 
 
 def export_package(items: list[Item], path: str | Path) -> int:

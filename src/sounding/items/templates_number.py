@@ -12,7 +12,7 @@ from __future__ import annotations
 from fractions import Fraction as F
 from random import Random
 
-from sounding.items.model import Draft, choice, number
+from sounding.items.model import Draft, choice, fmt, number
 from sounding.items.registry import template
 
 NAMES = ("Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Gus", "Hana", "Ivan", "Jada", "Kofi",
@@ -984,7 +984,6 @@ def _pow10(r: Random) -> Draft:
     k = r.randint(1, 3)
     op = r.choice(("×", "÷"))
     val = a * 10**k if op == "×" else a / 10**k
-    from sounding.items.model import fmt
     return number(f"${fmt(a)} {op} 10^{k} = $ ?", val, wrong=(a * 10 if k > 1 else a * 100,))
 
 
@@ -1020,7 +1019,6 @@ def _round_decimal(r: Random) -> Draft:
         n += F(1, 1000)
         x = n / q
     res = int(x + F(1, 2)) * q
-    from sounding.items.model import fmt
     name = {0: "whole number", 1: "tenth", 2: "hundredth"}[places]
     return number(f"Round {fmt(n)} to the nearest {name}.", res, form="decimal",
                   wrong=(int(x) * q if res != int(x) * q else (int(x) + 1) * q,))
@@ -1048,14 +1046,12 @@ def _div_2digit_story(r: Random) -> Draft:
 @template("5.NBT.B.7", "procedural")
 def _dec_add(r: Random) -> Draft:
     a, b = F(r.randint(101, 999), 100), F(r.randint(11, 99), 10)
-    from sounding.items.model import fmt
     return number(f"${fmt(a)} + {fmt(b)} = $ ?", a + b, wrong=(a + b / 10,))
 
 
 @template("5.NBT.B.7", "procedural")
 def _dec_mult(r: Random) -> Draft:
     a, b = F(r.randint(11, 99), 10), r.randint(2, 9)
-    from sounding.items.model import fmt
     return number(f"${fmt(a)} × {b} = $ ?", a * b, wrong=(a * b * 10, a * b / 10))
 
 
@@ -1098,7 +1094,6 @@ def _round_decimal_place(r: Random) -> Draft:
         n += F(1, 100)
         x = n * 10
     res = F(int(x + F(1, 2)), 10)
-    from sounding.items.model import fmt
     return number(f"Round {fmt(n)} to the nearest tenth.", res, form="decimal",
                   wrong=(F(int(x), 10) if res != F(int(x), 10) else F(int(x) + 1, 10),
                          F(int(n + F(1, 2)))))
