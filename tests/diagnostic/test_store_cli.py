@@ -60,3 +60,27 @@ def test_cli_simulate_and_items(tmp_path, capsys):
     bad = tmp_path / "bad.zip"
     bad.write_text("x")
     assert main(["items", "import", str(bad)]) == 1
+
+
+def test_take_in_the_terminal_saves_after_every_answer_and_resumes(tmp_path):
+    from typer.testing import CliRunner
+
+    from sounding.cli import app
+    from sounding.diagnostic import DiagnosticSession
+
+    f = tmp_path / "s.json"
+    runner = CliRunner()
+    args = ["diagnostic", "take", "--grade", "5", "--student", "s1", "--session", str(f),
+            "--max-items", "4"]
+    r = runner.invoke(app, args, input="1\n2\n")  # the input ends: the terminal is closed
+    assert r.exit_code != 0
+    s = DiagnosticSession.from_json(f.read_text())
+    assert s.n_answered == 2 and s.pending is not None and not s.done
+    pending = s.pending
+    r = runner.invoke(app, args + ["--db", str(tmp_path / "d.db")], input="3\n4\n5\n6\n")
+    assert r.exit_code == 0, r.output
+    assert "ready to learn next" in r.output and "Welcome back" in r.output
+    s = DiagnosticSession.from_json(f.read_text())
+    assert s.done and s.n_answered == 4 and s.answers[2].item_id == pending
+    with Store.open(tmp_path / "d.db") as store:
+        assert len(store.responses()) == 4

@@ -110,3 +110,68 @@ def calibrate_cmd(
         out.mkdir(parents=True, exist_ok=True)
     info = write_calibration(out, n_students=students, seed=seed, answers_per_student=answers)
     typer.echo(json.dumps(info, indent=2))
+
+
+@app.command("take")
+def take(
+    grade: str = typer.Option(None, "--grade", help="The student's grade (K-8, HS) for a new "
+                              "session."),
+    student: str = typer.Option("student", "--student", help="Student id."),
+    session_file: Path = typer.Option(..., "--session", "-s",
+                                      help="Session file: created, saved after every answer, "
+                                           "resumed when it exists."),
+    max_items: int = typer.Option(25, "--max-items", min=1, max=200),
+    db: str = typer.Option(None, "--db", help="Write the finished test to this store."),
+) -> None:
+    """Take the diagnostic in the terminal, one question at a time, untimed.
+
+    The session is saved after every answer (and with the question being asked), so closing
+    the terminal loses nothing: run the same command again to carry on.
+    """
+    import os
+
+    from sounding.diagnostic.engine import DiagnosticEngine
+    from sounding.diagnostic.model import default_model
+    from sounding.diagnostic.session import DiagnosticSession
+    from sounding.errors import InvalidInput
+    from sounding.items.bank import ItemBank
+
+    engine = DiagnosticEngine(default_model(), ItemBank.default(), max_items=max_items)
+    if session_file.exists():
+        session = DiagnosticSession.from_json(session_file.read_text())
+        console.print(f"Welcome back. {session.n_answered} question(s) answered so far.")
+    else:
+        if grade is None:
+            raise InvalidInput("--grade is needed to start a new session")
+        session = engine.start(student, grade)
+
+    def save() -> None:
+        tmp = session_file.with_name(session_file.name + ".tmp")
+        tmp.write_text(session.to_json())
+        os.replace(tmp, session_file)  # atomic: the file is the old or the new session
+
+    item = engine.next_item(session)
+    save()
+    while item is not None:
+        console.print()
+        console.print(f"[bold]Question {session.n_answered + 1}[/] (take your time)")
+        console.print(item.text, markup=False)
+        response = typer.prompt("Your answer", default="", show_default=False)
+        item = engine.answer(session, item.item_id, response).next_item
+        save()
+    result = engine.result(session)
+    console.print()
+    console.print("[bold]Thank you! Here is what you are ready to learn next:[/]")
+    for r in result.ready_to_learn[:5]:
+        console.print(f"  {r['standard']}: {r['text'][:90]}", markup=False)
+    console.print()
+    for p in result.placements:
+        if p.grades_below is not None:
+            console.print(f"  {p.strand}: {p.label} ({p.certainty:.0%} sure)")
+    if db is not None:
+        from sounding.diagnostic.evidence import write_sessions
+        from sounding.store import Store
+
+        with Store.open(db) as store:
+            write_sessions(store, engine, [session])
+        console.print(f"Saved to {db}.")
