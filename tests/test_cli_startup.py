@@ -25,4 +25,4 @@ def test_help_lists_every_command():
     listed = set(re.findall(r"^\W+ ([a-z][a-z-]*) {2,}\S", panel, flags=re.MULTILINE))
     assert listed == {"progression", "simulate", "import", "export", "mastery", "plan", "groups",
                       "readiness", "interventions", "growth", "evaluate", "report", "run",
-                      "demo", "users", "db", "serve"}
+                      "demo", "users", "db", "diagnostic", "items", "serve"}

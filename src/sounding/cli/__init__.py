@@ -42,6 +42,8 @@ _SUBAPPS: list[tuple[str, str | None]] = [
     ("demo", None),
     ("users", "users"),
     ("db", "db"),
+    ("diagnostic", "diagnostic"),
+    ("items", "items"),
     ("serve", None),
 ]
 

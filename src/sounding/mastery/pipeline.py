@@ -50,7 +50,6 @@ from sounding.errors import (
 from sounding.mastery.graph_model import GraphMastery, PosteriorMatrix
 from sounding.mastery.profile import (
     BELOW_BUCKETS,
-    SECURE,
     IcebergTables,
     compute_icebergs,
 )
