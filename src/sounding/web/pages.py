@@ -239,9 +239,15 @@ def family_page(request: Request, student_id: str, lang: str = "en",
 
     lang = lang if lang in LANGUAGES else "en"
     view = cached(context(request, who), S.student_view, student_id, n_ready=3, n_unfinished=3)
-    strong = [s for s in view["strands"] if s.get("grades_below") == 0]
+    from sounding.web.i18n import ALGEBRA, GRADE, STRAND_NAMES
+
+    # strengths: strands taught by now (some standards, a secure level) held on grade
+    strong = [s for s in view["strands"] if s.get("grades_below") == 0
+              and s.get("n_standards") and s.get("secure_through") is not None]
     return HTMLResponse(render(request, "family.html", lang=lang, title=view["name"],
-                               view=view, strong=strong, languages=LANGUAGES))
+                               view=view, strong=strong, languages=LANGUAGES,
+                               strand_names=STRAND_NAMES, grade_word=GRADE,
+                               algebra=ALGEBRA))
 
 
 @router.get("/students/{student_id}/family/print")
