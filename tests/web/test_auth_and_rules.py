@@ -127,11 +127,17 @@ def test_a_cached_page_still_writes_the_access_log(store_copy, shapes):
     from sounding.web import create_app
 
     app = create_app(store_copy, secret="s")
-    c = TestClient(app, base_url="http://127.0.0.1")
-    sign_in(c, "teacher1")
-    counts = [len(read_log(app.state.store, username="teacher1"))]  # the fixture's own reads
-    for _ in range(3):
-        assert c.get(f"/classes/{shapes['c1']}").status_code == 200
-        counts.append(len(read_log(app.state.store, username="teacher1")))
-    fresh, hit1, hit2 = (b - a for a, b in zip(counts, counts[1:], strict=False))
-    assert fresh > 0 and hit1 == fresh and hit2 == fresh
+    orgs = app.state.store.orgs()
+    district = orgs[orgs["type"] == "district"]["org_id"].iloc[0]
+    for user, url in [("teacher1", f"/classes/{shapes['c1']}"),
+                      ("leader1", f"/schools/{shapes['schools'][0]}"),
+                      ("district1", f"/districts/{district}")]:
+        c = TestClient(app, base_url="http://127.0.0.1")
+        sign_in(c, user)
+        counts = [len(read_log(app.state.store, username=user))]  # the fixture's own reads
+        for _ in range(3):
+            assert c.get(url).status_code == 200
+            counts.append(len(read_log(app.state.store, username=user)))
+        fresh, hit1, hit2 = (b - a for a, b in zip(counts, counts[1:], strict=False))
+        assert hit1 == fresh and hit2 == fresh, (user, counts)
+        assert fresh > 0

@@ -90,9 +90,12 @@ class RequestCache(dict):
 
 #: Services whose redacted results a principal may get again from the cache (for
 #: RESULT_TTL seconds). Each logs, on a fresh call, exactly the students named in its result
-#: (``Context.finish``'s default, or [the student] for student_view), so a cache hit writes
-#: the same access-log rows itself: every read is still recorded.
-CACHED_RESULTS = frozenset({"class_view", "class_plan", "groups", "student_view"})
+#: (``Context.finish``'s default, [the student] for student_view, none for the growth
+#: tables, which name none), so a cache hit writes the same access-log rows itself: every
+#: read is still recorded.
+CACHED_RESULTS = frozenset({"class_view", "class_plan", "groups", "student_view",
+                            "school_plan", "readiness", "district_plan", "school_growth",
+                            "district_growth"})
 RESULT_TTL = 60.0
 
 

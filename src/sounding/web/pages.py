@@ -267,14 +267,14 @@ def school_page(request: Request, school_id: str, who: Principal = Who) -> HTMLR
     from sounding import services as S
 
     ctx = context(request, who)
-    growth, growth_note = optional(S.school_growth, ctx, school_id)
+    growth, growth_note = optional(cached, ctx, S.school_growth, school_id)
     if not ctx.can(Resource.school):
         if growth is None:
             raise NotFound("no school")
         return page(request, "summary.html", title=f"School {school_id}", growth=growth,
                     growth_note=None)
-    plan = S.school_plan(ctx, school_id)
-    ready, ready_note = optional(S.readiness, ctx, school_id)
+    plan = cached(ctx, S.school_plan, school_id)
+    ready, ready_note = optional(cached, ctx, S.readiness, school_id)
     classes = [c for c in S.classes(ctx) if c["school_id"] == school_id]
     return page(request, "school.html", title=f"School {school_id}", school_id=school_id,
                 plan=plan, ready=ready, ready_note=ready_note, growth=growth,
@@ -288,17 +288,17 @@ def district_page(request: Request, district_id: str, who: Principal = Who) -> H
     from sounding import services as S
 
     ctx = context(request, who)
-    growth, growth_note = optional(S.district_growth, ctx, district_id)
+    growth, growth_note = optional(cached, ctx, S.district_growth, district_id)
     if not ctx.can(Resource.district):
         if growth is None:
             raise NotFound("no district")
         return page(request, "summary.html", title=f"District {district_id}", growth=growth,
                     growth_note=None)
-    plan = S.district_plan(ctx, district_id)
+    plan = cached(ctx, S.district_plan, district_id)
     schools = S.schools(ctx)
     comparison = []
     for s in schools:
-        sg, _ = optional(S.school_growth, ctx, s["school_id"])
+        sg, _ = optional(cached, ctx, S.school_growth, s["school_id"])
         tiers = [t for t in plan["tiers"] if t.get("school_id") == s["school_id"]]
         n = len(tiers)
         comparison.append({
@@ -306,7 +306,7 @@ def district_page(request: Request, district_id: str, who: Principal = Who) -> H
             "tier3": sum(1 for t in tiers if t["tier"] == 3) / n if n else None,
             "tier2": sum(1 for t in tiers if t["tier"] == 2) / n if n else None,
             "growth": sg["rows"] if sg else []})
-    ready, ready_note = optional(S.readiness, ctx, None)
+    ready, ready_note = optional(cached, ctx, S.readiness, None)
     system = [r for r in plan["recommendations"] if r["level"] == "system"]
     return page(request, "district.html", title=f"District {district_id}",
                 district_id=district_id, plan=plan, comparison=comparison, system=system,
