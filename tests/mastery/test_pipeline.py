@@ -187,7 +187,7 @@ def test_rich_progress_draws_per_iteration_bars():
 
 def test_chunked_posterior_equals_one_block(fitted, district, roster):
     result, _ = fitted
-    same = GraphMastery(GRAPH, params=result.model.params_, max_iter=0, batch_size=47)
+    same = GraphMastery(GRAPH, init_params=result.model.params_, max_iter=0, batch_size=47)
     chunked = fit_mastery(district.responses, roster.students, GRAPH,
                           classes_df=roster.classes, enrollments_df=roster.enrollments,
                           model=same)

@@ -186,7 +186,7 @@ def test_a_failed_prerequisite_is_edge_blind_given_the_strand(world):
     q = p.copy()
     for arr in (q.intercept, q.slope, q.guess, q.slip):
         arr[idx[other]] = arr[idx[succ]]
-    twin = GraphMastery(GRAPH, params=q)
+    twin = GraphMastery.from_params(GRAPH, q)
     state = twin.initial_state(5)
     wrong = twin.update(state, pre, False)
     drop_succ = state.p(succ) - wrong.p(succ)
