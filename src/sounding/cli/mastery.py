@@ -161,8 +161,9 @@ def _model_factory(name: str, seed: int, df: pd.DataFrame, source: str,
         _check_standards(df, source)
     edges = read_prerequisites(str(prerequisites)) if prerequisites is not None else None
     if edges is not None and name not in USES_PREREQUISITES:
-        console.print(f"[yellow]Note:[/] {name} does not use prerequisites; "
-                      f"--prerequisites {prerequisites} is ignored.", style=None)
+        Console(stderr=True, highlight=False).print(
+            f"[yellow]Note:[/] {name} does not use prerequisites; "
+            f"--prerequisites {prerequisites} is ignored.")
         edges = None
     graph = None
     if name == "graph" or (edges is None and not name.startswith("bkt")

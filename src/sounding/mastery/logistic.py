@@ -435,8 +435,16 @@ class LogisticMastery:
             U = sp.csr_matrix((np.ones(n_att), (np.arange(n_att), d.att_user)),
                               shape=(n_att, len(d.users)))
             X = sp.hstack([X, U], format="csr")
-        beta, b0, info = _fit_logistic(X, y, self.C, int(self.max_iter))
         lay = self._layout()
+        mu = np.zeros(X.shape[1])
+        if lay["n"] > lay["bucket"]:
+            # the grade offsets' prior means are the graph model's no-data defaults: a
+            # standard one or more grades ahead is taught to nobody in grade-level data, so
+            # the data cannot say it is unknown; the prior does (it is overruled by evidence)
+            from sounding.mastery.graph_model import DEFAULT_OFFSETS
+
+            mu[lay["bucket"]:lay["n"]] = DEFAULT_OFFSETS
+        beta, b0, info = _fit_logistic(X, y, self.C, int(self.max_iter), mu)
         self.intercept_ = b0
         self.coef_ = beta[:lay["n"]]
         self.n_iter_ = info["nit"]
@@ -687,18 +695,20 @@ class LogisticMastery:
         return int(self.skills_.get_loc(s))
 
 
-def _fit_logistic(X: sp.csr_matrix, y: np.ndarray, C: float, max_iter: int
-                  ) -> tuple[np.ndarray, float, dict[str, Any]]:
+def _fit_logistic(X: sp.csr_matrix, y: np.ndarray, C: float, max_iter: int,
+                  mu: np.ndarray | None = None) -> tuple[np.ndarray, float, dict[str, Any]]:
     """L2-penalised logistic regression by Newton-CG (intercept unpenalised).
 
-    Minimises ``sum(softplus(eta) - y eta) + |beta|^2 / (2 C)``: the MAP estimate under a
-    N(0, C) prior on every coefficient, scikit-learn's ``LogisticRegression(C=C)``. Newton
+    Minimises ``sum(softplus(eta) - y eta) + |beta - mu|^2 / (2 C)``: the MAP estimate under
+    a N(mu, C) prior on every coefficient (``mu = 0``: scikit-learn's
+    ``LogisticRegression(C=C)``). Newton
     steps with Hessian-vector products (``X' D X v``, never the Hessian itself) converge in
     about 20 iterations where L-BFGS needed hundreds: item one-hot columns nested in skill
     columns make the problem badly conditioned.
     """
     n, m = X.shape
     Xt = X.T.tocsr()
+    mu = np.zeros(m) if mu is None else mu
     cache: dict[str, Any] = {}
 
     def probs(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -714,8 +724,8 @@ def _fit_logistic(X: sp.csr_matrix, y: np.ndarray, C: float, max_iter: int
         r = p - y
         grad = np.empty_like(w)
         grad[0] = r.sum()
-        grad[1:] = Xt @ r + beta / C
-        return loss + float(beta @ beta) / (2.0 * C), grad
+        grad[1:] = Xt @ r + (beta - mu) / C
+        return loss + float((beta - mu) @ (beta - mu)) / (2.0 * C), grad
 
     def hessp(w: np.ndarray, v: np.ndarray) -> np.ndarray:
         _, p = probs(w)
@@ -726,6 +736,7 @@ def _fit_logistic(X: sp.csr_matrix, y: np.ndarray, C: float, max_iter: int
         return out
 
     w0 = np.zeros(m + 1)
+    w0[1:] = mu
     ybar = float(np.clip(y.mean(), 1e-3, 1 - 1e-3)) if n else 0.5
     w0[0] = np.log(ybar / (1 - ybar))
     res = minimize(f, w0, jac=True, hessp=hessp, method="Newton-CG",

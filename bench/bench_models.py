@@ -1,0 +1,137 @@
+"""Every learner model against pyBKT in the same run: speed on 1 M answers, AUC on real data.
+
+1. Speed: a simulated district (``sounding.simulate``, progression codes, ~47 answers per
+   student) cut to ``--answers`` answers. Each model (``sounding.mastery.models``) is fitted
+   on all of them and then predicts every answer from the student's earlier answers
+   (``predict_proba``); pyBKT's C++ build (5 restarts, as our BKT) does the same.
+2. Prediction: ASSISTments 2009 (AKT processing), next-answer AUC on its 5 published
+   student folds, every model and pyBKT scored by the same ``cross_validate``. The graph
+   model needs progression codes, which ASSISTments' skills are not: it is marked n/a.
+
+Run ``bash bench/setup_pybkt.sh`` once, then
+``.venv-bench/bin/python bench/bench_models.py [--answers 1000000] [--skip-assist]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+import pandas as pd
+
+from sounding.evidence.kt_sequences import read_akt_folder
+from sounding.mastery.evaluate import auc_score, cross_validate
+from sounding.mastery.models import ANY_SKILLS, MODEL_NAMES, make_model
+from sounding.progression import load_default
+from sounding.simulate import DistrictSpec, simulate_district
+
+ASSIST = Path(os.environ.get("SOUNDING_SHARED_DATA", Path(__file__).resolve().parents[2]
+                             / "shared" / "data")) / "kt_akt" / "assist2009_pid"
+GRAPH = load_default().k8_algebra1()
+
+
+class PyBKT:
+    """pyBKT behind ``fit`` / ``predict_proba`` (see bench_bkt.py)."""
+
+    def __init__(self, seed: int = 0) -> None:
+        from pyBKT.models import Model
+
+        self.model = Model(seed=seed, num_fits=5, parallel=True)
+
+    def fit(self, responses: pd.DataFrame, grades: object = None) -> PyBKT:
+        self.model.fit(data=responses[["user_id", "skill_name", "correct", "order_id"]]
+                       .reset_index(drop=True))
+        return self
+
+    def predict_proba(self, responses: pd.DataFrame, grades: object = None) -> np.ndarray:
+        out = self.model.predict(data=responses[["user_id", "skill_name", "correct",
+                                                 "order_id"]].reset_index(drop=True))
+        return out.sort_index()["correct_predictions"].to_numpy(dtype=np.float64)
+
+
+def district_answers(n_answers: int, seed: int) -> tuple[pd.DataFrame, dict]:
+    n_students = int(n_answers / 45) + 500
+    d = simulate_district(DistrictSpec(n_students=n_students, seed=seed))
+    r = d.responses.sort_values(["student_id", "timestamp"], kind="stable")
+    keep = r["student_id"].isin(pd.unique(r["student_id"]).tolist())
+    r = r[keep].head(n_answers)
+    df = pd.DataFrame({"user_id": r["student_id"].to_numpy(),
+                       "skill_name": r["standard"].map(GRAPH.rollup).to_numpy(),
+                       "problem_id": r["item_id"].to_numpy(),
+                       "correct": r["correct"].to_numpy(dtype=np.int8),
+                       "order_id": np.arange(len(r))})
+    ts = d.truth_students
+    grades = {s: (9 if a else int(g)) for s, g, a in
+              zip(ts["student_id"], ts["grade"], ts["algebra1"], strict=True)}
+    return df, grades
+
+
+def bench_speed(n_answers: int, seed: int, with_pybkt: bool) -> None:
+    df, grades = district_answers(n_answers, seed)
+    print(f"== speed: {len(df):,} answers, {df.user_id.nunique():,} students, "
+          f"{df.skill_name.nunique()} standards (simulated district); numba threads "
+          f"{numba.get_num_threads()}, cpus {os.cpu_count()}")
+    small = df.head(5000)
+    rows = []
+    runs = [(n, lambda n=n: make_model(n, seed=seed, graph=GRAPH)) for n in MODEL_NAMES]
+    if with_pybkt:
+        runs.append(("pyBKT (C++)", lambda: PyBKT(seed)))
+    for name, factory in runs:
+        if name != "pyBKT (C++)":
+            factory().fit(small, grades).predict_proba(small, grades)  # compile the kernels
+        t0 = time.perf_counter()
+        model = factory().fit(df, grades)
+        t_fit = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        p = model.predict_proba(df, grades)
+        t_pred = time.perf_counter() - t0
+        rows.append({"model": name, "fit s": t_fit, "predict s": t_pred,
+                     "answers/s (fit)": len(df) / t_fit,
+                     "in-sample AUC": auc_score(df["correct"].to_numpy(), p)})
+        print(f"  {name:12s} fit {t_fit:7.2f} s  predict {t_pred:7.2f} s", flush=True)
+    print(pd.DataFrame(rows).set_index("model").round(3).to_string())
+
+
+def bench_assist(seed: int, with_pybkt: bool) -> None:
+    if not ASSIST.is_dir():
+        print(f"== ASSISTments 2009 skipped: {ASSIST} not found")
+        return
+    df = read_akt_folder(ASSIST)
+    print(f"== ASSISTments 2009 (AKT): {len(df):,} answers, {df.user_id.nunique():,} students, "
+          f"{df.skill_name.nunique()} skills; the 5 given student folds, next-answer AUC")
+    runs = {n: (lambda n=n: make_model(n, seed=seed)) for n in ANY_SKILLS}
+    if with_pybkt:
+        runs["pyBKT (C++)"] = lambda: PyBKT(seed)
+    rows = {}
+    for name, factory in runs.items():
+        t0 = time.perf_counter()
+        res = cross_validate(df, folds="fold", model_factory=factory, seed=seed, model_name=name)
+        rows[name] = [f.auc for f in res.folds] + [res.overall.auc, res.overall.rmse,
+                                                   time.perf_counter() - t0]
+        print(f"  {name:12s} pooled AUC {res.overall.auc:.4f}", flush=True)
+    cols = [f"fold {f}" for f in range(1, 6)] + ["pooled AUC", "RMSE", "seconds"]
+    table = pd.DataFrame(rows, index=cols).T.round(4)
+    print(table.to_string())
+    print("graph: n/a (ASSISTments skills are not progression codes)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--answers", type=int, default=1_000_000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--skip-assist", action="store_true")
+    ap.add_argument("--skip-speed", action="store_true")
+    ap.add_argument("--no-pybkt", action="store_true", help="Without pyBKT (not installed).")
+    args = ap.parse_args()
+    if not args.skip_speed:
+        bench_speed(args.answers, args.seed, not args.no_pybkt)
+    if not args.skip_assist:
+        bench_assist(args.seed, not args.no_pybkt)
+
+
+if __name__ == "__main__":
+    main()
