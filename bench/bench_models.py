@@ -7,9 +7,15 @@
 2. Prediction: ASSISTments 2009 (AKT processing), next-answer AUC on its 5 published
    student folds, every model and pyBKT scored by the same ``cross_validate``. The graph
    model needs progression codes, which ASSISTments' skills are not: it is marked n/a.
+3. ``--truth``: against the simulator's truth (two districts, fit on one, judge the other,
+   as ``tests/mastery/test_truth.py``): placements, calibration, and what the prerequisite
+   edges add, for the graph model and Best-LR with and without edges; ``--disruption P``
+   simulates standard-specific gaps (``KnowledgeParams.disruption``).
 
 Run ``bash bench/setup_pybkt.sh`` once, then
-``.venv-bench/bin/python bench/bench_models.py [--answers 1000000] [--skip-assist]``.
+``.venv-bench/bin/python bench/bench_models.py [--answers 1000000] [--skip-assist]``, or
+``.venv/bin/python bench/bench_models.py --truth [--disruption 0.1] --skip-speed
+--skip-assist``.
 """
 
 from __future__ import annotations
@@ -119,6 +125,101 @@ def bench_assist(seed: int, with_pybkt: bool) -> None:
     print("graph: n/a (ASSISTments skills are not progression codes)")
 
 
+def bench_truth(n_students: int, disruption: float, names: list[str]) -> None:
+    import tempfile
+    from dataclasses import replace
+
+    from scipy.stats import rankdata
+
+    from sounding.mastery.graph_model import GraphMastery
+    from sounding.mastery.logistic import LogisticMastery
+    from sounding.mastery.pipeline import cap_strand_ends
+    from sounding.mastery.profile import compute_icebergs
+    from sounding.progression import StandardsGraph
+    from sounding.simulate import read_truth, write_district
+    from sounding.simulate.calibration import DEFAULT_PARAMS
+
+    codes = list(GRAPH.standard_codes)
+    kp = replace(DEFAULT_PARAMS, disruption=disruption)
+
+    def grades_of(d) -> dict:
+        ts = d.truth_students
+        return {s: (9 if a else int(g)) for s, g, a in
+                zip(ts["student_id"], ts["grade"], ts["algebra1"], strict=True)}
+
+    def auc(y: np.ndarray, s: np.ndarray) -> float:
+        r = rankdata(s)
+        n1 = y.sum()
+        return float((r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * (y.size - n1)))
+
+    train = simulate_district(DistrictSpec(n_students=n_students, seed=1, knowledge=kp))
+    test = simulate_district(DistrictSpec(n_students=n_students, seed=2, knowledge=kp))
+    out = tempfile.mkdtemp()
+    write_district(test, out)
+    truth = read_truth(out)
+    grades = grades_of(test)
+    ids = test.truth_students["student_id"].to_numpy()
+    Y = truth.pivot(index="student_id", columns="standard", values="mastered"
+                    ).loc[ids, codes].to_numpy(bool)
+    G = np.array([grades[s] for s in ids])
+    SG = np.array([GRAPH[c].grade_num for c in codes])
+    sg = test.responses["standard"].map(lambda c: GRAPH[GRAPH.rollup(c)].grade_num)
+    on_grade = test.responses[sg.to_numpy() >= test.responses["student_id"].map(grades)
+                              .to_numpy()]
+    students = pd.DataFrame({"student_id": ids, "grade": G})
+    tr = truth.rename(columns={"mastered": "p_mastered"})
+    tr["p_mastered"] = tr["p_mastered"].astype(float)
+    key = ["student_id", "strand"]
+    true = cap_strand_ends(compute_icebergs(tr, students, GRAPH), GRAPH).strands.sort_values(key)
+    t = true["grades_below"].to_numpy(float)
+
+    def readout(model, resp) -> tuple[np.ndarray, pd.DataFrame]:
+        if isinstance(model, GraphMastery):
+            post = model.posterior(resp, grades)
+        else:
+            post = model.posterior(resp, grades).rename(columns={"skill_name": "standard"})
+        post = post[post["user_id"].isin(set(ids))]
+        w = post.pivot(index="user_id", columns="standard", values="p_mastered")
+        return w.loc[ids, codes].to_numpy(float), post.rename(columns={"user_id": "student_id"})
+
+    def worst_gap(p: np.ndarray, y: np.ndarray) -> float:
+        b = np.minimum((p * 10).astype(int), 9)
+        return max(abs(p[b == k].mean() - y[b == k].mean()) for k in range(10)
+                   if (b == k).sum() >= 200)
+
+    flat = StandardsGraph(list(GRAPH), [], name="no prerequisite edges")
+    rows = []
+    for name in names:
+        t0 = time.perf_counter()
+        if name.startswith("graph"):
+            g = flat if name.endswith("no-edges") else GRAPH
+            model = GraphMastery(g).fit(train.responses, grades_of(train))
+        else:
+            model = LogisticMastery(name.replace(" no-edges", ""), graph=GRAPH,
+                                    use_prerequisites=not name.endswith("no-edges")
+                                    ).fit(train.responses, grades_of(train))
+        fit_s = time.perf_counter() - t0
+        _, post = readout(model, test.responses)
+        est = cap_strand_ends(compute_icebergs(post, students, GRAPH), GRAPH).strands
+        e = est.sort_values(key)["grades_below"].to_numpy(float)
+        P, _ = readout(model, on_grade)
+        below = SG[None, :] < G[:, None]
+        rows.append({
+            "model": name, "fit s": fit_s, "est grades below": e.mean(),
+            "true grades below": t.mean(), "exact": (e == t).mean(),
+            "within one": (np.abs(e - t) <= 1).mean(),
+            "on-grade placed below": (e[t == 0] >= 1).mean(),
+            "worst calibration gap": worst_gap(P.ravel(), Y.ravel()),
+            "below-grade accuracy": ((P[below] > 0.5) == Y[below]).mean(),
+            "below-grade AUC": auc(Y[below], P[below]),
+        })
+        print(f"  {name} done", flush=True)
+    print(f"== against the simulator's truth: {n_students:,} + {n_students:,} students, "
+          f"disruption {disruption}; placements from all answers, calibration and "
+          "below-grade figures from grade-level answers only")
+    print(pd.DataFrame(rows).set_index("model").round(3).to_string())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--answers", type=int, default=1_000_000)
@@ -126,7 +227,13 @@ def main() -> None:
     ap.add_argument("--skip-assist", action="store_true")
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--no-pybkt", action="store_true", help="Without pyBKT (not installed).")
+    ap.add_argument("--truth", action="store_true", help="Also the simulator-truth study.")
+    ap.add_argument("--truth-students", type=int, default=2000)
+    ap.add_argument("--disruption", type=float, default=0.0)
+    ap.add_argument("--truth-models", default="graph,graph no-edges,best-lr,best-lr no-edges")
     args = ap.parse_args()
+    if args.truth:
+        bench_truth(args.truth_students, args.disruption, args.truth_models.split(","))
     if not args.skip_speed:
         bench_speed(args.answers, args.seed, not args.no_pybkt)
     if not args.skip_assist:

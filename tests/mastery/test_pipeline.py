@@ -221,6 +221,18 @@ def test_bkt_estimates_only_what_was_answered(district, roster):
     assert len(res.icebergs.students) > 0
 
 
+def test_a_logistic_model_reads_out_every_standard(district, roster):
+    """Best-LR through the pipeline: every rostered student x every standard, with an sd."""
+    res = fit_mastery(district.responses, roster.students, GRAPH, model="best-lr",
+                      classes_df=roster.classes, enrollments_df=roster.enrollments)
+    post = res.posterior
+    assert res.model_name == "best-lr"
+    per_student = post.groupby("student_id")["standard"].nunique()
+    assert (per_student == len(GRAPH.standard_codes)).all()
+    assert post["p_mastered"].between(0, 1).all() and (post["sd"] >= 0).all()
+    assert len(res.icebergs.students) == len(per_student)
+
+
 def test_unknown_model_is_a_user_error(district, roster):
     with pytest.raises(InvalidInput):
         fit_mastery(district.responses.head(100), roster.students, GRAPH, model="dkt")

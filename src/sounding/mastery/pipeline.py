@@ -1110,7 +1110,7 @@ class _Run:
             est.fit(resp[["user_id", "skill_name", "correct", "order_id"]], self.grades)
             self.progress("fit", 1, 1)
             ll = getattr(est, "log_likelihood_", None)
-            loglik = float(ll.sum()) if ll is not None else None
+            loglik = float(np.sum(ll)) if ll is not None else None
         self.fit_info = {
             "fit_students": int(len(self.sample)), "students": int(len(self.universe)),
             "sampled": not everyone, "fit_answers": int(len(resp)),
