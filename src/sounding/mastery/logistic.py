@@ -57,7 +57,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.optimize import minimize
 from scipy.special import expit
 
 from sounding.errors import InvalidInput, NotFitted
@@ -448,7 +447,9 @@ class LogisticMastery:
         self.intercept_ = b0
         self.coef_ = beta[:lay["n"]]
         self.n_iter_ = info["nit"]
-        self.log_likelihood_ = -info["loss"]
+        self.objective_ = info["loss"]  # penalised negative log-likelihood at the optimum
+        eta = X @ beta + b0
+        self.log_likelihood_ = float(np.sum(y * eta - np.logaddexp(0.0, eta)))
         self.n_attempts_ = int(n_att)
         if self.features == "irt":
             theta = beta[lay["n"]:]
@@ -696,15 +697,19 @@ class LogisticMastery:
 
 
 def _fit_logistic(X: sp.csr_matrix, y: np.ndarray, C: float, max_iter: int,
-                  mu: np.ndarray | None = None) -> tuple[np.ndarray, float, dict[str, Any]]:
+                  mu: np.ndarray | None = None, *, tol: float = 1e-3, max_cg: int = 100
+                  ) -> tuple[np.ndarray, float, dict[str, Any]]:
     """L2-penalised logistic regression by Newton-CG (intercept unpenalised).
 
     Minimises ``sum(softplus(eta) - y eta) + |beta - mu|^2 / (2 C)``: the MAP estimate under
     a N(mu, C) prior on every coefficient (``mu = 0``: scikit-learn's
-    ``LogisticRegression(C=C)``). Newton
-    steps with Hessian-vector products (``X' D X v``, never the Hessian itself) converge in
-    about 20 iterations where L-BFGS needed hundreds: item one-hot columns nested in skill
-    columns make the problem badly conditioned.
+    ``LogisticRegression(C=C)``). Truncated Newton (as scikit-learn's ``newton-cg`` and
+    LIBLINEAR's TRON): each step solves ``H d = -g`` by conjugate gradients with
+    Hessian-vector products (``X' D X v``, never the Hessian itself), preconditioned by the
+    Hessian's diagonal, to a residual that tightens as the gradient shrinks; then a
+    backtracking line search. It stops when the gradient norm has fallen by ``tol``. It
+    converges in about 10-20 steps where L-BFGS needed hundreds: item one-hot columns nested
+    in skill columns make the problem badly conditioned.
     """
     n, m = X.shape
     Xt = X.T.tocsr()
@@ -735,13 +740,55 @@ def _fit_logistic(X: sp.csr_matrix, y: np.ndarray, C: float, max_iter: int,
         out[1:] = Xt @ du + v[1:] / C
         return out
 
-    w0 = np.zeros(m + 1)
-    w0[1:] = mu
+    w = np.zeros(m + 1)
+    w[1:] = mu
     ybar = float(np.clip(y.mean(), 1e-3, 1 - 1e-3)) if n else 0.5
-    w0[0] = np.log(ybar / (1 - ybar))
-    res = minimize(f, w0, jac=True, hessp=hessp, method="Newton-CG",
-                   options={"maxiter": max_iter, "xtol": 1e-5})
-    return res.x[1:], float(res.x[0]), {"nit": int(res.nit), "loss": float(res.fun)}
+    w[0] = np.log(ybar / (1 - ybar))
+    # Jacobi preconditioner: the Hessian's diagonal at p(1 - p) <= 1/4
+    sq = X.multiply(X) if n else X
+    diag = np.concatenate([[0.25 * n + 1e-9],
+                           0.25 * np.asarray(sq.sum(axis=0)).ravel() + 1.0 / C])
+    loss, g = f(w)
+    g0 = float(np.linalg.norm(g))
+    nit = 0
+    while nit < max_iter:
+        gn = float(np.linalg.norm(g))
+        if gn <= tol * max(g0, 1.0):
+            break
+        nit += 1
+        # preconditioned conjugate gradients on H d = -g, to a relative residual
+        d = np.zeros_like(w)
+        r = -g
+        z = r / diag
+        q = z.copy()
+        rz = float(r @ z)
+        stop = min(0.5, np.sqrt(gn / max(g0, 1e-300))) * gn
+        for _ in range(max_cg):
+            hq = hessp(w, q)
+            curv = float(q @ hq)
+            if curv <= 0:
+                break
+            alpha = rz / curv
+            d += alpha * q
+            r -= alpha * hq
+            if float(np.linalg.norm(r)) <= stop:
+                break
+            z = r / diag
+            rz_new = float(r @ z)
+            q = z + (rz_new / rz) * q
+            rz = rz_new
+        if not d.any():
+            d = -g / diag
+        # backtracking (Armijo) line search
+        step, slope = 1.0, float(g @ d)
+        while True:
+            new_loss, new_g = f(w + step * d)
+            if new_loss <= loss + 1e-4 * step * slope or step < 1e-8:
+                break
+            step *= 0.5
+        w = w + step * d
+        loss, g = new_loss, new_g
+    return w[1:], float(w[0]), {"nit": int(nit), "loss": float(loss)}
 
 
 def _grade_num(g: Any) -> int:
