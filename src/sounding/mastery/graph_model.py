@@ -589,6 +589,7 @@ class GraphMastery:
              start.copy() if start is not None else self._init_params(enc))
         self._table_cache = None
         self.loglik_ = []
+        self.n_iter_ = 0
         prev = None
         for it in range(self.max_iter):
             W = self._kernel_W(p.loading)
