@@ -27,10 +27,10 @@ from scipy import stats
 
 from sounding.errors import InvalidInput
 from sounding.simulate import _names as names
-from sounding.simulate.calibration import DEFAULT_PARAMS
 from sounding.simulate.family import family_signals
 from sounding.simulate.knowledge import (
     ALGEBRA1,
+    DEFAULT_PARAMS,
     ITEMS_PER_STANDARD,
     PROFICIENT_SHARE,
     TESTED_GRADES,
@@ -109,7 +109,7 @@ class DistrictSpec:
     ``n_students`` is split evenly across ``grades``; schools hold about
     ``elementary_grade_size`` (grades below 6) or ``middle_grade_size`` students per grade.
     ``school_year`` is the spring year (2026 = school year 2025-26). The knowledge model's
-    parameters default to the calibrated set (``calibration.DEFAULT_PARAMS``).
+    parameters default to the calibrated set (``knowledge.DEFAULT_PARAMS``, from the calibration).
     """
 
     n_students: int = 2000
