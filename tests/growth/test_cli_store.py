@@ -100,8 +100,14 @@ def test_growth_report_by_provider_uses_the_stored_mapping(db, tmp_path, capsys)
                  "json", "--internal"]) == 0
     school = pd.DataFrame(json.loads(capsys.readouterr().out)["rows"])
     allst = school[school["subgroup"] == "All students"].set_index("school_id")["n"]
-    pb = rows[(rows["provider_id"] == "PB") & (rows["subgroup"] == "All students")]["n"].iloc[0]
+    assert main(["growth", "report", "--level", "provider", "--db", url, "--format",
+                 "json", "--internal"]) == 0
+    internal = pd.DataFrame(json.loads(capsys.readouterr().out)["rows"])
+    pb = internal[(internal["provider_id"] == "PB")
+                  & (internal["subgroup"] == "All students")]["n"].iloc[0]
     assert pb == allst[schools[1]] + allst[schools[2]]
+    published = rows[(rows["provider_id"] == "PB") & (rows["subgroup"] == "All students")]
+    assert published["n"].iloc[0] in (pb, "*")
     # hidden statistics read as "*", in every table
     hidden = rows[rows["catch_up_suppression"] != ""]
     assert len(hidden) and (hidden["catch_up_share"] == "*").all()
@@ -147,6 +153,13 @@ def test_growth_report_grade_span_from_mastery_snapshots(db, capsys):
     assert span["available"] is True
     assert (span["before"]["model"], span["after"]["model"]) == ("graph_fall", "graph")
     rows = pd.DataFrame(doc["rows"])
+    top = rows[(rows["school_id"] == "ALL") & (rows["district_id"] == "ALL")
+               & (rows["subgroup"] == "All students")].iloc[0]
+    # published means are coded: one decimal, "<0.5" near zero (0.0 would say "none")
+    assert top["mean_secured_above"] == "<0.5"
+    assert float(top["mean_secured_below"]) > 0 and top["grade_span_n"] > 0
+    assert main(["growth", "report", "--db", url, "--format", "json", "--internal"]) == 0
+    rows = pd.DataFrame(json.loads(capsys.readouterr().out)["rows"])
     top = rows[(rows["school_id"] == "ALL") & (rows["district_id"] == "ALL")
                & (rows["subgroup"] == "All students")].iloc[0]
     # below/on/above beside proficiency; standards one grade down count as below grade

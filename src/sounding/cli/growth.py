@@ -101,15 +101,18 @@ _STATUS_LABELS = {"suppression": "n", "proficient_suppression": "prof",
 
 
 def _pct(v: object) -> str:
-    if v is None or v == "*" or (isinstance(v, float) and v != v):
-        return "*" if v == "*" else ""
+    """A share: coded labels ("≤5%", "30-39%", "*") as published, numbers as percentages."""
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    if isinstance(v, str):
+        return v
     return f"{100 * float(v):.0f}%"
 
 
 def _num(v: object, fmt: str = "{:g}") -> str:
     if v is None or (isinstance(v, float) and v != v):
         return ""
-    return "*" if v == "*" else fmt.format(v)
+    return v if isinstance(v, str) else fmt.format(v)
 
 
 def _text_rows(table: pd.DataFrame, level: str) -> tuple[list[str], list[list[str]]]:
