@@ -122,8 +122,10 @@ def _text_rows(table: pd.DataFrame, level: str) -> tuple[list[str], list[list[st
     group_col = {"school": "school_id", "district": "district_id",
                  "provider": "provider_id"}[level]
     span = "mean_secured_below" in table.columns
+    spring = "mean_span_growth" in table.columns
     head = (["subject"] if multi_subject else []) + (["district"] if multi_district else [])
     head += [level, "subgroup", "n", "median SGP", "proficient", "catch-up", "keep-up"]
+    head += ["span growth"] if spring else []
     head += ["secured below/on/above"] if span else []
     head += ["suppressed"]
     out = []
@@ -135,6 +137,8 @@ def _text_rows(table: pd.DataFrame, level: str) -> tuple[list[str], list[list[st
         for kind in ("catch_up", "keep_up"):
             share, n = r[f"{kind}_share"], r[f"{kind}_n"]
             row.append("*" if n == "*" else f"{_pct(share)} of {n}" if n else "")
+        if spring:
+            row.append(_num(r["mean_span_growth"], "{:.1f}"))
         if span:
             vals = [r[f"mean_secured_{w}"] for w in ("below", "on", "above")]
             row.append("*" if "*" in vals else "/".join(_num(v, "{:.1f}") for v in vals))
@@ -144,20 +148,32 @@ def _text_rows(table: pd.DataFrame, level: str) -> tuple[list[str], list[list[st
     return head, out
 
 
+def spring_windows_beside(db: str) -> Path | None:
+    """The spring-window file `sounding demo` writes next to its SQLite store, if any."""
+    if "://" in db:
+        return None
+    here = Path(db).parent
+    for cand in (here / "district" / "spring_windows.csv", here / "spring_windows.csv"):
+        if cand.is_file():
+            return cand
+    return None
+
+
 def report_data(store, *, level: str, providers: Path | None, min_n: int,  # noqa: ANN001
-                public: bool) -> dict:
+                public: bool, windows: Path | None = None) -> dict:
     """Everything `growth report` prints, from a store (shared by the text and JSON output).
 
     SGPs (order 2), lagged catch-up / keep-up targets judged against this year's SGPs,
-    proficiency, grade-span growth between the store's mastery snapshots when there are two,
-    and the school, district and provider tables suppressed *together* (each printed level
-    is safe to publish beside the others).
+    proficiency, grade-span growth (spring to spring from ``windows`` when given, else
+    between the store's mastery snapshots: :func:`sounding.growth.grade_span.
+    grade_span_for_release`, the function the HTML report uses too), and the school,
+    district and provider tables suppressed *together* (each printed level is safe to
+    publish beside the others).
     """
-    import pandas as pd
 
     from sounding.growth import GrowthPercentiles, lagged_growth_targets
     from sounding.growth.aggregates import accountability_tables, read_provider_assignments
-    from sounding.growth.grade_span import mastery_snapshot_growth
+    from sounding.growth.grade_span import grade_span_for_release
     from sounding.growth.imports import known_schools
     from sounding.growth.students import accountability_students, cuts_from_levels
     from sounding.mastery.pipeline import normalize_students
@@ -182,9 +198,8 @@ def report_data(store, *, level: str, providers: Path | None, min_n: int,  # noq
     targets = (lagged_growth_targets(model, scores, cuts, sgp=sgp)
                if cuts and model.models_ else None)
     graph = store.progression().k8_algebra1()
-    grades = {str(k): int(v) for k, v in zip(students["student_id"], students["grade"],
-                                             strict=True) if pd.notna(v)}
-    span, span_info = mastery_snapshot_growth(store.mastery(), grades, graph)
+    span, span_info = grade_span_for_release(store, graph, windows=windows, scores=scores,
+                                             sgp=sgp, min_n=min_n)
     rows = accountability_students(sgp, scores, students, targets, grade_span=span, cuts=cuts)
     tables = accountability_tables(rows, providers=prov, min_n=min_n, public=public)
     return {"level": level, "year": int(scores["year"].max()), "min_n": min_n,
@@ -203,14 +218,20 @@ def report_command(
     public: bool = typer.Option(True, "--public/--internal",
                                 help="Suppress small groups (public) or show every count."),
     out: Path | None = typer.Option(None, "--out", help="Also write the table (CSV/Parquet)."),
+    windows: Path | None = typer.Option(
+        None, "--spring-windows", help="Spring-window answers of two or more school years "
+        "(responses.csv's columns) for grade-span growth spring to spring; default: "
+        "district/spring_windows.csv beside a SQLite store (the demo's layout)."),
     fmt: OutFormat = typer.Option(OutFormat.text, "--format", help="text or json."),
 ) -> None:
     """Accountability results per school, district or provider, by subject and subgroup.
 
     Median SGP, share proficient, catch-up / keep-up shares (lagged targets, as Colorado
-    judges them) and grade-span growth when the store holds two mastery snapshots. Public
-    output suppresses every statistic whose own denominator is under --min-n, jointly over
-    the school, district and provider tables.
+    judges them) and grade-span growth: spring to spring from the spring windows, else
+    between two stored mastery snapshots. Public output suppresses every statistic whose own
+    denominator is under --min-n, jointly over the school, district and provider tables,
+    codes shares in n-dependent bands ("≤5%", "30-39%") and blurs further whatever the
+    tables together would still reveal.
     """
     from sounding.store import Store
 
@@ -218,9 +239,11 @@ def report_command(
         raise InvalidInput(f"--level must be school, district or provider, not {level!r}")
     if out is not None and out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise InvalidInput(f"--out {out}: use a .csv or .parquet file name")
+    if windows is None:
+        windows = spring_windows_beside(db)
     with Store.open(db) as store:
         data = report_data(store, level=level, providers=providers, min_n=min_n,
-                           public=public)
+                           public=public, windows=windows)
     table = data["tables"][level]
     if out is not None:
         _write(table, out)
@@ -241,6 +264,18 @@ def report_command(
         t.add_row(*row)
     console.print(t)
     console.print(span["message"], markup=False)
+    if span.get("by_grade"):
+        g = Table(title="Grade-span growth beside the scale-score view (same students)")
+        for c in ("grade", "span", "n", "span growth", "share of span mastered",
+                  "newly secured", "median SGP", "scale-score change"):
+            g.add_column(c, justify="right")
+        for r in span["by_grade"]:
+            g.add_row(str(r["grade"]), r["span"], str(r["n"]), f"{r['mean_span_growth']:+.1f}",
+                      f"{100 * r['share_mastered_before']:.0f}% -> "
+                      f"{100 * r['share_mastered_after']:.0f}%",
+                      f"{r['mean_newly_secured']:.1f}", _num(r.get("median_sgp")),
+                      _num(r.get("mean_scale_score_change"), "{:+.1f}"))
+        console.print(g)
     if data["providers"]:
         console.print(f"Providers from {data['providers']}.", markup=False)
     if public:

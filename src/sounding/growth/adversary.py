@@ -59,6 +59,8 @@ SHARES = (("proficient_n", "proficient_share"), ("catch_up_n", "catch_up_share")
           ("keep_up_n", "keep_up_share"))
 MEANS = ("mean_grade_span_growth", "mean_secured_below", "mean_secured_on",
          "mean_secured_above")
+#: Means of quantities that can be negative: sums bounded only by their labels.
+SIGNED_MEANS = ("mean_span_growth",)
 STATUS = {"n": "suppression", "proficient_n": "proficient_suppression",
           "catch_up_n": "catch_up_suppression", "keep_up_n": "keep_up_suppression",
           "grade_span_n": "grade_span_suppression"}
@@ -239,7 +241,7 @@ class _LP:
                 return coo_matrix((v, (r, c)), shape=(len(rows), n)).tocsr()
 
             big = 1e7
-            bounds = np.column_stack([self.lo, np.minimum(self.hi, big)])
+            bounds = np.column_stack([np.maximum(self.lo, -big), np.minimum(self.hi, big)])
             self._mats = (mat(self.eq), mat(self.le), bounds)
         return self._mats
 
@@ -259,17 +261,18 @@ class _LP:
 
 
 def _value(v: object) -> tuple[str, object]:
-    """('hidden'|'missing'|'label'|'number', value) of one published cell."""
+    """('hidden'|'missing'|'label'|'number', value) of one published cell: a number is
+    taken as exact, text as the coded interval it stands for."""
     if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
         return "missing", None
-    if isinstance(v, str):
-        if v.strip() == SUPPRESSED:
+    if isinstance(v, str):  # published text is a coded value ("47%", "3.2", "<0.5")
+        text = v.strip()
+        if text == SUPPRESSED:
             return "hidden", None
-        try:
-            return "number", float(v)
-        except ValueError:
-            return "label", v
-    return "number", float(v)
+        if text.isdigit():  # a count written as text (a CSV read back)
+            return "number", float(text)
+        return "label", text
+    return "number", float(v)  # a bare number is exact
 
 
 def audit_union(union: pd.DataFrame, equations: Sequence[Equation], *, min_n: int = MIN_N,
@@ -339,6 +342,17 @@ def audit_union(union: pd.DataFrame, equations: Sequence[Equation], *, min_n: in
                 checks.append(("none_met", r, share, {a: 1.0}, d))
                 checks.append(("all_met", r, share, {d: 1.0, a: -1.0}, d))
         if "grade_span_n" in union.columns:
+            for m in SIGNED_MEANS:
+                if m not in union.columns:
+                    continue
+                for r in range(n_rows):
+                    dk, dv = _value(union["grade_span_n"].iat[r])
+                    kind, v = _value(union[m].iat[r])
+                    s = lp.var(-math.inf, math.inf)
+                    var[(m, r)] = s
+                    if kind in ("number", "label") and dk == "number" and dv:
+                        lo, hi = (v, v) if kind == "number" else mean_interval(v, signed=True)
+                        lp.lo[s], lp.hi[s] = lo * dv, hi * dv
             present = [m for m in MEANS if m in union.columns]
             for r in range(n_rows):
                 d = var[("grade_span_n", r)]

@@ -14,9 +14,10 @@ summary next to the status measures for every subject, group and subgroup the st
   last year's score, to reach proficient within three years); ``keep_up_n`` /
   ``keep_up_share`` likewise for students proficient last year (see
   :func:`sounding.growth.projections.lagged_growth_targets`);
-* ``grade_span_n`` and ``mean_grade_span_growth``, ``mean_secured_below`` / ``_on`` /
-  ``_above``: when the students carry grade-span growth (standards newly secured on the
-  progression between two mastery snapshots), the mean per student and its split by where the
+* ``grade_span_n`` and ``mean_span_growth`` (spring to spring: the expected number of the
+  grade span's standards gained), ``mean_grade_span_growth`` and ``mean_secured_below`` /
+  ``_on`` / ``_above``: when the students carry grade-span growth (standards newly secured on
+  the progression between two points), the mean per student and its split by where the
   standards sit against the student's grade. Proficiency stays beside it: a school closing
   below-grade gaps can look flat on grade-level tests (the iceberg lesson).
 
@@ -65,16 +66,19 @@ ONE_SUBJECT = "all"
 
 #: Statistic columns, in the order they are published.
 METRIC_COLUMNS = ("median_sgp", "proficient_share", "catch_up_share", "keep_up_share",
-                  "mean_grade_span_growth", "mean_secured_below", "mean_secured_on",
-                  "mean_secured_above")
+                  "mean_span_growth", "mean_grade_span_growth", "mean_secured_below",
+                  "mean_secured_on", "mean_secured_above")
 #: Denominator columns of the statistics that are not computed on every student of the cell.
 DENOMINATOR_COLUMNS = ("catch_up_n", "keep_up_n", "grade_span_n", "proficient_n")
 #: Per-student grade-span columns (from :func:`sounding.growth.grade_span.grade_span_growth`)
 #: and the table column holding each one's mean.
-GRADE_SPAN_COLUMNS = {"grade_span_growth": "mean_grade_span_growth",
+GRADE_SPAN_COLUMNS = {"span_growth": "mean_span_growth",
+                      "grade_span_growth": "mean_grade_span_growth",
                       "secured_below": "mean_secured_below",
                       "secured_on": "mean_secured_on",
                       "secured_above": "mean_secured_above"}
+#: Means of quantities that can be negative (no "none secured anything" to protect).
+SIGNED_MEANS = ("mean_span_growth",)
 
 GroupBy = Literal["school", "district", "provider"]
 LEVELS: tuple[GroupBy, ...] = ("school", "district", "provider")
@@ -774,7 +778,8 @@ def _blur(pub: pd.DataFrame, union: pd.DataFrame, eqs: list[Equation], *,
                     lab = ShareCoding(coding.bands, coding.level + int(level[c][r])).code(v, d)
                     col[r] = SUPPRESSED if lab is None else lab
                 else:
-                    col[r] = code_mean(v) if level[c][r] == 0 else SUPPRESSED
+                    col[r] = (code_mean(v, signed=c in SIGNED_MEANS) if level[c][r] == 0
+                              else SUPPRESSED)
             out[c] = col
 
     out = pub.copy()

@@ -206,17 +206,19 @@ def share_count_bounds(label: str, n: int, coding: ShareCoding = DEFAULT_CODING
     return max(0, k_lo), min(n, k_hi)
 
 
-def code_mean(mean: float) -> str | None:
-    """A mean of non-negative counts as published: one decimal, below :data:`MEAN_FLOOR`
-    coded."""
+def code_mean(mean: float, *, signed: bool = False) -> str | None:
+    """A mean as published: one decimal; for a mean of non-negative counts (``signed``
+    False) everything below :data:`MEAN_FLOOR` coded ``"<0.5"``."""
     if mean is None or math.isnan(float(mean)):
         return None
+    if signed:
+        return f"{math.floor(float(mean) * 10 + 0.5) / 10:.1f}"
     if float(mean) < MEAN_FLOOR:
         return f"<{MEAN_FLOOR:g}"
     return f"{math.floor(float(mean) * 10 + 0.5) / 10:.1f}"
 
 
-def mean_interval(label: str) -> tuple[float, float]:
+def mean_interval(label: str, *, signed: bool = False) -> tuple[float, float]:
     """The means a published label allows (closed; ``"<0.5"`` -> [0, 0.5])."""
     text = str(label).strip()
     if text.startswith("<"):
@@ -225,4 +227,4 @@ def mean_interval(label: str) -> tuple[float, float]:
         v = float(text)
     except ValueError:
         raise InvalidInput(f"not a published mean: {label!r}") from None
-    return max(0.0, v - 0.05), v + 0.05
+    return (v - 0.05 if signed else max(0.0, v - 0.05)), v + 0.05
