@@ -160,7 +160,7 @@ def spring_windows_beside(db: str) -> Path | None:
 
 
 def report_data(store, *, level: str, providers: Path | None, min_n: int,  # noqa: ANN001
-                public: bool, windows: Path | None = None) -> dict:
+                public: bool, windows: Path | None = None, legacy: bool = False) -> dict:
     """Everything `growth report` prints, from a store (shared by the text and JSON output).
 
     SGPs (order 2), lagged catch-up / keep-up targets judged against this year's SGPs,
@@ -168,7 +168,9 @@ def report_data(store, *, level: str, providers: Path | None, min_n: int,  # noq
     between the store's mastery snapshots: :func:`sounding.growth.grade_span.
     grade_span_for_release`, the function the HTML report uses too), and the school,
     district and provider tables suppressed *together* (each printed level is safe to
-    publish beside the others).
+    publish beside the others). ``legacy`` rebuilds the earlier, weaker release (exact
+    shares, a count audit blind to the published reasons): only for
+    ``scripts/audit_release.py --legacy``, to show what the adversary recovers from it.
     """
 
     from sounding.growth import GrowthPercentiles, lagged_growth_targets
@@ -201,10 +203,11 @@ def report_data(store, *, level: str, providers: Path | None, min_n: int,  # noq
     span, span_info = grade_span_for_release(store, graph, windows=windows, scores=scores,
                                              sgp=sgp, min_n=min_n)
     rows = accountability_students(sgp, scores, students, targets, grade_span=span, cuts=cuts)
-    tables = accountability_tables(rows, providers=prov, min_n=min_n, public=public)
+    extra = {"coding": None, "strict_audit": False} if legacy else {}
+    tables = accountability_tables(rows, providers=prov, min_n=min_n, public=public, **extra)
     return {"level": level, "year": int(scores["year"].max()), "min_n": min_n,
             "public": public, "providers": prov_source, "grade_span": span_info,
-            "tables": tables, "released_together": list(tables)}
+            "tables": tables, "released_together": list(tables), "provider_map": prov}
 
 
 @app.command("report")
@@ -249,7 +252,7 @@ def report_command(
         _write(table, out)
     span = data["grade_span"]
     if fmt == OutFormat.json:
-        doc = {k: v for k, v in data.items() if k != "tables"}
+        doc = {k: v for k, v in data.items() if k not in ("tables", "provider_map")}
         doc["rows"] = json.loads(table.to_json(orient="records"))
         typer.echo(json.dumps(doc, default=str))
         return

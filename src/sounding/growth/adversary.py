@@ -24,7 +24,8 @@ What the intruder is assumed to know:
 What counts as a disclosure (:class:`Finding`):
 
 * ``count``: a hidden count has one possible value;
-* ``share``: a hidden share has one possible value (its count and its denominator are pinned);
+* ``share`` / ``mean``: a hidden share or mean has one possible value (its count or sum and
+  its denominator are pinned);
 * ``all_met`` / ``none_met``: in a group known to have students, every member met (or none
   met) the target or standard, in every solution: each member's own result is known;
 * ``all_zero``: every member of a group secured no standard (a mean forced to 0).
@@ -47,6 +48,7 @@ import pandas as pd
 from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
 
+from sounding.errors import InvalidInput
 from sounding.growth.coding import DEFAULT_CODING, ShareCoding, mean_interval, share_count_bounds
 from sounding.growth.suppression import MIN_N, SUPPRESSED, Equation
 
@@ -70,7 +72,7 @@ STATUS = {"n": "suppression", "proficient_n": "proficient_suppression",
 class Finding:
     """One thing the intruder learns that the release meant to hide."""
 
-    kind: str  # count | share | all_met | none_met | all_zero
+    kind: str  # count | share | mean | all_met | none_met | all_zero
     row: int  # position in the audited union
     column: str
     value: float | None = None
@@ -93,7 +95,7 @@ class AuditResult:
     @property
     def recovered(self) -> list[Finding]:
         """Hidden cells worked out exactly (counts or shares)."""
-        return [f for f in self.findings if f.kind in ("count", "share")]
+        return [f for f in self.findings if f.kind in ("count", "share", "mean")]
 
     @property
     def individual(self) -> list[Finding]:
@@ -194,11 +196,11 @@ def audit_release(tables: Mapping[str, pd.DataFrame], *, min_n: int = MIN_N,
     the provider table has such a row.
     """
     if school_providers is None and "provider" in tables:
-        if providers is not None:
-            school_providers = (providers.astype(str).groupby("school_id")["provider_id"]
-                                .agg(list).to_dict())
-        else:
-            school_providers = {}
+        if providers is None:
+            raise InvalidInput("auditing a provider table needs the provider -> school "
+                               "mapping (providers= or school_providers=)")
+        school_providers = (providers.astype(str).groupby("school_id")["provider_id"]
+                            .agg(list).to_dict())
         listed = set(tables["provider"]["provider_id"].astype(str))
         if "none" in listed:
             schools = tables["school"]["school_id"].astype(str)
@@ -412,34 +414,52 @@ def audit_union(union: pd.DataFrame, equations: Sequence[Equation], *, min_n: in
 
     # 2. individual results: an expression (met, not met, sum) forced to 0 in a group known
     #    to have students
-    groups_with_students = _positive(lp, {var[("n", r)] for r in range(n_rows)}
-                                     | {d for *_, d in checks})
-    live = [ck for ck in checks if ck[4] in groups_with_students]
-    for kind, r, colname, _expr, _d in _forced_zero(lp, live):
-        res.findings.append(Finding(kind, r, colname, None, where[r]))
+    #    (the forced ones are few: only their groups are checked for students)
+    forced = _forced_zero(lp, checks)
+    groups_with_students = _positive(lp, {d for *_, d in forced})
+    for kind, r, colname, _expr, d in forced:
+        if d in groups_with_students:
+            res.findings.append(Finding(kind, r, colname, None, where[r]))
 
-    # 3. hidden shares: denominator and count both pinned (in the release's own loop the
-    #    counts are already proved unpinned, so a hidden share cannot be pinned either)
-    if values_only:
-        res.linear_programs = lp.solved
-        return res
-    hidden_shares = [(den, share, r) for den, share in SHARES if share in union.columns
-                     for r in range(n_rows) if _value(union[share].iat[r])[0] == "hidden"]
-    free = _vary(lp, [var[(s, r)] for _, s, r in hidden_shares])
-    for den, share, r in hidden_shares:
-        d, a = var[(den, r)], var[(share, r)]
+    # 3. hidden values: a hidden share whose count and denominator are both pinned, a hidden
+    #    mean whose sum and denominator are. (In the release's own loop the hidden counts
+    #    are already proved unpinned, so only values hidden beside a published denominator,
+    #    by the blurring, are checked there.)
+    den_of = dict((s_, d_) for d_, s_ in SHARES)
+    den_of.update({m: "grade_span_n" for m in (*MEANS, *SIGNED_MEANS)})
+    hidden_values = []
+    for col, den in den_of.items():
+        if col not in union.columns or (col, 0) not in var:
+            continue
+        den_col = den if den in union.columns else "n"
+        for r in range(n_rows):
+            if _value(union[col].iat[r])[0] != "hidden":
+                continue
+            if values_only and _value(union[den_col].iat[r])[0] != "number":
+                continue
+            hidden_values.append((den, col, r))
+    free = _vary(lp, [var[(c, r)] for _, c, r in hidden_values])
+    for den, col, r in hidden_values:
+        d, a = var[(den, r)], var[(col, r)]
         if a in free:
             continue
         vals = []
-        for j in (d, a):
+        for j, integral in ((d, True), (a, col in den_of and col not in MEANS
+                                        and col not in SIGNED_MEANS)):
             lo = lp.optimum({j: 1.0}, 1)
             hi = lp.optimum({j: 1.0}, -1)
-            vals.append(None if lo is None or hi is None or
-                        math.floor(hi[0] + 1e-6) > math.ceil(lo[0] - 1e-6) else round(lo[0]))
+            if lo is None or hi is None:
+                vals.append(None)
+            elif integral:
+                vals.append(None if math.floor(hi[0] + 1e-6) > math.ceil(lo[0] - 1e-6)
+                            else round(lo[0]))
+            else:
+                vals.append(None if hi[0] - lo[0] > 1e-6 else lo[0])
             if vals[-1] is None:
                 break
         if len(vals) == 2 and None not in vals and vals[0] > 0:
-            res.findings.append(Finding("share", r, share, vals[1] / vals[0], where[r]))
+            kind = "share" if col in dict((s_, 1) for _, s_ in SHARES) else "mean"
+            res.findings.append(Finding(kind, r, col, vals[1] / vals[0], where[r]))
     res.linear_programs = lp.solved
     return res
 
@@ -467,7 +487,7 @@ def _vary(lp: _LP, js: list[int]) -> set[int]:
         if got is not None:
             sols.append(got[1])
     rng = np.random.default_rng(0)
-    for _ in range(2):
+    for _ in range(6):
         w = rng.standard_normal(len(js))
         got = lp.optimum(dict(zip(js, w, strict=True)), 1)
         if got is not None:
