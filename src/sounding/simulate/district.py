@@ -28,7 +28,12 @@ from scipy import stats
 from sounding.errors import InvalidInput
 from sounding.simulate import _names as names
 from sounding.simulate.family import family_signals
-from sounding.simulate.history import SPRING_WINDOW_COLUMNS, TRUTH_SPAN_COLUMNS, spring_windows
+from sounding.simulate.history import (
+    SPRING_WINDOW_COLUMNS,
+    TRUTH_SPAN_COLUMNS,
+    WINDOW_ITEMS,
+    spring_windows,
+)
 from sounding.simulate.knowledge import (
     ALGEBRA1,
     DEFAULT_PARAMS,
@@ -134,6 +139,10 @@ class DistrictSpec:
     algebra1_access_gap: float = 0.45
     no_evidence_share: float = 0.015
     n_stale_classes: int | None = None
+    #: The spring check of each of the last two springs (:mod:`sounding.simulate.history`):
+    #: items per student per spring (0: none) and the grades (this year's) that take it.
+    spring_window_items: int = WINDOW_ITEMS
+    spring_window_grades: tuple[int, ...] = (3, 4, 5, 6, 7, 8)
     knowledge: KnowledgeParams = field(default=DEFAULT_PARAMS)
 
     def __post_init__(self) -> None:
@@ -150,6 +159,8 @@ class DistrictSpec:
             problems.append("school grade sizes must be at least 5")
         if not 0 <= self.weak_class_share <= 1:
             problems.append("weak_class_share must be within [0, 1]")
+        if self.spring_window_items < 0:
+            problems.append("spring_window_items must be 0 or more")
         if not 0 <= self.n_providers <= len(PROVIDER_NAMES):
             problems.append(f"n_providers must be within 0..{len(PROVIDER_NAMES)}")
         if problems:
@@ -1023,7 +1034,8 @@ def _assemble(gen: _Generated) -> _Chunk:
     for k, d in enumerate(draws):
         rows = np.flatnonzero(st.school == k)
         w, t = spring_windows(cur, d.rng, sid[rows], st.grade[rows], prev1[rows], final[rows],
-                              sy)
+                              sy, items=spec.spring_window_items,
+                              window_grades=spec.spring_window_grades)
         win_parts.append(w)
         span_parts.append(t)
     windows = (pd.concat(win_parts, ignore_index=True) if win_parts else
