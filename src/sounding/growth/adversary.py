@@ -425,7 +425,8 @@ def audit_union(union: pd.DataFrame, equations: Sequence[Equation], *, min_n: in
     #    mean whose sum and denominator are. (In the release's own loop the hidden counts
     #    are already proved unpinned, so only values hidden beside a published denominator,
     #    by the blurring, are checked there.)
-    den_of = dict((s_, d_) for d_, s_ in SHARES)
+    share_cols = {share for _, share in SHARES}
+    den_of = {share: den for den, share in SHARES}
     den_of.update({m: "grade_span_n" for m in (*MEANS, *SIGNED_MEANS)})
     hidden_values = []
     for col, den in den_of.items():
@@ -444,8 +445,7 @@ def audit_union(union: pd.DataFrame, equations: Sequence[Equation], *, min_n: in
         if a in free:
             continue
         vals = []
-        for j, integral in ((d, True), (a, col in den_of and col not in MEANS
-                                        and col not in SIGNED_MEANS)):
+        for j, integral in ((d, True), (a, col in share_cols)):  # counts vs sums of means
             lo = lp.optimum({j: 1.0}, 1)
             hi = lp.optimum({j: 1.0}, -1)
             if lo is None or hi is None:
@@ -458,7 +458,7 @@ def audit_union(union: pd.DataFrame, equations: Sequence[Equation], *, min_n: in
             if vals[-1] is None:
                 break
         if len(vals) == 2 and None not in vals and vals[0] > 0:
-            kind = "share" if col in dict((s_, 1) for _, s_ in SHARES) else "mean"
+            kind = "share" if col in share_cols else "mean"
             res.findings.append(Finding(kind, r, col, vals[1] / vals[0], where[r]))
     res.linear_programs = lp.solved
     return res
