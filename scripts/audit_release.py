@@ -31,15 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--format", choices=("text", "json"), default="text")
     args = ap.parse_args(argv)
 
-    from sounding.cli.growth import report_data, spring_windows_beside
+    from sounding.cli.growth import report_data
     from sounding.growth.adversary import audit_release
     from sounding.store import Store
 
     t0 = time.perf_counter()
     with Store.open(args.db) as store:
         data = report_data(store, level="school", providers=args.providers, min_n=args.min_n,
-                           public=True, windows=spring_windows_beside(args.db),
-                           legacy=args.legacy)
+                           public=True, legacy=args.legacy)
     built = time.perf_counter() - t0
     result = audit_release(data["tables"], min_n=args.min_n, providers=data["provider_map"])
     doc = {"db": args.db, "release": "legacy" if args.legacy else "current",

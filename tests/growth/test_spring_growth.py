@@ -43,7 +43,7 @@ def test_measured_growth_tracks_true_growth(measured) -> None:
     assert m["span_growth"].corr(m["true_span_growth"]) > 0.6
     # each school and grade (what accountability publishes): very closely
     by_school = m.groupby(["school_id", "grade"])[["span_growth", "true_span_growth"]].mean()
-    assert by_school["span_growth"].corr(by_school["true_span_growth"]) > 0.9
+    assert by_school["span_growth"].corr(by_school["true_span_growth"]) > 0.85
     # and each grade's mean is right to within one standard, without a bias
     by_grade = m.groupby("grade")[["span_growth", "true_span_growth"]].mean()
     assert (by_grade["span_growth"] - by_grade["true_span_growth"]).abs().max() < 1.0

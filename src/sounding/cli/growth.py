@@ -148,17 +148,6 @@ def _text_rows(table: pd.DataFrame, level: str) -> tuple[list[str], list[list[st
     return head, out
 
 
-def spring_windows_beside(db: str) -> Path | None:
-    """The spring-window file `sounding demo` writes next to its SQLite store, if any."""
-    if "://" in db:
-        return None
-    here = Path(db).parent
-    for cand in (here / "district" / "spring_windows.csv", here / "spring_windows.csv"):
-        if cand.is_file():
-            return cand
-    return None
-
-
 def report_data(store, *, level: str, providers: Path | None, min_n: int,  # noqa: ANN001
                 public: bool, windows: Path | None = None, legacy: bool = False) -> dict:
     """Everything `growth report` prints, from a store (shared by the text and JSON output).
@@ -242,8 +231,6 @@ def report_command(
         raise InvalidInput(f"--level must be school, district or provider, not {level!r}")
     if out is not None and out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise InvalidInput(f"--out {out}: use a .csv or .parquet file name")
-    if windows is None:
-        windows = spring_windows_beside(db)
     with Store.open(db) as store:
         data = report_data(store, level=level, providers=providers, min_n=min_n,
                            public=public, windows=windows)

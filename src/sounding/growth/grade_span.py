@@ -503,6 +503,20 @@ def span_beside_scores(growth: pd.DataFrame, scores: pd.DataFrame | None,
     return rows
 
 
+def spring_windows_beside(store: Any) -> Path | None:
+    """The spring-window file that sits beside a SQLite store in the layout `sounding demo`
+    writes (``district/spring_windows.csv`` or ``spring_windows.csv`` next to the database
+    file); None for a server database or when there is none."""
+    url = getattr(getattr(store, "engine", None), "url", None)
+    if url is None or not str(url.drivername).startswith("sqlite") or not url.database:
+        return None
+    here = Path(url.database).parent
+    for cand in (here / "district" / "spring_windows.csv", here / "spring_windows.csv"):
+        if cand.is_file():
+            return cand
+    return None
+
+
 def grade_span_for_release(
     store: Any,
     graph: StandardsGraph,
@@ -512,17 +526,22 @@ def grade_span_for_release(
     sgp: pd.DataFrame | None = None,
     min_n: int = 10,
     secure: float = SECURE,
+    discover: bool = True,
 ) -> tuple[pd.DataFrame | None, dict[str, Any]]:
-    """The grade-span growth every report shows: one function, so `sounding growth report`
-    and the HTML report (the pipeline) compute the same numbers.
+    """The grade-span growth every report shows: one function, so `sounding growth report`,
+    the HTML report (the pipeline) and any other reader of the store compute the same numbers.
 
-    With spring-window evidence (a file or frame, :func:`read_spring_windows`) covering two
-    springs: :func:`spring_window_growth`, on the roster's grades, with the per-grade view
-    beside scale scores (:func:`span_beside_scores`) in ``info["by_grade"]``. Otherwise the
-    store's two mastery snapshots (:func:`mastery_snapshot_growth`), or the reason there is
-    none.
+    With spring-window evidence covering two springs (``windows``: a file or frame,
+    :func:`read_spring_windows`; by default, with ``discover``, the file beside a SQLite
+    store, :func:`spring_windows_beside`): :func:`spring_window_growth` on the roster's
+    grades, with the per-grade view beside scale scores (:func:`span_beside_scores`) in
+    ``info["by_grade"]``. Otherwise the store's two mastery snapshots
+    (:func:`mastery_snapshot_growth`), or the reason there is none.
     """
     from sounding.mastery.pipeline import normalize_students
+
+    if windows is None and discover:
+        windows = spring_windows_beside(store)
 
     students = normalize_students(store.students())
     grades = {str(k): int(v) for k, v in zip(students["student_id"], students["grade"],

@@ -32,7 +32,7 @@ from sounding.simulate.knowledge import Curriculum
 
 #: Items per student in each spring window (the default of
 #: ``DistrictSpec.spring_window_items``). 16 measured spring-to-spring growth per school and
-#: grade with r = 0.93 against the truth on the demo district (12: 0.79, 24: 0.97), at two
+#: grade with r = 0.90 against the truth on the demo district (12: 0.79, 24: 0.97), at two
 #: thirds of ``responses.csv``'s volume again.
 WINDOW_ITEMS = 16
 #: The grade spans (first grade, last grade) a student's check covers.
