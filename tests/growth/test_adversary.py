@@ -205,3 +205,12 @@ def test_demo_district_release_recovers_nothing(demo_rows) -> None:
     old = accountability_tables(rows, min_n=10, coding=None, strict_audit=False)
     leaks = audit_release(old, min_n=10, providers=providers)
     assert len(leaks.individual) >= 5, leaks.summary()
+
+
+def test_an_empty_release_is_audited_without_error() -> None:
+    """No student has an SGP yet: the tables are empty, and so is the audit."""
+    df = _students([("A", 12, 2, 0)]).assign(sgp=np.nan)
+    tables = accountability_tables(df, subgroups=["english_learner"], min_n=10)
+    assert all(len(t) == 0 for t in tables.values())
+    found = audit_release(tables, min_n=10)
+    assert found.safe and found.rows == 0

@@ -249,6 +249,9 @@ class _LP:
 
     def optimum(self, obj: dict[int, float], sense: int) -> tuple[float, np.ndarray] | None:
         """``sense`` 1: minimise, -1: maximise. None when infeasible."""
+        if not self.lo:  # nothing unknown: the empty programme is feasible
+            self.solved += 1
+            return 0.0, np.zeros(0)
         a_eq, a_le, bounds = self._matrices()
         c = np.zeros(len(self.lo))
         for j, x in obj.items():
@@ -288,6 +291,8 @@ def audit_union(union: pd.DataFrame, equations: Sequence[Equation], *, min_n: in
     lp = _LP()
     n_rows = len(union)
     res = AuditResult(rows=n_rows)
+    if n_rows == 0:
+        return res
     where = _where(union)
     den_cols = ["n"] + [c for c in ("proficient_n", "catch_up_n", "keep_up_n", "grade_span_n")
                         if c in union.columns]
