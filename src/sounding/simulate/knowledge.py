@@ -133,6 +133,17 @@ class KnowledgeParams:
         return dict(self.shift_race)[race]
 
 
+#: The calibrated parameters: the output of :func:`sounding.simulate.calibration.calibrate`
+#: with its defaults, pasted here. They live beside :class:`KnowledgeParams` (not in the
+#: calibration module) so that the district generator can use them without importing the
+#: calibration routine, which itself runs the district generator (no import cycle).
+DEFAULT_PARAMS = KnowledgeParams(
+    # a = -3.1367, b = -0.1406 (python -m sounding.simulate.calibration, seed 987654)
+    grade_offset=(-5.9961, -5.9961, -5.9961, -2.9961, -3.1367, -3.2773, -3.418, -3.5586,
+                  -3.6992, -3.6992),
+)
+
+
 def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
