@@ -145,7 +145,7 @@ def _child(args: argparse.Namespace) -> None:
     params = pickle.loads((work / "params.pkl").read_bytes())
     store = TiledStore(pd.read_parquet(work / "students.parquet"),
                        pd.read_parquet(work / "responses.parquet"), args.child, graph)
-    model = GraphMastery(graph, params=params, max_iter=0, batch_size=args.chunk)
+    model = GraphMastery(graph, init_params=params, max_iter=0, batch_size=args.chunk)
     base_mb = _peak_mb()
     stamps: dict[str, float] = {}
 

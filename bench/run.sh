@@ -19,12 +19,14 @@ run() {
 if [ "${BENCH_QUICK:-0}" = "1" ]; then
   run simulate bench/bench_simulate.py --students 2000 20000
   run bkt bench/bench_bkt.py --responses 100000 --repeats 1 --skip-assist
+  run models bench/bench_models.py --answers 100000 --skip-assist
   run graph bench/bench_graph.py --students 5000 --fit-students 2000
   run planning bench/bench_planning.py --sizes 2000
   run sgp bench/bench_sgp.py --students 20000 --br-students 5000 --sm-students 5000
 else
   run simulate bench/bench_simulate.py
   run bkt bench/bench_bkt.py
+  run models bench/bench_models.py
   run graph bench/bench_graph.py
   run planning bench/bench_planning.py
   run sgp bench/bench_sgp.py

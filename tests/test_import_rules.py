@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parents[1] / "src" / "sounding"
 LAYERS: dict[str, int] = {
     "core": 0, "errors": 0,
     "progression": 1,
-    "store": 2, "roster": 2, "evidence": 2, "simulate": 2,
+    "store": 2, "roster": 2, "evidence": 2, "simulate": 2, "items": 2,
     "mastery": 3,
-    "planning": 4, "growth": 4,
+    "planning": 4, "growth": 4, "diagnostic": 4,
     "access": 5, "services": 5,
     "report": 6, "cli": 6, "web": 6, "pipeline": 6, "testing": 6, "__main__": 6,
 }

@@ -203,6 +203,7 @@ class _Context:
     sgp: pd.DataFrame | None = None
     targets: pd.DataFrame | None = None
     grade_span: pd.DataFrame | None = None
+    grade_span_info: dict[str, Any] = field(default_factory=dict)
     growth_tables: dict[str, Any] = field(default_factory=dict)
     synthetic: bool = False  # the simulated demo district (its report says so)
 
@@ -248,24 +249,16 @@ class _Context:
         self.grade_span = self._grade_span()
 
     def _grade_span(self) -> pd.DataFrame | None:
-        """Standards newly secured: the evidence of the first half of the period vs all of it.
+        """Grade-span growth exactly as `sounding growth report` computes it (one function,
+        :func:`sounding.growth.grade_span.grade_span_for_release`): spring to spring from the
+        district's spring-window file when it has one, else the store's mastery snapshots."""
+        from sounding.growth.grade_span import grade_span_for_release
 
-        (`sounding growth report` uses two stored mastery snapshots instead when the store
-        has them; the demo store has one fit.)"""
-        from sounding.growth.grade_span import grade_span_growth, mastery_snapshots
-
-        if self.mastery is None or self.inputs is None or not len(self.inputs.responses):
-            return None
-        st = self.mastery.students
-        grades = dict(zip(st["student_id"].astype(str), st["model_grade"], strict=False))
-        responses = self.inputs.responses
-        ts = pd.to_datetime(responses["timestamp"])
-        cut = ts.min() + (ts.max() - ts.min()) / 2
-        before, after = mastery_snapshots(responses, grades, self.graph, cut,
-                                          model=self.mastery.model)
-        out = grade_span_growth(before, after, grades, self.graph)
-        out.attrs["source"] = (f"Standards newly secured between the evidence up to {cut:%Y-%m-%d}"
-                               " (the middle of the evidence period) and all of it.")
+        windows = self.district_dir / "spring_windows.csv"
+        out, info = grade_span_for_release(
+            self.store, self.graph, windows=windows if windows.is_file() else None,
+            scores=self.store.scores(), sgp=self.sgp)
+        self.grade_span_info = info
         return out
 
     def write_report(self, out: Path) -> Path:
@@ -285,4 +278,8 @@ class _Context:
         if self.sgp is not None and len(self.sgp):
             s = self.sgp.dropna(subset=["sgp"])
             f["sgp"] = {"students": int(len(s)), "median": float(s["sgp"].median())}
+        if self.grade_span_info:
+            f["grade_span"] = {k: v for k, v in self.grade_span_info.items()
+                               if k in ("available", "method", "from_year", "to_year",
+                                        "students", "mean_span_growth", "message")}
         return f

@@ -13,10 +13,12 @@ from sounding.growth.aggregates import (
     NO_PROVIDER,
     TOTAL,
     accountability_table,
+    accountability_tables,
     read_provider_assignments,
 )
 from sounding.growth.quadrant import (
     HIGH_HIGH,
+    HIGH_LOW,
     LOW_HIGH,
     LOW_LOW,
     SUPPRESSED_LABEL,
@@ -178,13 +180,28 @@ def test_quadrants_and_figure():
     extra = pd.DataFrame({"student_id": [f"C{i}" for i in range(5)], "school_id": "C",
                           "district_id": "D1", "sgp": 90, "proficient": True})
     df = pd.concat([df, extra], ignore_index=True)
-    q = growth_achievement_quadrants(df, achievement_split=0.4)
+    q = growth_achievement_quadrants(df, achievement_split=0.4, coding=None)  # internal
     by = q.set_index("school_id")
     assert by.loc["A", "quadrant"] == HIGH_HIGH  # median 52.5, 50 % proficient
     assert by.loc["B", "quadrant"] == LOW_LOW    # median 41, 25 %
     assert by.loc["C", "quadrant"] == SUPPRESSED_LABEL and pd.isna(by.loc["C", "median_sgp"])
-    q2 = growth_achievement_quadrants(df, growth_split=60, achievement_split=0.2)
+    q2 = growth_achievement_quadrants(df, growth_split=60, achievement_split=0.2, coding=None)
     assert q2.set_index("school_id").loc["A", "quadrant"] == LOW_HIGH
+    # published: the coded share ("≤50%" of 14 students: 0..7 proficient) plotted at the
+    # middle of its band, placed by it, and a size class instead of the exact count
+    pub = growth_achievement_quadrants(df, achievement_split=0.4).set_index("school_id")
+    assert pub.loc["A", "proficient_label"] == "≤50%"
+    assert pub.loc["A", "proficient_share"] == pytest.approx(3.5 / 14)
+    assert pub.loc["A", "quadrant"] == HIGH_LOW and pub.loc["A", "size_class"] == "10-49"
+    pub_fig = quadrant_figure(pub.reset_index())
+    assert all("students: %{customdata[1]}" in t.hovertemplate for t in pub_fig.data)
+    assert {str(c[1]) for t in pub_fig.data for c in t.customdata} <= {"10-49"}
+    # with the released table, the chart shows exactly what the table shows
+    released = accountability_tables(df, subgroups=["english_learner"])["school"]
+    rel = growth_achievement_quadrants(df, released=released).set_index("school_id")
+    a_label = released[(released.school_id == "A")
+                       & (released.subgroup == "All students")]["proficient_share"].iloc[0]
+    assert rel.loc["A", "proficient_label"] == (None if a_label == "*" else a_label)
     # default achievement split: share proficient of all students with an SGP (12/31)
     assert growth_achievement_quadrants(df).attrs["achievement_split"] == pytest.approx(
         (7 + 3 + 5) / 31)

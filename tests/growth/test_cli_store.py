@@ -100,8 +100,14 @@ def test_growth_report_by_provider_uses_the_stored_mapping(db, tmp_path, capsys)
                  "json", "--internal"]) == 0
     school = pd.DataFrame(json.loads(capsys.readouterr().out)["rows"])
     allst = school[school["subgroup"] == "All students"].set_index("school_id")["n"]
-    pb = rows[(rows["provider_id"] == "PB") & (rows["subgroup"] == "All students")]["n"].iloc[0]
+    assert main(["growth", "report", "--level", "provider", "--db", url, "--format",
+                 "json", "--internal"]) == 0
+    internal = pd.DataFrame(json.loads(capsys.readouterr().out)["rows"])
+    pb = internal[(internal["provider_id"] == "PB")
+                  & (internal["subgroup"] == "All students")]["n"].iloc[0]
     assert pb == allst[schools[1]] + allst[schools[2]]
+    published = rows[(rows["provider_id"] == "PB") & (rows["subgroup"] == "All students")]
+    assert published["n"].iloc[0] in (pb, "*")
     # hidden statistics read as "*", in every table
     hidden = rows[rows["catch_up_suppression"] != ""]
     assert len(hidden) and (hidden["catch_up_share"] == "*").all()
@@ -147,6 +153,13 @@ def test_growth_report_grade_span_from_mastery_snapshots(db, capsys):
     assert span["available"] is True
     assert (span["before"]["model"], span["after"]["model"]) == ("graph_fall", "graph")
     rows = pd.DataFrame(doc["rows"])
+    top = rows[(rows["school_id"] == "ALL") & (rows["district_id"] == "ALL")
+               & (rows["subgroup"] == "All students")].iloc[0]
+    # published means are coded: one decimal, "<0.5" near zero (0.0 would say "none")
+    assert top["mean_secured_above"] == "<0.5"
+    assert float(top["mean_secured_below"]) > 0 and top["grade_span_n"] > 0
+    assert main(["growth", "report", "--db", url, "--format", "json", "--internal"]) == 0
+    rows = pd.DataFrame(json.loads(capsys.readouterr().out)["rows"])
     top = rows[(rows["school_id"] == "ALL") & (rows["district_id"] == "ALL")
                & (rows["subgroup"] == "All students")].iloc[0]
     # below/on/above beside proficiency; standards one grade down count as below grade
@@ -205,3 +218,35 @@ def test_program_students_sample(db):
     gone = set(base["student_id"]) - set(scores.loc[scores["year"] == y, "student_id"])
     assert df.loc[df["student_id"].isin(gone), "outcome"].isna().all()
     assert df["outcome"].notna().mean() > 0.8
+
+
+def test_growth_report_spring_to_spring_is_the_html_reports_number(base_db, db, capsys):
+    """`growth report --spring-windows` and the pipeline's grade-span step call one function
+    (grade_span_for_release): the report prints the same growth the HTML report shows."""
+    from sounding.growth.grade_span import grade_span_for_release
+
+    url, _ = db
+    windows = base_db[0].parent / "dist" / "spring_windows.csv"
+    assert windows.is_file()  # `sounding simulate` writes two springs of evidence
+    capsys.readouterr()
+    assert main(["growth", "report", "--db", url, "--spring-windows", str(windows),
+                 "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    span = doc["grade_span"]
+    assert span["available"] and span["method"] == "spring_windows"
+    assert (span["from_year"], span["to_year"]) == (2025, 2026)
+    assert [r["grade"] for r in span["by_grade"]] == [3, 4, 5, 6, 7, 8]
+    assert all("median_sgp" in r for r in span["by_grade"][1:])  # grade 3: no prior year
+    rows = pd.DataFrame(doc["rows"])
+    top = rows[(rows["school_id"] == "ALL") & (rows["district_id"] == "ALL")
+               & (rows["subgroup"] == "All students")].iloc[0]
+    with Store.open(url) as store:
+        frame, info = grade_span_for_release(store, store.progression().k8_algebra1(),
+                                             windows=windows)
+    assert info["mean_span_growth"] == span["mean_span_growth"] > 5
+    # the table's mean is over the growth population (students with an SGP: no grade 3)
+    assert abs(float(top["mean_span_growth"]) - frame["span_growth"].mean()) < 2.0
+    assert main(["growth", "report", "--db", url, "--spring-windows", str(windows)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "from the spring 2025 window to the spring 2026 window" in out
+    assert "scale-score view" in out

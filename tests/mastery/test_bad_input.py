@@ -21,7 +21,7 @@ GRAPH = load_default().k8_algebra1()
 @pytest.fixture(scope="module")
 def model() -> GraphMastery:
     """A usable model without fitting (the documented defaults)."""
-    return GraphMastery(GRAPH, params=GraphParams.default(GRAPH))
+    return GraphMastery.from_params(GRAPH, GraphParams.default(GRAPH))
 
 
 @pytest.fixture(scope="module")

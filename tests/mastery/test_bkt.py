@@ -159,7 +159,7 @@ def test_online_update_matches_batch_mastery(fitted: BKT, sim: pd.DataFrame) -> 
     seq = sim[(sim.user_id == 17) & (sim.skill_name == skill)].sort_values("order_id")
     p = fitted.params_.loc[skill, "prior"]
     for c in seq.correct:
-        p = fitted.update(p, int(c), skill)
+        p = fitted.step(p, int(c), skill)
     batch = fitted.mastery(seq)
     assert len(batch) == 1
     row = batch.iloc[0]
@@ -170,16 +170,16 @@ def test_online_update_matches_batch_mastery(fitted: BKT, sim: pd.DataFrame) -> 
 
 def test_update_hand_computed_and_vectorised() -> None:
     model = BKT.from_params(HAND)
-    assert model.update(0.3, 1, "s") == pytest.approx(0.819355, abs=1e-6)
-    assert model.update(0.3, True, "s") == pytest.approx(0.819355, abs=1e-6)
-    out = model.update(np.array([0.3, 0.819355]), np.array([1, 0]), "s")
+    assert model.step(0.3, 1, "s") == pytest.approx(0.819355, abs=1e-6)
+    assert model.step(0.3, True, "s") == pytest.approx(0.819355, abs=1e-6)
+    out = model.step(np.array([0.3, 0.819355]), np.array([1, 0]), "s")
     np.testing.assert_allclose(out, [0.819355, 0.601581], atol=1e-6)
     with pytest.raises(InvalidInput, match="unknown skill 'zz'"):
-        model.update(0.3, 1, "zz")
+        model.step(0.3, 1, "zz")
     with pytest.raises(InvalidInput, match="probability"):
-        model.update(1.5, 1, "s")
+        model.step(1.5, 1, "s")
     with pytest.raises(InvalidInput, match="0 or 1"):
-        model.update(0.5, 2, "s")
+        model.step(0.5, 2, "s")
 
 
 def test_mastery_table(fitted: BKT, sim: pd.DataFrame) -> None:
@@ -196,7 +196,7 @@ def test_not_fitted() -> None:
     m = BKT()
     df = pd.DataFrame({"user_id": [1], "skill_name": ["s"], "correct": [1], "order_id": [1]})
     for call in (lambda: m.predict_proba(df), lambda: m.mastery(df),
-                 lambda: m.update(0.5, 1, "s")):
+                 lambda: m.step(0.5, 1, "s")):
         with pytest.raises(NotFitted, match="not fitted"):
             call()
 

@@ -213,7 +213,7 @@ def test_cli_evaluate_json_on_csv(tmp_path: Path, sim: pd.DataFrame,
                  "json"])
     assert code == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["model"] == "bkt" and len(out["folds"]) == 3
+    assert out["model"] == "best-lr" and len(out["folds"]) == 3
     assert out["overall"]["auc"] > 0.7
     assert out["overall"]["n_test_students"] == 300
 

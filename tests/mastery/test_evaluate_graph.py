@@ -7,7 +7,15 @@ import pandas as pd
 
 from sounding.cli.mastery import MODELS
 from sounding.mastery.evaluate import cross_validate
+from sounding.mastery.models import MODEL_NAMES, make_model
+from sounding.progression import load_default
 from sounding.testing import tiny_district
+
+GRAPH = load_default().k8_algebra1()
+
+
+def test_the_cli_lists_every_model():
+    assert MODELS == MODEL_NAMES
 
 
 def test_graph_model_predicts_next_answers_better_than_bkt():
@@ -15,8 +23,8 @@ def test_graph_model_predicts_next_answers_better_than_bkt():
     df = pd.DataFrame({"user_id": r.student_id, "skill_name": r.standard,
                        "correct": r.correct, "order_id": np.arange(len(r))})
     scores = {
-        name: cross_validate(df, folds=3, model_factory=lambda n=name: MODELS[n](0), seed=0,
-                             model_name=name).overall.auc
+        name: cross_validate(df, folds=3, seed=0, model_name=name,
+                             model_factory=lambda n=name: make_model(n, graph=GRAPH)).overall.auc
         for name in ("bkt", "graph")
     }
     print(scores)

@@ -122,6 +122,21 @@ def test_cli_fit_bkt_says_placements_rest_on_tested_standards(db, tmp_path, caps
     assert "rest on tested standards only" in out and "unknown" in out
 
 
+def test_cli_fit_best_lr_with_a_prerequisite_file(db, tmp_path, capsys):
+    path = _copy(db, tmp_path)
+    edges = tmp_path / "edges.csv"
+    edges.write_text("from_skill,to_skill\n3.NF.A.1,4.NF.B.3\n")
+    fit = ["mastery", "fit", "--db", path, "--model", "best-lr", "--prerequisites", str(edges)]
+    assert main([*fit, "--format", "json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["model"] == "best-lr" and summary["n_students"] == 360
+    # the graph model takes its edges from the progression; BKT uses none
+    for model in ("graph", "bkt"):
+        assert main(["mastery", "fit", "--db", path, "--model", model, "--prerequisites",
+                     str(edges)]) == 1
+        assert "--prerequisites is for best-lr" in capsys.readouterr().err
+
+
 def test_cli_show_errors(fitted_db, capsys):
     path, _ = fitted_db
     assert main(["mastery", "show", "--db", path]) == 1

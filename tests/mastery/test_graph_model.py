@@ -325,7 +325,7 @@ def _params(draw) -> GraphParams:
 def test_monotonicity(params, history, new, grade):
     """A correct answer never lowers a prerequisite's P(mastered) (nor any standard's);
     a wrong answer on a prerequisite never raises what rests on it (nor anything else)."""
-    model = GraphMastery(SMALL, params=params, n_ability_points=15, n_strand_points=21)
+    model = GraphMastery.from_params(SMALL, params, n_ability_points=15, n_strand_points=21)
     state = model.initial_state(grade)
     for code, ok in history:
         state = model.update(state, code, ok)

@@ -186,7 +186,7 @@ def test_rich_progress_draws_per_iteration_bars():
 
 def test_chunked_posterior_equals_one_block(fitted, district, roster):
     result, _ = fitted
-    same = GraphMastery(GRAPH, params=result.model.params_, max_iter=0, batch_size=47)
+    same = GraphMastery(GRAPH, init_params=result.model.params_, max_iter=0, batch_size=47)
     chunked = fit_mastery(district.responses, roster.students, GRAPH,
                           classes_df=roster.classes, enrollments_df=roster.enrollments,
                           model=same)
@@ -218,6 +218,18 @@ def test_bkt_estimates_only_what_was_answered(district, roster):
     assert len(post) == n_pairs
     assert post["p_mastered"].between(0, 1).all() and (post["n_evidence"] > 0).all()
     assert len(res.icebergs.students) > 0
+
+
+def test_a_logistic_model_reads_out_every_standard(district, roster):
+    """Best-LR through the pipeline: every rostered student x every standard, with an sd."""
+    res = fit_mastery(district.responses, roster.students, GRAPH, model="best-lr",
+                      classes_df=roster.classes, enrollments_df=roster.enrollments)
+    post = res.posterior
+    assert res.model_name == "best-lr"
+    per_student = post.groupby("student_id")["standard"].nunique()
+    assert (per_student == len(GRAPH.standard_codes)).all()
+    assert post["p_mastered"].between(0, 1).all() and (post["sd"] >= 0).all()
+    assert len(res.icebergs.students) == len(per_student)
 
 
 def test_unknown_model_is_a_user_error(district, roster):

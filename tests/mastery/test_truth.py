@@ -186,10 +186,35 @@ def test_a_failed_prerequisite_is_edge_blind_given_the_strand(world):
     q = p.copy()
     for arr in (q.intercept, q.slope, q.guess, q.slip):
         arr[idx[other]] = arr[idx[succ]]
-    twin = GraphMastery(GRAPH, params=q)
+    twin = GraphMastery.from_params(GRAPH, q)
     state = twin.initial_state(5)
     wrong = twin.update(state, pre, False)
     drop_succ = state.p(succ) - wrong.p(succ)
     drop_other = state.p(other) - wrong.p(other)
     assert drop_succ > 0.01
     assert drop_succ == pytest.approx(drop_other, abs=1e-9)
+
+
+# ============================================================================ the simulator knob
+
+
+def test_disruption_adds_standard_specific_gaps_and_is_off_by_default():
+    """``KnowledgeParams.disruption`` (notes/mastery.md): off by default, so every calibrated
+    district is unchanged; on, the same draws give a subset of the mastery (a standard missed
+    whatever the ability), and the gaps reach the successors through the prerequisite gate."""
+    from dataclasses import replace
+
+    from sounding.simulate.calibration import DEFAULT_PARAMS
+
+    assert DEFAULT_PARAMS.disruption == 0.0
+    spec = DistrictSpec(n_students=300, seed=5)
+    base = simulate_district(spec).truth_mastery.set_index("student_id")
+    hit = simulate_district(replace(spec, knowledge=replace(DEFAULT_PARAMS, disruption=0.1))
+                            ).truth_mastery.set_index("student_id").loc[base.index, base.columns]
+    b, h = base.to_numpy(bool), hit.to_numpy(bool)
+    assert b.mean() - h.mean() > 0.03
+    # a successor whose prerequisite was disrupted is mastered far less often
+    pre, succ = CODES.index("3.NF.A.1"), CODES.index("4.NF.B.3")
+    lost = b[:, pre] & ~h[:, pre]
+    assert lost.any()
+    assert h[lost, succ].mean() < b[lost, succ].mean()

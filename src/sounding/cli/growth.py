@@ -97,15 +97,18 @@ _STATUS_LABELS = {"suppression": "n", "proficient_suppression": "prof",
 
 
 def _pct(v: object) -> str:
-    if v is None or v == "*" or (isinstance(v, float) and v != v):
-        return "*" if v == "*" else ""
+    """A share: coded labels ("≤5%", "30-39%", "*") as published, numbers as percentages."""
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    if isinstance(v, str):
+        return v
     return f"{100 * float(v):.0f}%"
 
 
 def _num(v: object, fmt: str = "{:g}") -> str:
     if v is None or (isinstance(v, float) and v != v):
         return ""
-    return "*" if v == "*" else fmt.format(v)
+    return v if isinstance(v, str) else fmt.format(v)
 
 
 def _text_rows(table: pd.DataFrame, level: str) -> tuple[list[str], list[list[str]]]:
@@ -115,8 +118,10 @@ def _text_rows(table: pd.DataFrame, level: str) -> tuple[list[str], list[list[st
     group_col = {"school": "school_id", "district": "district_id",
                  "provider": "provider_id"}[level]
     span = "mean_secured_below" in table.columns
+    spring = "mean_span_growth" in table.columns
     head = (["subject"] if multi_subject else []) + (["district"] if multi_district else [])
     head += [level, "subgroup", "n", "median SGP", "proficient", "catch-up", "keep-up"]
+    head += ["span growth"] if spring else []
     head += ["secured below/on/above"] if span else []
     head += ["suppressed"]
     out = []
@@ -128,6 +133,8 @@ def _text_rows(table: pd.DataFrame, level: str) -> tuple[list[str], list[list[st
         for kind in ("catch_up", "keep_up"):
             share, n = r[f"{kind}_share"], r[f"{kind}_n"]
             row.append("*" if n == "*" else f"{_pct(share)} of {n}" if n else "")
+        if spring:
+            row.append(_num(r["mean_span_growth"], "{:.1f}"))
         if span:
             vals = [r[f"mean_secured_{w}"] for w in ("below", "on", "above")]
             row.append("*" if "*" in vals else "/".join(_num(v, "{:.1f}") for v in vals))
@@ -138,19 +145,22 @@ def _text_rows(table: pd.DataFrame, level: str) -> tuple[list[str], list[list[st
 
 
 def report_data(store, *, level: str, providers: Path | None, min_n: int,  # noqa: ANN001
-                public: bool) -> dict:
+                public: bool, windows: Path | None = None, legacy: bool = False) -> dict:
     """Everything `growth report` prints, from a store (shared by the text and JSON output).
 
     SGPs (order 2), lagged catch-up / keep-up targets judged against this year's SGPs,
-    proficiency, grade-span growth between the store's mastery snapshots when there are two,
-    and the school, district and provider tables suppressed *together* (each printed level
-    is safe to publish beside the others).
+    proficiency, grade-span growth (spring to spring from ``windows`` when given, else
+    between the store's mastery snapshots: :func:`sounding.growth.grade_span.
+    grade_span_for_release`, the function the HTML report uses too), and the school,
+    district and provider tables suppressed *together* (each printed level is safe to
+    publish beside the others). ``legacy`` rebuilds the earlier, weaker release (exact
+    shares, a count audit blind to the published reasons): only for
+    ``scripts/audit_release.py --legacy``, to show what the adversary recovers from it.
     """
-    import pandas as pd
 
     from sounding.growth import GrowthPercentiles, lagged_growth_targets
     from sounding.growth.aggregates import accountability_tables, read_provider_assignments
-    from sounding.growth.grade_span import mastery_snapshot_growth
+    from sounding.growth.grade_span import grade_span_for_release
     from sounding.growth.imports import known_schools
     from sounding.growth.students import accountability_students, cuts_from_levels
     from sounding.mastery.pipeline import normalize_students
@@ -175,14 +185,14 @@ def report_data(store, *, level: str, providers: Path | None, min_n: int,  # noq
     targets = (lagged_growth_targets(model, scores, cuts, sgp=sgp)
                if cuts and model.models_ else None)
     graph = store.progression().k8_algebra1()
-    grades = {str(k): int(v) for k, v in zip(students["student_id"], students["grade"],
-                                             strict=True) if pd.notna(v)}
-    span, span_info = mastery_snapshot_growth(store.mastery(), grades, graph)
+    span, span_info = grade_span_for_release(store, graph, windows=windows, scores=scores,
+                                             sgp=sgp, min_n=min_n)
     rows = accountability_students(sgp, scores, students, targets, grade_span=span, cuts=cuts)
-    tables = accountability_tables(rows, providers=prov, min_n=min_n, public=public)
+    extra = {"coding": None, "strict_audit": False} if legacy else {}
+    tables = accountability_tables(rows, providers=prov, min_n=min_n, public=public, **extra)
     return {"level": level, "year": int(scores["year"].max()), "min_n": min_n,
             "public": public, "providers": prov_source, "grade_span": span_info,
-            "tables": tables, "released_together": list(tables)}
+            "tables": tables, "released_together": list(tables), "provider_map": prov}
 
 
 @app.command("report")
@@ -196,14 +206,20 @@ def report_command(
     public: bool = typer.Option(True, "--public/--internal",
                                 help="Suppress small groups (public) or show every count."),
     out: Path | None = typer.Option(None, "--out", help="Also write the table (CSV/Parquet)."),
+    windows: Path | None = typer.Option(
+        None, "--spring-windows", help="Spring-window answers of two or more school years "
+        "(responses.csv's columns) for grade-span growth spring to spring; default: "
+        "district/spring_windows.csv beside a SQLite store (the demo's layout)."),
     fmt: OutFormat = typer.Option(OutFormat.text, "--format", help="text or json."),
 ) -> None:
     """Accountability results per school, district or provider, by subject and subgroup.
 
     Median SGP, share proficient, catch-up / keep-up shares (lagged targets, as Colorado
-    judges them) and grade-span growth when the store holds two mastery snapshots. Public
-    output suppresses every statistic whose own denominator is under --min-n, jointly over
-    the school, district and provider tables.
+    judges them) and grade-span growth: spring to spring from the spring windows, else
+    between two stored mastery snapshots. Public output suppresses every statistic whose own
+    denominator is under --min-n, jointly over the school, district and provider tables,
+    codes shares in n-dependent bands ("≤5%", "30-39%") and blurs further whatever the
+    tables together would still reveal.
     """
     from sounding.store import Store
 
@@ -213,13 +229,13 @@ def report_command(
         raise InvalidInput(f"--out {out}: use a .csv or .parquet file name")
     with Store.open(db) as store:
         data = report_data(store, level=level, providers=providers, min_n=min_n,
-                           public=public)
+                           public=public, windows=windows)
     table = data["tables"][level]
     if out is not None:
         _write(table, out)
     span = data["grade_span"]
     if fmt == OutFormat.json:
-        doc = {k: v for k, v in data.items() if k != "tables"}
+        doc = {k: v for k, v in data.items() if k not in ("tables", "provider_map")}
         doc["rows"] = json.loads(table.to_json(orient="records"))
         typer.echo(json.dumps(doc, default=str))
         return
@@ -234,6 +250,18 @@ def report_command(
         t.add_row(*row)
     console.print(t)
     console.print(span["message"], markup=False)
+    if span.get("by_grade"):
+        g = Table(title="Grade-span growth beside the scale-score view (same students)")
+        for c in ("grade", "span", "n", "span growth", "share of span mastered",
+                  "newly secured", "median SGP", "scale-score change"):
+            g.add_column(c, justify="right")
+        for r in span["by_grade"]:
+            g.add_row(str(r["grade"]), r["span"], str(r["n"]), f"{r['mean_span_growth']:+.1f}",
+                      f"{100 * r['share_mastered_before']:.0f}% -> "
+                      f"{100 * r['share_mastered_after']:.0f}%",
+                      f"{r['mean_newly_secured']:.1f}", _num(r.get("median_sgp")),
+                      _num(r.get("mean_scale_score_change"), "{:+.1f}"))
+        console.print(g)
     if data["providers"]:
         console.print(f"Providers from {data['providers']}.", markup=False)
     if public:

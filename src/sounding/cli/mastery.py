@@ -1,7 +1,7 @@
 """`sounding mastery ...`: knowledge-tracing models of P(mastered), and how well they predict.
 
-Models are looked up in :data:`MODELS` (name -> factory taking the seed), so a new model is
-one line there and every command (``evaluate`` now) can use it by ``--model NAME``.
+Models are built by name (:func:`sounding.mastery.models.make_model`), so a new model is one
+entry there and every command can use it by ``--model NAME``.
 """
 
 from __future__ import annotations
@@ -30,27 +30,10 @@ app = typer.Typer(help="Mastery of every standard: fit, show a student or class,
                   no_args_is_help=True)
 console = Console(highlight=False)
 
-def _graph_model(seed: int) -> NextAnswerModel:
-    """The graph-aware model on the K-8 + Algebra I progression (skills must be its codes)."""
-    from sounding.mastery.graph_model import GraphMastery
-    from sounding.progression import load_default
-
-    return GraphMastery(load_default().k8_algebra1())
-
-
-
-def _bkt_model(seed: int, *, forget: bool = False) -> NextAnswerModel:
-    from sounding.mastery.bkt import BKT
-
-    return BKT(forget=forget, random_state=seed)
-
-
-MODELS: dict[str, Callable[[int], NextAnswerModel]] = {
-    "bkt": _bkt_model,
-    "bkt-forget": lambda seed: _bkt_model(seed, forget=True),
-    "graph": _graph_model,
-}
-"""Model name -> factory(seed) returning a fresh unfitted model (fit / predict_proba)."""
+MODELS: tuple[str, ...] = ("best-lr", "pfa", "irt", "bkt", "bkt-forget", "graph")
+"""Names ``--model`` accepts: :data:`sounding.mastery.models.MODEL_NAMES`, spelled out here so
+that ``sounding --help`` does not import the numeric stack (a test keeps the two equal)."""
+DEFAULT_EVALUATE_MODEL = "best-lr"
 
 
 FormatOpt = typer.Option(OutFormat.text, "--format", help="text for people, json for scripts.")
@@ -122,8 +105,8 @@ def _read_akt(path: Path) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _check_standards(df: pd.DataFrame, source: str) -> None:
-    """The graph model needs progression codes: report the first row of each unknown one."""
+def _unknown_standards(df: pd.DataFrame, source: str) -> list[Problem]:
+    """The first row of each skill that is not a standard of the progression (at most 20)."""
     import numpy as np
     import pandas as pd
 
@@ -141,17 +124,47 @@ def _check_standards(df: pd.DataFrame, source: str) -> None:
         r = int(np.flatnonzero((codes == code).to_numpy())[0])
         field = "skill_name" if "skill_name" in df.columns else "standard"
         problems.append(Problem(*where(r), field,
-                                f"unknown standard {code!r}: not a standard of {graph.name}"))
+                                f"unknown standard {code!r}: not a standard of {graph.name}; "
+                                "the graph model needs progression codes (best-lr, pfa, irt "
+                                "and bkt run on any skills)"))
         if len(problems) >= 20:
             break
+    return problems
+
+
+def _check_standards(df: pd.DataFrame, source: str) -> None:
+    """The graph model needs progression codes: report the first row of each unknown one."""
+    problems = _unknown_standards(df, source)
     if problems:
         raise InvalidEvidence(problems)
 
 
-def _model_factory(name: str, seed: int) -> Callable[[], NextAnswerModel]:
+def _model_factory(name: str, seed: int, df: pd.DataFrame, source: str,
+                   prerequisites: Path | None) -> Callable[[], NextAnswerModel]:
+    """Fresh models for the folds; the progression is used when the skills are its codes."""
+    from sounding.mastery.logistic import read_prerequisites
+    from sounding.mastery.models import USES_PREREQUISITES, make_model
+    from sounding.progression import load_default
+
     if name not in MODELS:
         raise InvalidInput(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
-    return lambda: MODELS[name](seed)
+    if name == "graph":
+        if prerequisites is not None:
+            raise InvalidInput("the graph model takes its prerequisites from the progression; "
+                               "--prerequisites is for " + ", ".join(
+                                   m for m in USES_PREREQUISITES if m != "graph"))
+        _check_standards(df, source)
+    edges = read_prerequisites(str(prerequisites)) if prerequisites is not None else None
+    if edges is not None and name not in USES_PREREQUISITES:
+        Console(stderr=True, highlight=False).print(
+            f"[yellow]Note:[/] {name} does not use prerequisites; "
+            f"--prerequisites {prerequisites} is ignored.")
+        edges = None
+    graph = None
+    if name == "graph" or (edges is None and not name.startswith("bkt")
+                           and not _unknown_standards(df, source)):
+        graph = load_default().k8_algebra1()
+    return lambda: make_model(name, seed=seed, graph=graph, prerequisites=edges)
 
 
 def _fold_row(table: Table, f: FoldScores, *, bold: bool = False) -> None:
@@ -181,7 +194,11 @@ def evaluate(
                                    help="CSV/Parquet (user_id, skill_name, correct, order_id) or "
                                         "an AKT 4-line file or folder."),
     folds: int = typer.Option(5, "--folds", min=2, help="Number of student folds."),
-    model: str = typer.Option("bkt", "--model", help="Model name: " + ", ".join(MODELS) + "."),
+    model: str = typer.Option(DEFAULT_EVALUATE_MODEL, "--model",
+                              help="Model name: " + ", ".join(MODELS) + "."),
+    prerequisites: Path | None = typer.Option(
+        None, "--prerequisites", help="CSV of prerequisite edges from_skill,to_skill "
+        "(best-lr; for skills that are not progression codes)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the student split and the model."),
     given_folds: bool = typer.Option(
         True, "--given-folds/--random-folds",
@@ -193,10 +210,8 @@ def evaluate(
 
     from sounding.mastery.evaluate import cross_validate
 
-    factory = _model_factory(model, seed)
     df = load_responses(responses)
-    if model == "graph":
-        _check_standards(df, str(responses))
+    factory = _model_factory(model, seed, df, str(responses), prerequisites)
     fold_spec: Any = folds
     if given_folds and "fold" in df.columns:
         n_given = int((pd.unique(df["fold"]) > 0).sum())
@@ -221,7 +236,11 @@ def fit_cmd(
     responses: Path | None = typer.Option(
         None, "--responses", help="Responses CSV/Parquet; with --roster, fit from files."),
     roster: Path | None = typer.Option(None, "--roster", help="OneRoster 1.2 folder or zip."),
-    model: str = typer.Option("graph", "--model", help="graph (default) or bkt."),
+    model: str = typer.Option("graph", "--model",
+                              help="Model name: " + ", ".join(MODELS) + " (graph by default)."),
+    prerequisites: Path | None = typer.Option(
+        None, "--prerequisites", help="CSV of prerequisite edges from_skill,to_skill for "
+        "best-lr (in place of the progression's)."),
     fit_sample: int = typer.Option(
         50_000, "--fit-sample", min=0,
         help="Fit the parameters on at most this many students (a stratified sample by grade "
@@ -230,7 +249,8 @@ def fit_cmd(
                               help="Students per posterior chunk (bounds memory)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the fit sample."),
     max_iter: int | None = typer.Option(
-        None, "--max-iter", min=1, help="EM iterations at most (graph: 60; BKT: 100)."),
+        None, "--max-iter", min=1,
+        help="Iterations at most (graph EM: 60; BKT EM: 100; logistic Newton: 100)."),
     fmt: OutFormat = FormatOpt,
 ) -> None:
     """Estimate P(mastered) of every student on every standard, and the iceberg profiles."""
@@ -246,8 +266,20 @@ def fit_cmd(
         raise InvalidInput("--responses and --roster go together (without them: the store)")
     options: dict[str, Any] = {"fit_students": fit_sample or None, "block_size": chunk,
                                "seed": seed}
+    model_options: dict[str, Any] = {}
     if max_iter is not None:
-        options["model_options"] = {"max_iter": max_iter}
+        model_options["max_iter"] = max_iter
+    if prerequisites is not None:
+        from sounding.mastery.logistic import read_prerequisites
+        from sounding.mastery.models import USES_PREREQUISITES
+
+        if model not in USES_PREREQUISITES or model == "graph":
+            raise InvalidInput(f"--prerequisites is for best-lr; {model} "
+                               + ("takes them from the progression" if model == "graph"
+                                  else "does not use prerequisites"))
+        model_options["prerequisites"] = read_prerequisites(str(prerequisites))
+    if model_options:
+        options["model_options"] = model_options
     with rich_progress() as progress:
         if responses is not None:
             result = fit_files(responses, roster, model=model, progress=progress, **options)

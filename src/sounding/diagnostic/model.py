@@ -83,7 +83,7 @@ def default_model(graph: StandardsGraph | None = None, path: str | Path | None =
         p.guess, p.slip = bank_noise(ItemBank.default(graph))
     else:
         p = params_from_json(json.loads(text), graph)
-    return GraphMastery(graph, params=p)
+    return GraphMastery.from_params(graph, p)
 
 
 def calibration_answers(students: list[SimulatedStudent], bank: ItemBank, *,
@@ -128,7 +128,7 @@ def calibrate(*, n_students: int = 3000, seed: int = 101, answers_per_student: i
                                   seed=seed)
     p = GraphParams.default(graph)
     p.guess, p.slip = bank_noise(bank)
-    model = GraphMastery(graph, params=p, max_iter=max_iter)
+    model = GraphMastery(graph, init_params=p, max_iter=max_iter)
     grades = {s.student_id: s.grade for s in students}
     model.fit(answers.rename(columns={"student_id": "user_id", "standard": "skill_name"})
               [["user_id", "skill_name", "correct", "order_id"]], grades)

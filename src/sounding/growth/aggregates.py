@@ -14,9 +14,10 @@ summary next to the status measures for every subject, group and subgroup the st
   last year's score, to reach proficient within three years); ``keep_up_n`` /
   ``keep_up_share`` likewise for students proficient last year (see
   :func:`sounding.growth.projections.lagged_growth_targets`);
-* ``grade_span_n`` and ``mean_grade_span_growth``, ``mean_secured_below`` / ``_on`` /
-  ``_above``: when the students carry grade-span growth (standards newly secured on the
-  progression between two mastery snapshots), the mean per student and its split by where the
+* ``grade_span_n`` and ``mean_span_growth`` (spring to spring: the expected number of the
+  grade span's standards gained), ``mean_grade_span_growth`` and ``mean_secured_below`` /
+  ``_on`` / ``_above``: when the students carry grade-span growth (standards newly secured on
+  the progression between two points), the mean per student and its split by where the
   standards sit against the student's grade. Proficiency stays beside it: a school closing
   below-grade gaps can look flat on grade-level tests (the iceberg lesson).
 
@@ -44,7 +45,15 @@ import numpy as np
 import pandas as pd
 
 from sounding.errors import InvalidData, InvalidInput, Problem
-from sounding.growth.suppression import MIN_N, Equation, Family, Partition, suppress_families
+from sounding.growth.coding import DEFAULT_CODING, ShareCoding, code_mean
+from sounding.growth.suppression import (
+    MIN_N,
+    SUPPRESSED,
+    Equation,
+    Family,
+    Partition,
+    suppress_families,
+)
 
 #: Label of the rows that sum over groups (a district's schools, all districts, all providers).
 TOTAL = "ALL"
@@ -57,16 +66,19 @@ ONE_SUBJECT = "all"
 
 #: Statistic columns, in the order they are published.
 METRIC_COLUMNS = ("median_sgp", "proficient_share", "catch_up_share", "keep_up_share",
-                  "mean_grade_span_growth", "mean_secured_below", "mean_secured_on",
-                  "mean_secured_above")
+                  "mean_span_growth", "mean_grade_span_growth", "mean_secured_below",
+                  "mean_secured_on", "mean_secured_above")
 #: Denominator columns of the statistics that are not computed on every student of the cell.
 DENOMINATOR_COLUMNS = ("catch_up_n", "keep_up_n", "grade_span_n", "proficient_n")
 #: Per-student grade-span columns (from :func:`sounding.growth.grade_span.grade_span_growth`)
 #: and the table column holding each one's mean.
-GRADE_SPAN_COLUMNS = {"grade_span_growth": "mean_grade_span_growth",
+GRADE_SPAN_COLUMNS = {"span_growth": "mean_span_growth",
+                      "grade_span_growth": "mean_grade_span_growth",
                       "secured_below": "mean_secured_below",
                       "secured_on": "mean_secured_on",
                       "secured_above": "mean_secured_above"}
+#: Means of quantities that can be negative (no "none secured anything" to protect).
+SIGNED_MEANS = ("mean_span_growth",)
 
 GroupBy = Literal["school", "district", "provider"]
 LEVELS: tuple[GroupBy, ...] = ("school", "district", "provider")
@@ -198,6 +210,7 @@ def accountability_table(
     providers: pd.DataFrame | None = None,
     include_totals: bool = True,
     public: bool = True,
+    coding: ShareCoding | None = DEFAULT_CODING,
 ) -> pd.DataFrame:
     """Growth and achievement per subject x group x subgroup, suppressed for publication.
 
@@ -232,6 +245,11 @@ def accountability_table(
         most one provider.
     public
         Return the suppressed table (``True``) or the full one with every count (``False``).
+    coding
+        How published shares and means are coded (:mod:`sounding.growth.coding`): labels
+        such as ``"≤5%"``, ``"30-39%"``, ``"47%"``, blurred further where the tables together
+        would still tell every member's result. ``None`` publishes the exact numbers (only
+        for internal use: a 0 % share then reveals every member's outcome).
 
     Returns
     -------
@@ -255,7 +273,7 @@ def accountability_table(
     if by == "provider" or providers is not None or "provider_id" in students.columns:
         levels.append("provider")
     tables = accountability_tables(students, levels=levels, subgroups=subgroups, min_n=min_n,
-                                   providers=providers, public=public)
+                                   providers=providers, public=public, coding=coding)
     out = tables[by]
     if not include_totals:
         keys = _KEYS[by]
@@ -274,13 +292,27 @@ def accountability_tables(
     min_n: int = MIN_N,
     providers: pd.DataFrame | None = None,
     public: bool = True,
+    coding: ShareCoding | None = DEFAULT_CODING,
+    strict_audit: bool = True,
 ) -> dict[str, pd.DataFrame]:
     """The school, district and provider tables, suppressed jointly for release together.
 
+    Publication, in order: counts are suppressed (primary and complementary, over every
+    table at once, against a reader who knows each listed group has a student and reads the
+    published reasons); shares and means are coded (``coding``); then the intruder's audit
+    (:func:`sounding.growth.adversary.audit_union`) runs over the whole release, and every
+    share or mean that, with the others, still tells every member's result (a hidden group
+    whose members all failed, a total that pins its parts) is blurred one band wider
+    together with the published cells of the same statistic it adds up with, until the
+    audit finds nothing.
+
     Parameters
     ----------
-    students, subgroups, min_n, providers, public
+    students, subgroups, min_n, providers, public, coding
         As :func:`accountability_table`.
+    strict_audit
+        ``False`` reproduces the earlier release (a count audit that ignored what the
+        reasons and the listed rows tell): kept to show what the adversary recovers from it.
     levels
         Tables to build; default school and district, plus provider when ``providers`` is
         given or ``students`` has ``provider_id``. The school table (with its district and
@@ -335,7 +367,11 @@ def accountability_tables(
     out: dict[str, pd.DataFrame] = {}
     if public:
         eqs = _union_equations(union, school_to_providers, overlapping)
-        pub = suppress_families(union, families, eqs, min_n=min_n)
+        pub = suppress_families(union, families, eqs, min_n=min_n,
+                                nonempty_rows=strict_audit, status_known=strict_audit)
+        if coding is not None:
+            pub = _blur(pub, union, eqs, coding=coding, min_n=min_n,
+                        separate_prof=separate_prof)
         for lv in order:
             part = pub.iloc[offsets[lv]:offsets[lv] + len(built[lv])]
             out[lv] = _finish(part, lv, families, public=True, separate_prof=separate_prof)
@@ -696,6 +732,89 @@ def _union_equations(union: pd.DataFrame, school_to_providers: Mapping[str, list
             if total is not None:
                 eqs.append((total, tuple(rows)))
     return eqs
+
+
+#: Value column -> its denominator column, for shares and for means of counts.
+_SHARE_DEN = {"proficient_share": "proficient_n", "catch_up_share": "catch_up_n",
+              "keep_up_share": "keep_up_n"}
+_MEAN_DEN = {c: "grade_span_n" for c in GRADE_SPAN_COLUMNS.values()}
+#: Blurring rounds before every remaining disclosed statistic is hidden outright.
+_MAX_BLUR_ROUNDS = 8
+
+
+def _blur(pub: pd.DataFrame, union: pd.DataFrame, eqs: list[Equation], *,
+          coding: ShareCoding, min_n: int, separate_prof: bool) -> pd.DataFrame:
+    """Code the published shares and means, then widen them until the audit is clean.
+
+    Each published value carries a blur level (0: the rule's band for its denominator);
+    a value the audit says still discloses a result, and every published value of the same
+    statistic in an equation with it, go one level wider (past the widest band: hidden,
+    ``"*"``, with its count still published). Levels only grow, so the loop ends.
+    """
+    from sounding.growth.adversary import audit_union
+
+    values = {c: d for c, d in {**_SHARE_DEN, **_MEAN_DEN}.items() if c in pub.columns}
+    n_rows = len(pub)
+    level = {c: np.zeros(n_rows, dtype=int) for c in values}
+    raw = {c: pd.to_numeric(union[c], errors="coerce").to_numpy(float) for c in values}
+    den = {c: pd.to_numeric(union[d], errors="coerce").to_numpy(float)
+           for c, d in values.items()}
+    hidden_den = {c: pub[d].astype(object).eq(SUPPRESSED).to_numpy() for c, d in values.items()}
+    by_row: dict[int, list[int]] = {}
+    for k, (t, parts) in enumerate(eqs):
+        for c in (t, *parts):
+            by_row.setdefault(c, []).append(k)
+
+    def labels(out: pd.DataFrame) -> None:
+        for c in values:
+            col = np.empty(n_rows, dtype=object)
+            for r in range(n_rows):
+                v, d = raw[c][r], den[c][r]
+                if hidden_den[c][r]:
+                    col[r] = SUPPRESSED
+                elif np.isnan(v):
+                    col[r] = np.nan
+                elif c in _SHARE_DEN:
+                    lab = ShareCoding(coding.bands, coding.level + int(level[c][r])).code(v, d)
+                    col[r] = SUPPRESSED if lab is None else lab
+                else:
+                    col[r] = (code_mean(v, signed=c in SIGNED_MEANS) if level[c][r] == 0
+                              else SUPPRESSED)
+            out[c] = col
+
+    out = pub.copy()
+    for _ in range(_MAX_BLUR_ROUNDS + 1):
+        labels(out)
+        audit = out.copy()
+        if not separate_prof:
+            audit = audit.drop(columns=["proficient_n", "proficient_suppression"],
+                               errors="ignore")
+        found = audit_union(audit, eqs, min_n=min_n, coding=coding, values_only=True)
+        if not found.findings:
+            return out
+        if any(f.kind == "infeasible" for f in found.findings):
+            # the audit's model of a reader does not fit these tables (not expected): publish
+            # no share or mean rather than ones nobody checked
+            for c in values:
+                level[c][:] = 10**6
+            labels(out)
+            return out
+        for f in found.findings:
+            col = f.column if f.column in values else None
+            if col is None:
+                continue
+            rows = {f.row} | {c for k in by_row.get(f.row, [])
+                              for c in (eqs[k][0], *eqs[k][1])}
+            for r in rows:
+                level[col][r] += 1
+    # still disclosed after every band: hide the statistic in every row the audit named
+    for f in found.findings:
+        if f.column in values:
+            rows = {f.row} | {c for k in by_row.get(f.row, []) for c in (eqs[k][0], *eqs[k][1])}
+            for r in rows:
+                level[f.column][r] = 10**6
+    labels(out)
+    return out
 
 
 def _finish(part: pd.DataFrame, level: str, families: list[Family], *, public: bool,

@@ -9,8 +9,14 @@ needs time; a high-achievement, low-growth school is coasting).
 The growth split is 50 by default (the median SGP of a typical school, by construction of
 SGPs); the achievement split is the state's share proficient, which by default is the share
 proficient of all students in the data. A school exactly on a split counts as "higher". Schools
-with fewer than ``min_n`` students with an SGP are not placed on the chart: a point gives its
-median and share exactly.
+with fewer than ``min_n`` students with an SGP are not placed on the chart.
+
+The chart is published beside the accountability tables, so it must not say more than they
+do: a point's share is the school's *coded* share (:mod:`sounding.growth.coding`), plotted at
+the middle of its band and placed in a quadrant by that middle, and its size says how many
+students only roughly (a size class), since the tables may have hidden a school's count to
+protect another cell. Pass the released school table (``released``) and the chart takes each
+school's label and count from it exactly as published (a share the tables hid is not plotted).
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sounding.errors import InvalidInput
-from sounding.growth.suppression import MIN_N
+from sounding.growth.coding import DEFAULT_CODING, ShareCoding, share_count_bounds
+from sounding.growth.suppression import MIN_N, SUPPRESSED
 
 HIGH_HIGH = "Higher growth, higher achievement"
 HIGH_LOW = "Higher growth, lower achievement"
@@ -39,6 +46,8 @@ def growth_achievement_quadrants(
     growth_split: float = 50.0,
     achievement_split: float | None = None,
     min_n: int = MIN_N,
+    coding: ShareCoding | None = DEFAULT_CODING,
+    released: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Median SGP, share proficient, n and quadrant per school.
 
@@ -58,12 +67,19 @@ def growth_achievement_quadrants(
     min_n
         Groups with fewer students with an SGP are not placed (values missing,
         ``shown=False``).
+    coding
+        How shares are published (``None``: exact shares and counts, for internal use).
+    released
+        The released table of the same groups (``accountability_tables(...)["school"]``):
+        its "All students" rows give each point's share label and count as published.
 
     Returns
     -------
     pandas.DataFrame
-        ``group_col, n, median_sgp, proficient_share, quadrant, shown``; the splits are in
-        ``attrs["growth_split"]`` and ``attrs["achievement_split"]`` for the figure.
+        ``group_col, n, median_sgp, proficient_share, quadrant, shown`` and, when coded,
+        ``proficient_label`` and ``size_class`` (``n`` is then missing: the size class is
+        what is shown); the splits are in ``attrs["growth_split"]`` and
+        ``attrs["achievement_split"]`` for the figure.
     """
     missing = [c for c in (group_col, "sgp", "proficient") if c not in students.columns]
     if missing:
@@ -95,12 +111,64 @@ def growth_achievement_quadrants(
     out["quadrant"] = np.select(
         [high_g & high_a, high_g & ~high_a, ~high_g & high_a],
         [HIGH_HIGH, HIGH_LOW, LOW_HIGH], LOW_LOW).astype(object)
+    if coding is not None:
+        out = _coded(out, group_col, coding, released)
+        shown &= out["proficient_share"].notna()
+        high_a = out["proficient_share"] >= achievement_split
+        out["quadrant"] = np.select(
+            [high_g & high_a, high_g & ~high_a, ~high_g & high_a],
+            [HIGH_HIGH, HIGH_LOW, LOW_HIGH], LOW_LOW).astype(object)
     out.loc[~shown, ["median_sgp", "proficient_share"]] = np.nan
     out.loc[~shown, "quadrant"] = SUPPRESSED_LABEL
     out["shown"] = shown
     out.attrs["growth_split"] = float(growth_split)
     out.attrs["achievement_split"] = float(achievement_split)
     out.attrs["group_col"] = group_col
+    return out
+
+
+#: Size classes a point's marker shows instead of its exact count.
+SIZE_CLASSES = ((10, "10-49"), (50, "50-99"), (100, "100-249"), (250, "250-499"),
+                (500, "500 or more"))
+
+
+def _size_class(n: float) -> str:
+    label = f"under {SIZE_CLASSES[0][0]}"
+    for lo, lab in SIZE_CLASSES:
+        if n >= lo:
+            label = lab
+    return label
+
+
+def _coded(out: pd.DataFrame, group_col: str, coding: ShareCoding,
+           released: pd.DataFrame | None) -> pd.DataFrame:
+    """Replace exact shares and counts by what the tables publish (see module docs)."""
+    out = out.copy()
+    labels: list[object] = []
+    if released is not None:
+        rel = released[(released.get("subgroup_type", "all") == "all")
+                       & ~released[group_col].astype(str).eq("ALL")]
+        by = rel.drop_duplicates(group_col).set_index(rel[group_col].astype(str)
+                                                      .drop_duplicates())
+    for g, n, share in zip(out[group_col].astype(str), out["n"], out["proficient_share"],
+                           strict=True):
+        if released is not None:
+            row = by.loc[g] if g in by.index else None
+            lab = None if row is None else row.get("proficient_share")
+            labels.append(None if lab is None or (isinstance(lab, float) and np.isnan(lab))
+                          or lab == SUPPRESSED else lab)
+        else:
+            labels.append(None if pd.isna(share) else coding.code(float(share), int(n)))
+    mids = []
+    for lab, n in zip(labels, out["n"], strict=True):
+        if lab is None or not isinstance(lab, str):
+            mids.append(np.nan if lab is None else float(lab))
+            continue
+        lo, hi = share_count_bounds(lab, int(n), coding)
+        mids.append((lo + hi) / 2 / n)
+    out["proficient_label"] = labels
+    out["proficient_share"] = mids
+    out["size_class"] = [_size_class(n) for n in out["n"]]
     return out
 
 
@@ -126,14 +194,25 @@ def quadrant_figure(df: pd.DataFrame, *, title: str = "Growth and achievement by
         part = shown[shown["quadrant"] == quadrant]
         if part.empty:
             continue
+        if "size_class" in part.columns:  # coded: sizes and labels as published
+            rank = {lab: i for i, (_, lab) in enumerate(SIZE_CLASSES)}
+            size = 8 + 22 * np.sqrt([(rank.get(c, 0) + 1) / len(SIZE_CLASSES)
+                                     for c in part["size_class"]])
+            custom = np.column_stack([part[group_col].astype(str), part["size_class"],
+                                      part["proficient_label"].astype(str)])
+            hover = ("%{customdata[0]}<br>median SGP %{x}<br>proficient %{customdata[2]}"
+                     "<br>students: %{customdata[1]}<extra></extra>")
+        else:
+            size = 8 + 22 * np.sqrt(part["n"] / n_max)
+            custom = np.column_stack([part[group_col].astype(str), part["n"]])
+            hover = ("%{customdata[0]}<br>median SGP %{x}<br>"
+                     "proficient %{y:.0f}%<br>n = %{customdata[1]}<extra></extra>")
         fig.add_trace(go.Scatter(
             x=part["median_sgp"], y=100 * part["proficient_share"], mode="markers",
             name=quadrant,
-            marker={"size": 8 + 22 * np.sqrt(part["n"] / n_max), "color": _COLORS[quadrant],
+            marker={"size": size, "color": _COLORS[quadrant],
                     "opacity": 0.75, "line": {"width": 1, "color": "white"}},
-            customdata=np.column_stack([part[group_col].astype(str), part["n"]]),
-            hovertemplate=("%{customdata[0]}<br>median SGP %{x}<br>"
-                           "proficient %{y:.0f}%<br>n = %{customdata[1]}<extra></extra>"),
+            customdata=custom, hovertemplate=hover,
         ))
     fig.add_vline(x=g_split, line={"dash": "dash", "color": "grey"})
     fig.add_hline(y=100 * a_split, line={"dash": "dash", "color": "grey"})

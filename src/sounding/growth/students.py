@@ -83,7 +83,9 @@ def accountability_students(
     grade_span
         Per-student grade-span growth (:func:`sounding.growth.grade_span.grade_span_growth`):
         added to the math subject rows as ``grade_span_growth`` (standards newly secured)
-        and ``secured_below`` / ``secured_on`` / ``secured_above``.
+        and ``secured_below`` / ``secured_on`` / ``secured_above``, and, from spring-to-spring
+        growth (:func:`sounding.growth.grade_span.spring_window_growth`), ``span_growth``
+        (the expected number of the span's standards gained).
     cuts
         ``grade -> (proficient, advanced)`` cut scores, for proficiency when a score has no
         achievement level.
@@ -159,7 +161,7 @@ def accountability_students(
         is_math = df["subject"].isin(maths)
         for src, dst in (("secured_total", "grade_span_growth"),
                          ("secured_below", "secured_below"), ("secured_on", "secured_on"),
-                         ("secured_above", "secured_above")):
+                         ("secured_above", "secured_above"), ("span_growth", "span_growth")):
             if src in gs.columns:
                 vals = df["student_id"].map(gs[src]).astype(float)
                 df[dst] = vals.where(is_math)

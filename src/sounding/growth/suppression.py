@@ -279,6 +279,8 @@ def suppress_families(
     min_n: int = MIN_N,
     marker: str | None = SUPPRESSED,
     prune: bool = True,
+    nonempty_rows: bool = True,
+    status_known: bool = True,
 ) -> pd.DataFrame:
     """Suppress several statistics of one table (or a union of tables) jointly.
 
@@ -291,6 +293,10 @@ def suppress_families(
 
     The first family is the base (every student of the cell: ``n``). A family whose count
     equals the base count in every row is folded into it (suppressed exactly when the base is).
+
+    The audit assumes a reader who knows that every listed row has a student
+    (``nonempty_rows``: a subgroup with none is not listed) and, with ``status_known``, the
+    published reason for each hidden cell (see :func:`suppression_pattern`).
 
     Returns
     -------
@@ -362,8 +368,12 @@ def suppress_families(
         locked[off:off + n_rows] = True
         for r in range(n_rows):
             all_eqs.append((r, (*(k * n_rows + r for k in members), off + r)))
+    lower = np.zeros(size)
+    if nonempty_rows:
+        lower[:n_rows] = np.minimum(1.0, counts[:n_rows])
+    lower[locked] = counts[locked]
     status = suppression_pattern(counts, all_eqs, min_n=min_n, prune=prune, locked=locked,
-                                 primary=primary)
+                                 primary=primary, lower=lower, status_known=status_known)
 
     out = table.copy()
     per_family = {f.count_col: status[k * n_rows:(k + 1) * n_rows] for k, f in enumerate(active)}
@@ -384,6 +394,8 @@ def suppression_pattern(
     prune: bool = True,
     locked: Sequence[bool] | np.ndarray | None = None,
     primary: Sequence[bool] | np.ndarray | None = None,
+    lower: Sequence[float] | np.ndarray | float = 0.0,
+    status_known: bool = True,
 ) -> np.ndarray:
     """Which cells to suppress, and why: ``"primary"``, ``"complementary"`` or ``""``.
 
@@ -407,6 +419,14 @@ def suppression_pattern(
     primary
         Cells to suppress outright; default: count below ``min_n`` or missing (locked cells
         excepted).
+    lower
+        What every reader knows each count is at least, whatever is hidden: 1 for a row that
+        is listed at all (a subgroup appears only when it has a student), else 0.
+    status_known
+        The published table says *why* each cell is hidden (``primary`` / ``complementary``),
+        so a reader knows a primary count is below ``min_n`` and a complementary one is not.
+        The audit then uses those bounds too (without them, "total 11, English learners
+        primary, the others complementary" would pin the English learners at exactly 1).
 
     Returns
     -------
@@ -427,10 +447,15 @@ def suppression_pattern(
         for c in (t, *parts):
             by_cell.setdefault(c, []).append(k)
 
+    base_lb = np.broadcast_to(np.asarray(lower, dtype=float), x.shape).copy()
+
+    def bounds(hidden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return _reader_bounds(x, hidden, primary, base_lb, min_n, status_known)
+
     sup = primary.copy()
     while True:
         _close_equations(x, sup, eqs, lock)
-        leaks = disclosed_cells(x, sup, eqs)
+        leaks = disclosed_cells(x, sup, eqs, *bounds(sup))
         if leaks.size == 0:
             break
         added = False
@@ -458,7 +483,7 @@ def suppression_pattern(
                 # only the hidden cells linked to this one can become disclosed by it
                 near = {d for k in by_cell.get(int(cell), [])
                         for d in (eqs[k][0], *eqs[k][1]) if trial[d]}
-                if _safe(x, trial, eqs, focus=near):
+                if _safe(x, trial, eqs, focus=near, bounds=bounds(trial)):
                     sup = trial
                     changed = True
             if not changed:
@@ -474,21 +499,26 @@ def disclosed_cells(
     counts: Sequence[float] | np.ndarray,
     suppressed: Sequence[bool] | np.ndarray,
     equations: Sequence[Equation],
+    lower: Sequence[float] | np.ndarray | None = None,
+    upper: Sequence[float] | np.ndarray | None = None,
     *,
     focus: Iterable[int] | None = None,
 ) -> np.ndarray:
     """Suppressed cells whose count a reader can work out exactly from the published table.
 
-    The reader knows every published count, that each equation holds, and that counts are
-    non-negative. A suppressed count is disclosed when it has the same value in every
-    non-negative solution. Two mechanisms cover all cases:
+    The reader knows every published count, that each equation holds, and that each hidden
+    count lies within ``[lower, upper]`` (default ``[0, inf)``: counts are non-negative; a
+    listed subgroup has at least one student; a published reason "primary" says the count is
+    below the minimum). A suppressed count is disclosed when it has the same value in every
+    solution within those bounds. Two mechanisms cover all cases:
 
-    * cells forced to 0 (found with a few linear programmes, :func:`_forced_zero`: only a
-      cell whose true count is 0 can be forced there, since the true table is a solution);
-    * cells fixed by the linear equations once the forced zeros are known: the other unknowns
-      can all be positive at once (an average of solutions), so they can move a little in
-      every direction the equations allow, and a count is fixed exactly when its unit vector
-      lies in the row space of the equations (exact modular elimination,
+    * cells forced to one of their bounds (found with a few linear programmes,
+      :func:`_forced_to_bounds`: only a cell whose true count sits on a bound can be forced
+      there, since the true table is a solution);
+    * cells fixed by the linear equations once the forced ones are known: the other unknowns
+      can all be strictly inside their bounds at once (an average of solutions), so they can
+      move a little in every direction the equations allow, and a count is fixed exactly when
+      its unit vector lies in the row space of the equations (exact modular elimination,
       :func:`_fixed_by_equations`).
 
     Integer counts do not add disclosure beyond this for tables whose equations form a
@@ -514,6 +544,8 @@ def disclosed_cells(
     """
     x = np.nan_to_num(np.asarray(counts, dtype=float), nan=0.0)
     sup = np.asarray(suppressed, dtype=bool)
+    lo = np.zeros(x.shape) if lower is None else np.minimum(np.asarray(lower, float), x)
+    hi = np.full(x.shape, np.inf) if upper is None else np.maximum(np.asarray(upper, float), x)
     rows: list[dict[int, float]] = []
     for t, parts in equations:
         row: dict[int, float] = {}
@@ -524,7 +556,7 @@ def disclosed_cells(
         if row:
             rows.append(row)
     if not rows:
-        return np.array([], dtype=int)
+        return np.flatnonzero(sup & (lo == hi)).astype(int)
 
     # Connected components of hidden cells that share an equation.
     parent: dict[int, int] = {}
@@ -559,12 +591,15 @@ def disclosed_cells(
             for c, v in row.items():
                 a[i, col[c]] = v
         b = a @ x[cells]
-        forced = _forced_zero(a, b, x[cells])
+        forced = _forced_to_bounds(a, b, x[cells], lo[cells], hi[cells])
         disclosed.extend(c for j, c in enumerate(cells) if forced[j])
         gone = {c for j, c in enumerate(cells) if forced[j]}
         sparse = [{c: v for c, v in row.items() if c not in gone} for row in comp_rows[root]]
         disclosed.extend(_fixed_by_equations(sparse))
-    return np.array(sorted(disclosed), dtype=int)
+    pinned = np.flatnonzero(sup & (lo == hi))  # bounds alone give it away (min_n of 2)
+    if focus is None:
+        disclosed.extend(int(c) for c in pinned)
+    return np.array(sorted(set(disclosed)), dtype=int)
 
 
 #: Two 61-bit primes for the modular elimination in :func:`_fixed_by_equations`.
@@ -635,48 +670,61 @@ def _fixed_mod(rows: list[dict[int, int]], prime: int) -> set[int]:
     return {j for i, j in pivots.items() if len(work[i]) == 1}
 
 
-def _forced_zero(a: np.ndarray, b: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Which unknowns are 0 in every non-negative solution of ``a v = b``.
+def _forced_to_bounds(a: np.ndarray, b: np.ndarray, values: np.ndarray,
+                      lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Which unknowns sit on the same bound in every solution of ``a v = b, lower <= v <= upper``.
 
-    Only a cell whose true value is 0 can be forced (the true table is a solution). First one
-    linear programme asks whether all the zero cells can be positive at once (maximise their
-    minimum): in a safe table they can, and that settles it. Otherwise: maximise the sum of the
-    candidates (each capped, so the programme is bounded); every candidate positive at the
-    optimum is not forced, the rest are tested again, and an optimum of 0 proves all remaining
-    candidates forced.
+    Only a cell whose true value is on a bound can be forced there (the true table is a
+    solution). First one linear programme asks whether every such cell can leave its bound at
+    once (maximise the smallest slack): in a safe table they can, and that settles it.
+    Otherwise: maximise the sum of the candidates' slacks (each capped, so the programme is
+    bounded); every candidate with slack at the optimum is free, the rest are tested again,
+    and an optimum of 0 proves all remaining candidates forced. A cell whose bounds meet is
+    forced outright.
     """
     from scipy.sparse import csr_matrix, hstack
 
-    cand = np.flatnonzero(values == 0.0)
-    forced = np.zeros(len(values), dtype=bool)
-    if cand.size == 0:
-        return forced
     n = len(values)
-    cap = float(np.abs(b).sum() + values.sum()) + 1.0
+    forced = np.zeros(n, dtype=bool)
+    fixed = lower >= upper
+    forced[fixed] = True
+    lo_c = np.flatnonzero(~fixed & (values <= lower))
+    hi_c = np.flatnonzero(~fixed & np.isfinite(upper) & (values >= upper))
+    if lo_c.size + hi_c.size == 0:
+        return forced
+    cap = float(np.abs(b).sum() + np.abs(values).sum() + np.abs(lower).sum()) + 1.0
+    ub_v = np.where(np.isfinite(upper), upper, lower + cap)
+    bnds = list(zip(lower, ub_v, strict=True))
     A = csr_matrix(a)
-    # max t  s.t.  A v = b,  t - v_i <= 0 (i in cand),  0 <= v <= cap,  0 <= t <= 1
-    ub = csr_matrix((np.concatenate([-np.ones(cand.size), np.ones(cand.size)]),
-                     (np.concatenate([np.arange(cand.size)] * 2),
-                      np.concatenate([cand, np.full(cand.size, n)]))),
-                    shape=(cand.size, n + 1))
+    k = lo_c.size + hi_c.size
+    # slack_i = v_i - lower_i (low candidates) or upper_i - v_i (high candidates)
+    sign = np.concatenate([np.ones(lo_c.size), -np.ones(hi_c.size)])
+    cells = np.concatenate([lo_c, hi_c])
+    const = np.concatenate([lower[lo_c], -upper[hi_c]])  # slack = sign * v - const
+    # max t  s.t.  t - slack_i <= 0,  A v = b,  bounds,  0 <= t <= 1
+    ub = csr_matrix((np.concatenate([-sign, np.ones(k)]),
+                     (np.concatenate([np.arange(k)] * 2),
+                      np.concatenate([cells, np.full(k, n)]))), shape=(k, n + 1))
     obj = np.zeros(n + 1)
     obj[n] = -1.0
-    res = linprog(obj, A_ub=ub, b_ub=np.zeros(cand.size),
+    res = linprog(obj, A_ub=ub, b_ub=-const,
                   A_eq=hstack([A, csr_matrix((a.shape[0], 1))]).tocsr(), b_eq=b,
-                  bounds=[(0, cap)] * n + [(0, 1)], method="highs")
+                  bounds=[*bnds, (0, 1)], method="highs")
     if res.status == 0 and -res.fun > 1e-9:
-        return forced  # every zero cell can be positive at once: none is forced
-    while cand.size:
+        return forced  # every candidate can leave its bound at once: none is forced
+    live = np.ones(k, dtype=bool)
+    while live.any():
         obj = np.zeros(n)
-        obj[cand] = -1.0
-        res = linprog(obj, A_eq=A, b_eq=b, bounds=(0, cap), method="highs")
+        np.add.at(obj, cells[live], -sign[live])
+        res = linprog(obj, A_eq=A, b_eq=b, bounds=bnds, method="highs")
         if res.status != 0:
             return forced  # cannot prove anything forced: report none (not expected)
-        if -res.fun <= 1e-9:
-            forced[cand] = True
+        slack = sign * res.x[cells] - const
+        free = live & (slack > 1e-9)
+        if not free.any():
+            forced[cells[live]] = True
             break
-        positive = res.x[cand] > 1e-9
-        cand = cand[~positive]
+        live &= ~free
     return forced
 
 
@@ -747,8 +795,29 @@ def _component_cells(cell: int, eqs: list[Equation], by_cell: dict[int, list[int
     return sorted(seen)
 
 
+def _reader_bounds(x: np.ndarray, hidden: np.ndarray, primary: np.ndarray,
+                   base_lb: np.ndarray, min_n: int, status_known: bool
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """What a reader of the published table knows about each hidden count: at least
+    ``base_lb``; with the reasons published, a primary count is below ``min_n`` and a
+    complementary one (a published-size cell hidden to protect another) at least ``min_n``."""
+    lb = base_lb.copy()
+    ub = np.full(x.shape, np.inf)
+    if status_known:
+        comp = hidden & ~primary
+        # (with min_n 1 a primary count of 0 would be pinned by its reason alone, which no
+        # complement can help: that bound is left out, and such a min_n protects nothing)
+        prim = hidden & primary & (x < min_n) & (base_lb < min_n - 1)
+        lb[comp] = np.maximum(lb[comp], float(min_n))
+        ub[prim] = float(min_n - 1)
+    lb = np.minimum(lb, x)  # never claim more than the truth (a locked or odd cell)
+    ub = np.maximum(ub, x)
+    return lb, ub
+
+
 def _safe(x: np.ndarray, sup: np.ndarray, eqs: list[Equation],
-          focus: Iterable[int] | None = None) -> bool:
+          focus: Iterable[int] | None = None,
+          bounds: tuple[np.ndarray, np.ndarray] | None = None) -> bool:
     for t, parts in eqs:
         hidden_parts = [p for p in parts if sup[p]]
         n_hidden = len(hidden_parts) + int(sup[t])
@@ -756,4 +825,5 @@ def _safe(x: np.ndarray, sup: np.ndarray, eqs: list[Equation],
             return False
         if not sup[t] and hidden_parts and all(x[p] == 0.0 for p in hidden_parts):
             return False
-    return disclosed_cells(x, sup, eqs, focus=focus).size == 0
+    lb, ub = bounds if bounds is not None else (None, None)
+    return disclosed_cells(x, sup, eqs, lb, ub, focus=focus).size == 0

@@ -1,11 +1,16 @@
 """Mastery: P(mastered) per student and standard, with the evidence behind it.
 
-Bayesian Knowledge Tracing (:class:`BKT`) per standard, its cross-validated evaluation
-(:func:`cross_validate`), and the response-table checks both rely on.
+The learner models share one contract (:class:`MasteryModel`, built by name with
+:func:`make_model`): the feature-based logistic family (:class:`LogisticMastery`: Best-LR,
+PFA, IRT), Bayesian Knowledge Tracing (:class:`BKT`) and the progression model
+(``graph_model.GraphMastery``); their cross-validated evaluation (:func:`cross_validate`), and
+the response-table checks they rely on.
 """
 
 from sounding.mastery.bkt import BKT, PARAM_NAMES, simulate_bkt
 from sounding.mastery.evaluate import CVResult, FoldScores, auc_score, cross_validate
+from sounding.mastery.logistic import LogisticMastery
+from sounding.mastery.models import MODEL_NAMES, MasteryModel, make_model
 from sounding.mastery.responses import (
     REQUIRED_COLUMNS,
     EncodedResponses,
@@ -15,6 +20,10 @@ from sounding.mastery.responses import (
 
 __all__ = [
     "BKT",
+    "MODEL_NAMES",
+    "LogisticMastery",
+    "MasteryModel",
+    "make_model",
     "PARAM_NAMES",
     "REQUIRED_COLUMNS",
     "CVResult",

@@ -200,13 +200,17 @@ class BKT:
         lo, hi = self._bounds()
         return np.clip(init, lo, hi)
 
-    def fit(self, responses: pd.DataFrame, *, source: str = "<responses>") -> BKT:
+    def fit(self, responses: pd.DataFrame, grades: Any = None, *,
+            source: str = "<responses>") -> BKT:
         """Fit every skill's parameters by EM.
 
         Parameters
         ----------
         responses : DataFrame
             ``user_id, skill_name, correct, order_id`` (row order does not matter).
+        grades : ignored
+            Part of the shared model contract (:mod:`sounding.mastery.models`); BKT does not
+            use grades.
         source : str
             File name for error messages.
 
@@ -296,8 +300,8 @@ class BKT:
                                 allow_empty=True)
         return encode_responses(df, skills=params.index)
 
-    def predict_proba(self, responses: pd.DataFrame, *, source: str = "<responses>"
-                      ) -> np.ndarray:
+    def predict_proba(self, responses: pd.DataFrame, grades: Any = None, *,
+                      source: str = "<responses>") -> np.ndarray:
         """P(correct) of each answer given only the same student's earlier answers on that skill.
 
         This is the standard next-answer prediction used to score knowledge-tracing models:
@@ -322,12 +326,41 @@ class BKT:
         out[enc.order] = pred_sorted
         return out
 
+    def posterior(self, responses: pd.DataFrame, grades: Any = None, *,
+                  source: str = "<responses>") -> pd.DataFrame:
+        """The shared contract's readout: :meth:`mastery` as ``user_id, skill_name,
+        p_mastered, sd, n_evidence``.
+
+        BKT estimates only skills the student answered. ``sd`` is NaN: given the fitted
+        parameters the probability is exact, and BKT carries no uncertainty about them.
+        """
+        m = self.mastery(responses, source=source)
+        return pd.DataFrame({"user_id": m["user_id"], "skill_name": m["skill_name"],
+                             "p_mastered": m["p_mastered"], "sd": np.nan,
+                             "n_evidence": m["n_answers"]})
+
+    def initial_state(self, grade: Any = None) -> dict[object, float]:
+        """A student with no answers: every skill at its ``prior`` (grade is not used)."""
+        params = self._check_fitted()
+        return dict(zip(params.index, params["prior"].astype(float), strict=True))
+
+    def update(self, state: dict[object, float], skill: object, correct: bool | int
+               ) -> dict[object, float]:
+        """The state (P(mastered) per skill) after one more answer; see :meth:`step`."""
+        params = self._check_fitted()
+        if skill not in params.index:
+            raise InvalidInput(f"unknown skill {skill!r}: not in the fitted model")
+        out = dict(state)
+        out[skill] = float(self.step(state.get(skill, float(params.loc[skill, "prior"])),
+                                     correct, skill))
+        return out
+
     def mastery(self, responses: pd.DataFrame, *, source: str = "<responses>") -> pd.DataFrame:
         """P(mastered) per (user_id, skill_name) after all of the student's answers.
 
         The value is the posterior after the last answer followed by one learning transition,
         i.e. the probability of mastery going into the next opportunity; it equals folding
-        :meth:`update` over the answers from ``prior``.
+        :meth:`step` over the answers from ``prior``.
 
         Returns
         -------
@@ -348,8 +381,8 @@ class BKT:
             "n_correct": n_cor,
         })
 
-    def update(self, p_mastered: float | np.ndarray, correct: bool | int | np.ndarray,
-               skill: object) -> float | np.ndarray:
+    def step(self, p_mastered: float | np.ndarray, correct: bool | int | np.ndarray,
+             skill: object) -> float | np.ndarray:
         """O(1) online step: Bayes on one answer, then the learning transition.
 
         For the diagnostic and the web: keep one number per (student, skill) and fold each new

@@ -86,7 +86,11 @@ What it does not do:
   (0.8582 -> 0.8588, 0.9285 -> 0.9289, 3,000 + 1,500 students), because the answered
   successors' evidence is already explained by the strand ability; it was not kept. What
   would carry edge information is evidence on the prerequisite itself or a joint model of the
-  whole DAG (exact inference is exponential on its 526 loopy edges).
+  whole DAG (exact inference is exponential on its 526 loopy edges). With standard-specific gaps
+  in the simulator (``KnowledgeParams.disruption = 0.1``: a standard missed whatever the
+  ability, passed on by the prerequisite gate) the edges still add nothing with grade-level
+  evidence, and the DAG-consistent intercepts cost 2.3 points of below-grade accuracy (0.767
+  with, 0.790 without; notes/mastery.md).
 """
 
 from __future__ import annotations
@@ -330,9 +334,9 @@ class GraphMastery:
         estimates drifted (guess 0.15, slip 0.19) and over-stated mastery by 0.1-0.3 in the
         middle probability bins; fixed conventional values (``params``' guess/slip, 0.2 and
         0.1 by default) were calibrated. Turn on when items are known to differ.
-    params : GraphParams, optional
-        Start values; when given, the model can be used without :meth:`fit` (the documented
-        defaults are ``GraphParams.default(graph)``).
+    init_params : GraphParams, optional
+        Start values of EM (the documented defaults are ``GraphParams.default(graph)``). A
+        model is fitted only by :meth:`fit` or built fitted by :meth:`from_params`.
     chunk_size : int
         Students per parallel work unit in the kernels.
     batch_size : int
@@ -356,7 +360,7 @@ class GraphMastery:
         max_iter: int = 60,
         tol: float = 1e-5,
         fit_guess_slip: bool = False,
-        params: GraphParams | None = None,
+        init_params: GraphParams | None = None,
         chunk_size: int = 256,
         batch_size: int = 50_000,
     ) -> None:
@@ -366,8 +370,53 @@ class GraphMastery:
         self.max_iter = max_iter
         self.tol = tol
         self.fit_guess_slip = fit_guess_slip
+        self.init_params = init_params
         self.chunk_size = chunk_size
         self.batch_size = batch_size
+
+    _PARAMS = ("graph", "n_ability_points", "n_strand_points", "max_iter", "tol",
+               "fit_guess_slip", "init_params", "chunk_size", "batch_size")
+    #: Tables derived from the hyper-parameters, built on first use (not in ``__init__``).
+    _DERIVED = ("standards", "_index", "_std_grade", "_bucket", "_pre", "_succ", "g_grid",
+                "_logw", "z_grid", "_prior")
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Constructor arguments (scikit-learn convention, so the model can be cloned)."""
+        return {k: getattr(self, k) for k in self._PARAMS}
+
+    def set_params(self, **params: Any) -> GraphMastery:
+        for k, v in params.items():
+            if k not in self._PARAMS:
+                raise InvalidInput(f"GraphMastery has no parameter {k!r}")
+            setattr(self, k, v)
+        for k in self._DERIVED:  # rebuilt from the new values on next use
+            self.__dict__.pop(k, None)
+        return self
+
+    def __repr__(self) -> str:
+        return (f"GraphMastery({getattr(self.graph, 'name', 'graph')!r}, "
+                f"max_iter={self.max_iter!r})")
+
+    @classmethod
+    def from_params(cls, graph: StandardsGraph, params: GraphParams,
+                    **kwargs: Any) -> GraphMastery:
+        """A fitted model from stored parameters (e.g. a saved ``params_``), without data."""
+        model = cls(graph, **kwargs)
+        if tuple(params.standards) != model.standards:
+            raise InvalidInput("params were fitted on a different progression")
+        model.params_ = params.copy()
+        return model
+
+    def __getattr__(self, name: str) -> Any:
+        # only reached when the attribute is missing: the derived tables on first use
+        if name in GraphMastery._DERIVED and "graph" in self.__dict__:
+            self._setup()
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _setup(self) -> None:
+        """The per-progression tables every method reads (grades, offsets, edges, grids)."""
+        graph = self.graph
         self.standards: tuple[str, ...] = tuple(graph.standard_codes)
         self._index = {c: j for j, c in enumerate(self.standards)}
         self._std_grade = np.array([graph[c].grade_num for c in self.standards], dtype=np.int64)
@@ -377,22 +426,16 @@ class GraphMastery:
                      for c in self.standards]
         self._succ = [np.array([self._index[p] for p in graph.successors(c)], dtype=np.int64)
                       for c in self.standards]
-        self.g_grid = np.linspace(-4.0, 4.0, n_ability_points)
+        self.g_grid = np.linspace(-4.0, 4.0, self.n_ability_points)
         lw = -0.5 * self.g_grid**2
         self._logw = lw - np.log(np.exp(lw).sum())
-        self.z_grid = np.linspace(-4.5, 4.5, n_strand_points)
+        self.z_grid = np.linspace(-4.5, 4.5, self.n_strand_points)
         self._prior = GraphParams.default(graph)
-        self.loglik_: list[float] = []
-        self.n_iter_ = 0
-        if params is not None:
-            if tuple(params.standards) != self.standards:
-                raise InvalidInput("params were fitted on a different progression")
-            self.params_ = params.copy()
 
     # ------------------------------------------------------------------ tables
     def _check_fitted(self) -> GraphParams:
         if not hasattr(self, "params_"):
-            raise NotFitted("GraphMastery is not fitted; call fit() or pass params=")
+            raise NotFitted("GraphMastery is not fitted; call fit() or from_params()")
         return self.params_
 
     def _kernel_W(self, loading: np.ndarray) -> np.ndarray:
@@ -543,9 +586,14 @@ class GraphMastery:
             no order column or a missing order value (fields named as in ``responses``).
         """
         enc = self._encode(responses, grades, extra_students=False, source=source)
-        p = self.params_.copy() if hasattr(self, "params_") else self._init_params(enc)
+        start = self.init_params
+        if start is not None and tuple(start.standards) != self.standards:
+            raise InvalidInput("init_params were fitted on a different progression")
+        p = (self.params_.copy() if hasattr(self, "params_") else
+             start.copy() if start is not None else self._init_params(enc))
         self._table_cache = None
         self.loglik_ = []
+        self.n_iter_ = 0
         prev = None
         for it in range(self.max_iter):
             W = self._kernel_W(p.loading)
@@ -766,8 +814,11 @@ class GraphMastery:
         return out
 
     # ------------------------------------------------------------------ online (diagnostic)
-    def initial_state(self, grade: int | str) -> MasteryState:
-        """A student with no answers yet, in ``grade`` (0..8 / K / HS)."""
+    def initial_state(self, grade: int | str | None = None) -> MasteryState:
+        """A student with no answers yet, in ``grade`` (0..8 / K / HS; required: the model
+        reads every standard against the student's grade)."""
+        if grade is None:
+            raise InvalidInput("the graph model needs the student's grade for a state")
         J = len(self.standards)
         p = self._check_fitted()
         S, Q, K = len(p.strands), len(self.g_grid), len(self.z_grid)

@@ -48,6 +48,7 @@ from sounding.errors import (
     Problem,
 )
 from sounding.mastery.graph_model import GraphMastery, PosteriorMatrix
+from sounding.mastery.models import MODEL_NAMES, make_model
 from sounding.mastery.profile import (
     BELOW_BUCKETS,
     IcebergTables,
@@ -56,7 +57,7 @@ from sounding.mastery.profile import (
 from sounding.progression import STRANDS, StandardsGraph, grade_label, grade_number, load_default
 
 #: Model names accepted by :func:`fit_mastery` and written with the posterior to the store.
-MODELS: tuple[str, ...] = ("graph", "bkt")
+MODELS: tuple[str, ...] = MODEL_NAMES
 #: Students per posterior chunk: peak memory is about ``BLOCK_SIZE * standards * 60`` bytes
 #: (the chunk's posterior, its iceberg tables and the rows being written), whatever the
 #: district's size.
@@ -752,23 +753,9 @@ def _make_model(model: Any, graph: StandardsGraph, block_size: int,
     if not isinstance(model, str):
         return model, getattr(model, "name", type(model).__name__.lower())
     if model == "graph":
-        return GraphMastery(graph, batch_size=block_size, **options), "graph"
-    if model == "bkt":
-        from sounding.mastery.bkt import BKT
-
-        return BKT(**options), "bkt"
-    raise InvalidInput(f"unknown mastery model {model!r}; choose one of {', '.join(MODELS)}")
-
-
-def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call ``fn`` with only the keyword arguments it accepts (models differ in signature)."""
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins
-        return fn(*args, **kwargs)
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return fn(*args, **kwargs)
-    return fn(*args, **{k: v for k, v in kwargs.items() if k in params})
+        return make_model("graph", graph=graph, batch_size=block_size, **options), "graph"
+    return make_model(model, graph=None if model.startswith("bkt") else graph,
+                      **options), model
 
 
 def _normalize_posterior(df: pd.DataFrame) -> pd.DataFrame:
@@ -989,8 +976,10 @@ def fit_mastery(
     classes_df, enrollments_df : DataFrame, optional
         Used to place students enrolled in Algebra I at HS (:func:`student_grades`) and kept on
         the result for the class views.
-    model : "graph", "bkt" or an estimator
-        An estimator needs ``fit(responses, grades=...)`` and ``posterior(responses, ...)``.
+    model : str or an estimator
+        A name of :data:`~sounding.mastery.models.MODEL_NAMES` ("graph" by default) or any
+        estimator meeting :class:`~sounding.mastery.models.MasteryModel`
+        (``fit(responses, grades)``, ``posterior(responses, grades)``).
     progress : callable, optional
         ``progress(stage, done, total[, detail])``, e.g. from :func:`rich_progress`.
     block_size : int
@@ -1081,11 +1070,10 @@ class _Run:
         else:
             resp = rollup_responses(resp, self.graph)
             self.progress("fit", 0, 1)
-            _call(est.fit, resp[["user_id", "skill_name", "correct", "order_id"]],
-                  grades=self.grades)
+            est.fit(resp[["user_id", "skill_name", "correct", "order_id"]], self.grades)
             self.progress("fit", 1, 1)
             ll = getattr(est, "log_likelihood_", None)
-            loglik = float(ll.sum()) if ll is not None else None
+            loglik = float(np.sum(ll)) if ll is not None else None
         self.fit_info = {
             "fit_students": int(len(self.sample)), "students": int(len(self.universe)),
             "sampled": not everyone, "fit_answers": int(len(resp)),
@@ -1137,9 +1125,8 @@ class _Run:
         if isinstance(fitted, pd.DataFrame):  # skills the fit sample never practised
             resp = resp[resp["skill_name"].isin(fitted.index)]
         if len(resp):
-            method = self.est.posterior if hasattr(self.est, "posterior") else self.est.mastery
-            post = _normalize_posterior(_call(method, resp[["user_id", "skill_name", "correct",
-                                                            "order_id"]], grades=grades))
+            post = _normalize_posterior(self.est.posterior(
+                resp[["user_id", "skill_name", "correct", "order_id"]], grades))
         else:
             post = _empty_posterior()
         students = _grades_for_icebergs(list(ids), grades, resp, g)

@@ -13,9 +13,11 @@ Each solve is a bisection on a large simulated one-grade district with fixed ran
 (common random numbers), so each target is a smooth, monotone function of the parameter: the
 inner bisection finds ``a`` for grade 4 given ``b``, the outer one finds ``b`` for grade 8.
 
-The routine was run once (``python -m sounding.simulate.calibration``); its output is pasted into
-``DEFAULT_PARAMS`` below. It is not re-run per seed: every district uses the same parameters, and
-the tests check that the result holds on fresh seeds.
+The routine was run once (``python -m sounding.simulate.calibration``); its output is pasted
+into ``DEFAULT_PARAMS`` (kept in :mod:`sounding.simulate.knowledge` so the generator does not
+import this module, which runs the generator; re-exported here). It is not re-run per seed:
+every district uses the same parameters, and the tests check that the result holds on fresh
+seeds.
 """
 
 from __future__ import annotations
@@ -23,14 +25,10 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 
-from sounding.simulate.knowledge import TARGET_PROFICIENCY, KnowledgeParams
+from sounding.simulate.district import DistrictSpec, simulate_knowledge
+from sounding.simulate.knowledge import DEFAULT_PARAMS, TARGET_PROFICIENCY, KnowledgeParams
 
-#: The calibrated parameters (output of ``calibrate()`` with its defaults).
-DEFAULT_PARAMS = KnowledgeParams(
-    # a = -3.1367, b = -0.1406 (python -m sounding.simulate.calibration, seed 987654)
-    grade_offset=(-5.9961, -5.9961, -5.9961, -2.9961, -3.1367, -3.2773, -3.418, -3.5586,
-                  -3.6992, -3.6992),
-)
+__all__ = ["CALIBRATION_SEED", "DEFAULT_PARAMS", "EARLY_EASE", "calibrate", "offsets_for"]
 
 CALIBRATION_SEED = 987_654
 
@@ -39,8 +37,6 @@ EARLY_EASE = -3.0
 
 
 def _proficiency(params: KnowledgeParams, grade: int, n: int, seed: int) -> float:
-    from sounding.simulate.district import DistrictSpec, simulate_knowledge
-
     spec = DistrictSpec(n_students=n, seed=seed, grades=(grade,), knowledge=params)
     return float(simulate_knowledge(spec)["proficient"].mean())
 

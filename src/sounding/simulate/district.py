@@ -27,10 +27,16 @@ from scipy import stats
 
 from sounding.errors import InvalidInput
 from sounding.simulate import _names as names
-from sounding.simulate.calibration import DEFAULT_PARAMS
 from sounding.simulate.family import family_signals
+from sounding.simulate.history import (
+    SPRING_WINDOW_COLUMNS,
+    TRUTH_SPAN_COLUMNS,
+    WINDOW_ITEMS,
+    spring_windows,
+)
 from sounding.simulate.knowledge import (
     ALGEBRA1,
+    DEFAULT_PARAMS,
     ITEMS_PER_STANDARD,
     PROFICIENT_SHARE,
     TESTED_GRADES,
@@ -109,7 +115,7 @@ class DistrictSpec:
     ``n_students`` is split evenly across ``grades``; schools hold about
     ``elementary_grade_size`` (grades below 6) or ``middle_grade_size`` students per grade.
     ``school_year`` is the spring year (2026 = school year 2025-26). The knowledge model's
-    parameters default to the calibrated set (``calibration.DEFAULT_PARAMS``).
+    parameters default to the calibrated set (``knowledge.DEFAULT_PARAMS``, from the calibration).
     """
 
     n_students: int = 2000
@@ -133,6 +139,10 @@ class DistrictSpec:
     algebra1_access_gap: float = 0.45
     no_evidence_share: float = 0.015
     n_stale_classes: int | None = None
+    #: The spring check of each of the last two springs (:mod:`sounding.simulate.history`):
+    #: items per student per spring (0: none) and the grades (this year's) that take it.
+    spring_window_items: int = WINDOW_ITEMS
+    spring_window_grades: tuple[int, ...] = (3, 4, 5, 6, 7, 8)
     knowledge: KnowledgeParams = field(default=DEFAULT_PARAMS)
 
     def __post_init__(self) -> None:
@@ -149,6 +159,8 @@ class DistrictSpec:
             problems.append("school grade sizes must be at least 5")
         if not 0 <= self.weak_class_share <= 1:
             problems.append("weak_class_share must be within [0, 1]")
+        if self.spring_window_items < 0:
+            problems.append("spring_window_items must be 0 or more")
         if not 0 <= self.n_providers <= len(PROVIDER_NAMES):
             problems.append(f"n_providers must be within 0..{len(PROVIDER_NAMES)}")
         if problems:
@@ -322,6 +334,10 @@ class District:
     weak_topics: pd.DataFrame
     truth_providers: pd.DataFrame
     family_signals: pd.DataFrame | None = None
+    #: Item responses of a spring check in each of the last two springs
+    #: (:mod:`sounding.simulate.history`), and the truth about each student's grade span.
+    spring_windows: pd.DataFrame | None = None
+    truth_span: pd.DataFrame | None = None
 
     def oneroster(self) -> dict[str, pd.DataFrame]:
         """OneRoster file name -> table (manifest excluded)."""
@@ -574,6 +590,8 @@ class _Chunk:
     truth_mastery: pd.DataFrame
     weak_topics: pd.DataFrame
     family_signals: pd.DataFrame
+    spring_windows: pd.DataFrame
+    truth_span: pd.DataFrame
 
 
 @dataclass
@@ -1011,6 +1029,20 @@ def _assemble(gen: _Generated) -> _Chunk:
     if len(responses):
         has_ev[np.unique(resp["row"])] = True
 
+    # --- spring windows of last year and this year (each school's stream, drawn last)
+    win_parts, span_parts = [], []
+    for k, d in enumerate(draws):
+        rows = np.flatnonzero(st.school == k)
+        w, t = spring_windows(cur, d.rng, sid[rows], st.grade[rows], prev1[rows], final[rows],
+                              sy, items=spec.spring_window_items,
+                              window_grades=spec.spring_window_grades)
+        win_parts.append(w)
+        span_parts.append(t)
+    windows = (pd.concat(win_parts, ignore_index=True) if win_parts else
+               pd.DataFrame({c: pd.Series(dtype=object) for c in SPRING_WINDOW_COLUMNS}))
+    truth_span = (pd.concat(span_parts, ignore_index=True) if span_parts else
+                  pd.DataFrame({c: pd.Series(dtype=object) for c in TRUTH_SPAN_COLUMNS}))
+
     # --- scale scores: this spring and the two before, from the nested states
     noise = np.concatenate([d.score_noise for d in draws])
     recs = []
@@ -1061,7 +1093,7 @@ def _assemble(gen: _Generated) -> _Chunk:
     return _Chunk(classes=classes_df, users=users, roles=roles, enrollments=enrollments,
                   demographics=demographics, responses=responses, scores=scores,
                   truth_students=truth_students, truth_mastery=mastery, weak_topics=weak,
-                  family_signals=family)
+                  family_signals=family, spring_windows=windows, truth_span=truth_span)
 
 
 def chunk_schools(plan: DistrictPlan, chunk_students: int) -> list[list[SchoolPlan]]:
@@ -1115,7 +1147,8 @@ def simulate_district(spec: DistrictSpec | None = None, **kwargs) -> District:
         responses=cat("responses"), scores=cat("scores"), providers=glob["providers"],
         truth_students=cat("truth_students"), truth_mastery=cat("truth_mastery"),
         weak_topics=cat("weak_topics"), truth_providers=glob["truth_providers"],
-        family_signals=cat("family_signals"),
+        family_signals=cat("family_signals"), spring_windows=cat("spring_windows"),
+        truth_span=cat("truth_span"),
     )
 
 

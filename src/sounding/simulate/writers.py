@@ -49,6 +49,7 @@ from sounding.simulate.district import (
     plan_district,
 )
 from sounding.simulate.family import FAMILY_SIGNALS_COLUMNS
+from sounding.simulate.history import SPRING_WINDOW_COLUMNS, TRUTH_SPAN_COLUMNS
 from sounding.simulate.knowledge import PROFICIENT_SHARE, SCALE_CUTS
 
 ONEROSTER_FILES = ("orgs", "academicSessions", "courses", "classes", "users", "roles",
@@ -108,6 +109,8 @@ _STREAMED = {
     "truth_students": ("truth/students.csv", TRUTH_STUDENTS_COLUMNS),
     "weak_topics": ("truth/weak_topics.csv", WEAK_TOPICS_COLUMNS),
     "family_signals": ("family_signals.csv", FAMILY_SIGNALS_COLUMNS),
+    "spring_windows": ("spring_windows.csv", SPRING_WINDOW_COLUMNS),
+    "truth_span": ("truth/span_mastery.csv", TRUTH_SPAN_COLUMNS),
 }
 
 
