@@ -15,8 +15,8 @@ from importlib import resources
 from pathlib import Path
 
 from sounding.errors import InvalidInput, NotFound
+from sounding.items.catalogue import registered
 from sounding.items.model import Item, Template
-from sounding.items.registry import registered
 from sounding.progression import StandardsGraph, load_default
 
 _KIND_SHIFT = {"procedural": -0.2, "conceptual": 0.1, "application": 0.2}

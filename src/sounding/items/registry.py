@@ -24,12 +24,7 @@ def template(code: str, kind: str) -> Callable[[Callable[[Random], Draft]],
     return deco
 
 
-def registered() -> dict[str, list[Template]]:
-    """Every registered template per standard (importing the template modules first)."""
-    from sounding.items import (  # noqa: F401 - imported for their registrations
-        templates_algebra,
-        templates_fractions,
-        templates_geometry,
-        templates_number,
-    )
+def registrations() -> dict[str, list[Template]]:
+    """The templates registered so far (:func:`sounding.items.catalogue.registered` imports
+    every template module first)."""
     return _TEMPLATES

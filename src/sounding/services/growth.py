@@ -4,9 +4,10 @@ Aggregates only (no student rows), suppressed jointly with :data:`~sounding.core
 every role whose disclosure asks for it (state, provider, researcher) and by default for
 everyone (``public``), as ``sounding growth report`` publishes them.
 
-The computation calls the growth package (SGPs, lagged targets, grade-span growth from the
-stored mastery snapshots, the jointly suppressed tables) in the order ``growth report`` does;
-when the growth package exposes its single growth function, :func:`_tables` calls that.
+The computation calls the growth package (SGPs, lagged targets, grade-span growth through
+:func:`sounding.growth.grade_span.grade_span_for_release` -- spring to spring where the
+spring windows are there -- and the jointly suppressed tables) in the order ``growth report``
+does, so both give the same figures on the same store.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from sounding.services.registry import service
 
 def growth_frames(ctx: Context) -> dict[str, Any] | None:
     """Per-student growth inputs, computed once per Context: scores, roster students, SGPs
-    (order 2), lagged targets, grade-span growth between the stored mastery snapshots, the
+    (order 2), lagged targets, grade-span growth (the one function every report uses), the
     provider mapping. None when the store has no scale scores."""
     def make() -> dict[str, Any] | None:
         from sounding.growth import GrowthPercentiles, lagged_growth_targets
-        from sounding.growth.grade_span import mastery_snapshot_growth
+        from sounding.growth.grade_span import grade_span_for_release
         from sounding.growth.students import cuts_from_levels
         from sounding.mastery.pipeline import normalize_students
 
@@ -45,9 +46,7 @@ def growth_frames(ctx: Context) -> dict[str, Any] | None:
         targets = (lagged_growth_targets(model, scores, cuts, sgp=sgp)
                    if cuts and model.models_ else None)
         graph = store.progression().k8_algebra1()
-        grades = {str(k): int(v) for k, v in zip(students["student_id"], students["grade"],
-                                                 strict=True) if pd.notna(v)}
-        span, span_info = mastery_snapshot_growth(store.mastery(), grades, graph)
+        span, span_info = grade_span_for_release(store, graph, scores=scores, sgp=sgp)
         if span is not None:
             span.attrs["source"] = span_info.get("message", "")
         return {"scores": scores, "students": students, "sgp": sgp, "targets": targets,

@@ -65,8 +65,13 @@ def growth_pages(*, sgp: pd.DataFrame, scores: pd.DataFrame, students: pd.DataFr
     maths = math_subjects(subjects)
     quad_subject = maths[0] if maths else (subjects[0] if subjects else None)
     q_rows = rows[rows["subject"] == quad_subject] if quad_subject else rows
+    released = (table[table["subject"] == quad_subject]
+                if quad_subject and "subject" in table else table)
+    # the chart shows each school's share exactly as the released table codes it (or not at
+    # all where the table hid it), so the chart reveals nothing the tables do not
     quad = growth_achievement_quadrants(q_rows.assign(proficient=q_rows["proficient"]
-                                                      .astype("boolean")), min_n=min_n)
+                                                      .astype("boolean")), min_n=min_n,
+                                        released=released)
     fig = quadrant_figure(quad.assign(label=quad["school_id"].astype(str).map(
         lambda x: school_names.get(x, x))) if "school_id" in quad else quad)
     span_rows = None
