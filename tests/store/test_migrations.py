@@ -82,3 +82,20 @@ def test_a_database_from_a_newer_sounding_is_refused(tmp_path):
     engine.dispose()
     with pytest.raises(SoundingError, match="newer than this Sounding"):
         Store.open(db)
+
+
+def test_every_revision_downgrades_to_nothing_and_back(db_url):
+    """downgrade base drops what the revisions created (only Alembic's own table is left), and
+    upgrading again rebuilds head."""
+    from alembic import command
+
+    with Store.open(db_url):
+        pass
+    engine = sa.create_engine(normalize_url(db_url))
+    with engine.begin() as conn:
+        command.downgrade(M.config(conn), "base")
+    assert set(sa.inspect(engine).get_table_names()) <= {"alembic_version"}
+    with engine.begin() as conn:
+        M.upgrade_connection(conn)
+    assert {t.name for t in T.metadata.sorted_tables} <= set(sa.inspect(engine).get_table_names())
+    engine.dispose()

@@ -261,5 +261,14 @@ def upgrade() -> None:
     op.create_index(op.f('ix_users_primary_org_id'), 'users', ['primary_org_id'], unique=False)
 
 
+#: The tables :func:`upgrade` creates, in creation order (no foreign keys between them).
+TABLES = ("academic_sessions", "classes", "courses", "demographics", "enrollments",
+          "family_signals", "frameworks", "imports", "interventions", "mastery",
+          "mastery_standard_sets", "orgs", "provider_assignments", "responses", "roles",
+          "scale_scores", "schema_info", "scope_sequence", "users")
+
+
 def downgrade() -> None:
-    raise NotImplementedError("the base revision cannot be downgraded")
+    """Below the base there is no store: every table goes (``db downgrade base``)."""
+    for name in reversed(TABLES):
+        op.drop_table(name)
