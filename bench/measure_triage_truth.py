@@ -38,7 +38,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sounding.mastery.graph_model import GraphMastery
 from sounding.planning import default_scope_sequence, evidence_summary, small_groups, triage
 from sounding.planning.frames import (
     GraphArrays,
@@ -53,6 +52,7 @@ from sounding.planning.frames import (
 from sounding.planning.pathways import pathways_from_matrix
 from sounding.progression import load_default
 from sounding.simulate import DistrictSpec, simulate_district
+from sounding.testing import estimated_posterior, planning_tables
 
 
 def fitted(seed: int, n_students: int, graph, cache: Path | None) -> tuple[Any, pd.DataFrame]:
@@ -62,28 +62,12 @@ def fitted(seed: int, n_students: int, graph, cache: Path | None) -> tuple[Any, 
         with key.open("rb") as f:
             return pickle.load(f)
     d = simulate_district(DistrictSpec(n_students=n_students, seed=seed))
-    r = d.responses
-    resp = pd.DataFrame({"user_id": r.student_id, "skill_name": r.standard,
-                         "correct": r.correct, "order_id": np.arange(len(r))})
-    ts = d.truth_students
-    grades = dict(zip(ts.student_id, np.where(ts["algebra1"], 9, ts.grade), strict=True))
-    post = (GraphMastery(graph).fit(resp, grades=grades).posterior(resp, grades=grades)
-            .rename(columns={"user_id": "student_id"}))
+    post = estimated_posterior(d, graph)
     if key is not None:
         key.parent.mkdir(parents=True, exist_ok=True)
         with key.open("wb") as f:
             pickle.dump((d, post), f)
     return d, post
-
-
-def tables(d) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    students = d.truth_students.rename(
-        columns={"economically_disadvantaged": "econ_disadvantaged"}).assign(district_id="d")
-    classes = d.classes.rename(columns={"sourcedId": "class_id", "schoolSourcedId": "school_id",
-                                        "grades": "grade"}).assign(teacher_ids="t")
-    en = d.enrollments[d.enrollments["role"] == "student"].rename(
-        columns={"classSourcedId": "class_id", "userSourcedId": "student_id"})
-    return students, classes, en
 
 
 def truth_matrix(d, graph, student_ids) -> np.ndarray:
@@ -206,7 +190,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     t0 = time.perf_counter()
     d, post = fitted(a.seed, a.students, graph, a.cache)
     t_fit = time.perf_counter() - t0
-    students, classes, en = tables(d)
+    students, classes, en = planning_tables(d)
     scope = default_scope_sequence()
     ev = evidence_summary(d.responses)
     t0 = time.perf_counter()

@@ -236,30 +236,18 @@ class _Context:
                                                model=getattr(self.mastery, "model", None))
 
     def growth(self) -> None:
-        from sounding.growth import GrowthPercentiles, lagged_growth_targets
-        from sounding.growth.students import cuts_from_levels
-
-        scores = self.store.scores()
-        model = GrowthPercentiles(max_order=2)
-        self.sgp = model.fit_transform(scores)
-        cuts = cuts_from_levels(scores)
-        if cuts and model.models_:
-            # last year's score sets the target this year's SGP is judged against (Colorado)
-            self.targets = lagged_growth_targets(model, scores, cuts, sgp=self.sgp)
-        self.grade_span = self._grade_span()
-
-    def _grade_span(self) -> pd.DataFrame | None:
-        """Grade-span growth exactly as `sounding growth report` computes it (one function,
-        :func:`sounding.growth.grade_span.grade_span_for_release`): spring to spring from the
-        district's spring-window file when it has one, else the store's mastery snapshots."""
-        from sounding.growth.grade_span import grade_span_for_release
+        """SGPs, lagged targets (last year's score sets the target this year's SGP is judged
+        against, as in Colorado) and grade-span growth, exactly as `sounding growth report`
+        computes them (:func:`sounding.growth.release.growth_inputs`): spring to spring from
+        the district's spring-window file when it has one."""
+        from sounding.growth.release import growth_inputs
 
         windows = self.district_dir / "spring_windows.csv"
-        out, info = grade_span_for_release(
-            self.store, self.graph, windows=windows if windows.is_file() else None,
-            scores=self.store.scores(), sgp=self.sgp)
-        self.grade_span_info = info
-        return out
+        f = growth_inputs(self.store, windows=windows if windows.is_file() else None)
+        if f is None:
+            return
+        self.sgp, self.targets = f["sgp"], f["targets"]
+        self.grade_span, self.grade_span_info = f["grade_span"], f["grade_span_info"]
 
     def write_report(self, out: Path) -> Path:
         """The operator's report, drawn through the services from what the store now holds;

@@ -37,3 +37,34 @@ def write_tiny_district(path: str | Path, seed: int = 0, n_students: int = 360) 
     out = Path(path)
     write_district(tiny_district(seed, n_students), out)
     return out
+
+
+def estimated_posterior(district: District, graph):  # noqa: ANN001, ANN201
+    """The graph-aware model fitted on a simulated district's answers, and its posterior
+    (``student_id, standard, p_mastered, ...``): what a district's mastery fit would give,
+    for measuring decisions against the simulator's truth."""
+    import numpy as np
+    import pandas as pd
+
+    from sounding.mastery.graph_model import GraphMastery
+
+    r = district.responses
+    resp = pd.DataFrame({"user_id": r.student_id, "skill_name": r.standard,
+                         "correct": r.correct, "order_id": np.arange(len(r))})
+    ts = district.truth_students
+    grades = dict(zip(ts.student_id, np.where(ts["algebra1"], 9, ts.grade), strict=True))
+    return (GraphMastery(graph).fit(resp, grades=grades).posterior(resp, grades=grades)
+            .rename(columns={"user_id": "student_id"}))
+
+
+def planning_tables(district: District):  # noqa: ANN201
+    """(students, classes, student enrollments) of a simulated district, in the columns
+    planning reads (one district ``d``, one placeholder teacher per class)."""
+    students = district.truth_students.rename(
+        columns={"economically_disadvantaged": "econ_disadvantaged"}).assign(district_id="d")
+    classes = district.classes.rename(columns={"sourcedId": "class_id",
+                                               "schoolSourcedId": "school_id",
+                                               "grades": "grade"}).assign(teacher_ids="t")
+    en = district.enrollments[district.enrollments["role"] == "student"].rename(
+        columns={"classSourcedId": "class_id", "userSourcedId": "student_id"})
+    return students, classes, en

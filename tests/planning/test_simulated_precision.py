@@ -31,10 +31,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sounding.mastery.graph_model import GraphMastery
 from sounding.planning import evidence_summary, triage
 from sounding.progression import load_default
 from sounding.simulate import DistrictSpec, simulate_district
+from sounding.testing import estimated_posterior, planning_tables
 
 SEEDS = (11, 12)
 plan_post: dict[int, pd.DataFrame] = {}
@@ -43,18 +43,8 @@ plan_post: dict[int, pd.DataFrame] = {}
 def _plan(seed: int, graph):
     d = simulate_district(DistrictSpec(n_students=3000, seed=seed))
     r = d.responses
-    resp = pd.DataFrame({"user_id": r.student_id, "skill_name": r.standard,
-                         "correct": r.correct, "order_id": np.arange(len(r))})
-    ts = d.truth_students
-    grades = dict(zip(ts.student_id, np.where(ts["algebra1"], 9, ts.grade), strict=True))
-    post = (GraphMastery(graph).fit(resp, grades=grades).posterior(resp, grades=grades)
-            .rename(columns={"user_id": "student_id"}))
-    students = ts.rename(columns={"economically_disadvantaged": "econ_disadvantaged"}).assign(
-        district_id="d")
-    classes = d.classes.rename(columns={"sourcedId": "class_id", "schoolSourcedId": "school_id",
-                                        "grades": "grade"}).assign(teacher_ids="t")
-    en = d.enrollments[d.enrollments["role"] == "student"].rename(
-        columns={"classSourcedId": "class_id", "userSourcedId": "student_id"})
+    post = estimated_posterior(d, graph)
+    students, classes, en = planning_tables(d)
     plan = triage(post, students, classes, en, evidence=evidence_summary(r), graph=graph,
                   responses=r)
     plan_post[seed] = post

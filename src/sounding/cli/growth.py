@@ -158,17 +158,11 @@ def report_data(store, *, level: str, providers: Path | None, min_n: int,  # noq
     ``scripts/audit_release.py --legacy``, to show what the adversary recovers from it.
     """
 
-    from sounding.growth import GrowthPercentiles, lagged_growth_targets
     from sounding.growth.aggregates import accountability_tables, read_provider_assignments
-    from sounding.growth.grade_span import grade_span_for_release
     from sounding.growth.imports import known_schools
-    from sounding.growth.students import accountability_students, cuts_from_levels
-    from sounding.mastery.pipeline import normalize_students
+    from sounding.growth.release import growth_inputs
+    from sounding.growth.students import accountability_students
 
-    scores = store.scores()
-    if scores.empty:
-        raise InvalidInput("no scale scores in the store: run `sounding import scores` first")
-    students = normalize_students(store.students())
     if providers is not None:
         prov = read_provider_assignments(providers, known_schools=known_schools(store))
         prov_source = str(providers)
@@ -179,15 +173,13 @@ def report_data(store, *, level: str, providers: Path | None, min_n: int,  # noq
     if level == "provider" and prov is None:
         raise InvalidInput("--level provider needs --providers FILE (provider_id,school_id) or "
                            "a mapping imported with `sounding import providers FILE`")
-    model = GrowthPercentiles(max_order=2)
-    sgp = model.fit_transform(scores)
-    cuts = cuts_from_levels(scores)
-    targets = (lagged_growth_targets(model, scores, cuts, sgp=sgp)
-               if cuts and model.models_ else None)
-    graph = store.progression().k8_algebra1()
-    span, span_info = grade_span_for_release(store, graph, windows=windows, scores=scores,
-                                             sgp=sgp, min_n=min_n)
-    rows = accountability_students(sgp, scores, students, targets, grade_span=span, cuts=cuts)
+    f = growth_inputs(store, windows=windows, min_n=min_n)
+    if f is None:
+        raise InvalidInput("no scale scores in the store: run `sounding import scores` first")
+    scores = f["scores"]
+    span_info = f["grade_span_info"]
+    rows = accountability_students(f["sgp"], scores, f["students"], f["targets"],
+                                   grade_span=f["grade_span"], cuts=f["cuts"])
     extra = {"coding": None, "strict_audit": False} if legacy else {}
     tables = accountability_tables(rows, providers=prov, min_n=min_n, public=public, **extra)
     return {"level": level, "year": int(scores["year"].max()), "min_n": min_n,

@@ -28,30 +28,15 @@ def growth_frames(ctx: Context) -> dict[str, Any] | None:
     (order 2), lagged targets, grade-span growth (the one function every report uses), the
     provider mapping. None when the store has no scale scores."""
     def make() -> dict[str, Any] | None:
-        from sounding.growth import GrowthPercentiles, lagged_growth_targets
-        from sounding.growth.grade_span import grade_span_for_release
-        from sounding.growth.students import cuts_from_levels
-        from sounding.mastery.pipeline import normalize_students
+        from sounding.growth.release import growth_inputs
 
-        store = ctx.store
-        scores = store.scores()
-        if scores.empty:
+        f = growth_inputs(ctx.store)
+        if f is None:
             return None
-        students = normalize_students(store.students())
-        stored = store.table("provider_assignments")
-        prov = stored[["provider_id", "school_id"]].astype(str) if len(stored) else None
-        model = GrowthPercentiles(max_order=2)
-        sgp = model.fit_transform(scores)
-        cuts = cuts_from_levels(scores)
-        targets = (lagged_growth_targets(model, scores, cuts, sgp=sgp)
-                   if cuts and model.models_ else None)
-        graph = store.progression().k8_algebra1()
-        span, span_info = grade_span_for_release(store, graph, scores=scores, sgp=sgp)
-        if span is not None:
-            span.attrs["source"] = span_info.get("message", "")
-        return {"scores": scores, "students": students, "sgp": sgp, "targets": targets,
-                "cuts": cuts, "grade_span": span, "grade_span_info": span_info,
-                "providers": prov}
+        stored = ctx.store.table("provider_assignments")
+        f["providers"] = (stored[["provider_id", "school_id"]].astype(str) if len(stored)
+                          else None)
+        return f
     return ctx.memo("growth_frames", make)
 
 
