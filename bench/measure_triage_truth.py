@@ -50,6 +50,7 @@ from sounding.planning.frames import (
     plan_grades,
 )
 from sounding.planning.pathways import pathways_from_matrix
+from sounding.planning.triage import TriageConfig
 from sounding.progression import load_default
 from sounding.simulate import DistrictSpec, simulate_district
 from sounding.testing import estimated_posterior, planning_tables
@@ -91,6 +92,8 @@ def level_agreement(plan, truth: np.ndarray, row_of: dict, ga, thr: float) -> di
     pair_agree = pair_n = 0
     by_level: dict[str, list[int]] = {"classroom": [0, 0], "student": [0, 0]}
     confirm = [0, 0]
+    hedged = [0, 0]  # near the threshold (interval across it) or confirm first
+    plain = [0, 0]  # stated without a hedge
     for r in plan.recommendations:
         if r.level not in ("classroom", "student") or r.class_id is None:
             continue
@@ -111,6 +114,10 @@ def level_agreement(plan, truth: np.ndarray, row_of: dict, ga, thr: float) -> di
         if r.numbers.get("confirm_first"):
             confirm[0] += ok
             confirm[1] += 1
+        h = hedged if (r.numbers.get("confirm_first") or r.numbers.get("near_threshold")) \
+            else plain
+        h[0] += ok
+        h[1] += 1
     sys_over = sys_n = 0
     for r in plan.recommendations:
         if r.kind not in ("district_wide", "school_wide"):
@@ -128,6 +135,8 @@ def level_agreement(plan, truth: np.ndarray, row_of: dict, ga, thr: float) -> di
             "classroom": f"{by_level['classroom'][0]}/{by_level['classroom'][1]}",
             "student": f"{by_level['student'][0]}/{by_level['student'][1]}",
             "confirm_first": f"{confirm[0]}/{confirm[1]}",
+            "hedged": f"{hedged[0]}/{hedged[1]}", "plain": f"{plain[0]}/{plain[1]}",
+            "plain_agreement": plain[0] / max(plain[1], 1),
             "system_classes_truly_over": sys_over / max(sys_n, 1), "system_class_pairs": sys_n}
 
 
@@ -184,6 +193,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--sample", type=int, default=300,
                     help="students sampled for family report and ready_to_learn")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--class-effects", action="store_true",
+                    help="shift class estimates by the empirical-Bayes class effect "
+                         "(TriageConfig.class_effects)")
     a = ap.parse_args(argv)
     graph = load_default().k8_algebra1()
     ga = GraphArrays.of(graph)
@@ -195,7 +207,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ev = evidence_summary(d.responses)
     t0 = time.perf_counter()
     plan = triage(post, students, classes, en, evidence=ev, graph=graph, responses=d.responses,
-                  scope=scope)
+                  scope=scope, config=TriageConfig(class_effects=a.class_effects))
     t_plan = time.perf_counter() - t0
     st = check_students(students)
     sids = st["student_id"].to_numpy()
@@ -304,7 +316,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
               f"{out['fit_s']} s, plan {out['plan_s']} s); findings by level {out['summary']}")
         print(f"  level agreement {lv['agreement']:.1%} of {lv['n_findings']} findings "
               f"(classroom {lv['classroom']}, student {lv['student']}, confirm-first "
-              f"{lv['confirm_first']}; the others {lv['agreement_acted_on']:.1%}); per (finding, "
+              f"{lv['confirm_first']}; the others {lv['agreement_acted_on']:.1%}; hedged (near "
+              f"the threshold or confirm first) {lv['hedged']}, stated plainly {lv['plain']} = "
+              f"{lv['plain_agreement']:.1%}); per (finding, "
               f"standard) {lv['pair_agreement']:.1%}; "
               f"classes listed by system findings truly over: "
               f"{lv['system_classes_truly_over']:.1%} of {lv['system_class_pairs']}")

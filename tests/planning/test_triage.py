@@ -38,6 +38,17 @@ def test_five_of_twenty_is_classroom_level_at_default(build_class):
     assert r.numbers["n_confirmed"] == {TARGET: 5} and not r.numbers["confirm_first"]
     assert 0.0 < r.confidence <= 1.0
     assert sorted(r.students) == [f"c1-s{i:02d}" for i in range(5)]
+    # 23.75% of 20 is one student over 20%: the interval reaches down to it, and it says so
+    lo = r.numbers["interval"][TARGET][0]
+    assert r.numbers["near_threshold"] == (lo <= 0.20)
+    assert ("reaches down to the threshold" in r.reason) == r.numbers["near_threshold"]
+
+
+def test_a_class_far_over_the_threshold_is_not_hedged(build_class):
+    m, st, cl = build_class(low={TARGET: 12})
+    r = triage(m, st, cl, as_of=AS_OF).recommendations[0]
+    assert r.level == "classroom" and not r.numbers["near_threshold"]
+    assert "reaches down to the threshold" not in r.reason
 
 
 def test_three_of_twenty_depends_on_threshold(build_class):

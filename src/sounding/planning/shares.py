@@ -24,6 +24,8 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
+from sounding.planning.class_effects import shifted_p
+
 #: Lower and upper quantiles of the interval reported with an estimated share (90%).
 INTERVAL = (0.05, 0.95)
 #: Numerical slack when comparing a share with the threshold (a class at exactly the
@@ -64,7 +66,8 @@ class ClassShares:
 
 
 def class_shares(emat: sp.csr_matrix, p: np.ndarray, threshold: float,
-                 columns: np.ndarray | None = None) -> ClassShares:
+                 columns: np.ndarray | None = None,
+                 shift: np.ndarray | None = None) -> ClassShares:
     """Estimated shares not secure for every class (rows of ``emat``) and standard.
 
     Parameters
@@ -80,6 +83,9 @@ def class_shares(emat: sp.csr_matrix, p: np.ndarray, threshold: float,
     columns : ndarray (J,) bool, optional
         Only these standards get quantiles and tails (others: 0); the expectation is always
         computed for all.
+    shift : ndarray (C, J), optional
+        Log-odds shift of every student's P(mastered) in a class on a standard (the class's
+        own answers, :mod:`sounding.planning.class_effects`); applied on ``columns`` only.
     """
     has = ~np.all(np.isnan(p), axis=1)
     q = 1.0 - np.where(np.isnan(p), 0.5, p).astype(np.float64)
@@ -100,7 +106,12 @@ def class_shares(emat: sp.csr_matrix, p: np.ndarray, threshold: float,
         rows = rows[has[rows]]
         if not rows.size:
             continue
-        dist = poisson_binomial(q[np.ix_(rows, cols)])
+        qc = q[np.ix_(rows, cols)]
+        if shift is not None and np.any(shift[ci, cols]):
+            pc = np.where(np.isnan(p[np.ix_(rows, cols)]), 0.5, p[np.ix_(rows, cols)])
+            qc = 1.0 - shifted_p(pc, shift[ci, cols][None, :])
+            expected[ci, cols] = qc.sum(axis=0)
+        dist = poisson_binomial(qc)
         cdf = np.cumsum(dist, axis=1)
         lo[ci, cols] = (cdf < INTERVAL[0] - 1e-12).sum(axis=1)
         hi[ci, cols] = (cdf < INTERVAL[1] - 1e-12).sum(axis=1)
