@@ -37,8 +37,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from sounding.planning import default_scope_sequence, evidence_summary, small_groups, triage
+from sounding.planning.class_effects import answer_counts, class_effects, shifted_p
 from sounding.planning.frames import (
     GraphArrays,
     MasteryMatrix,
@@ -85,6 +87,38 @@ def truth_matrix(d, graph, student_ids) -> np.ndarray:
             if parts:
                 out[:, j] = wide[parts].to_numpy(dtype=bool)[rows].all(axis=1)
     return out
+
+
+def oracle_calibrated(post: pd.DataFrame, other: tuple[Any, pd.DataFrame], graph
+                      ) -> pd.DataFrame:
+    """``post`` with P(mastered) recalibrated by a map fitted on *another* district's posterior
+    against its truth (200 quantile bins, monotone; answered and inferred cells apart): what
+    planning would decide if the mastery model were calibrated in every bin. A measuring
+    device only (planning never sees a truth)."""
+    ga = GraphArrays.of(graph)
+    d2, post2 = other
+    sids = d2.truth_students["student_id"].to_numpy()
+    truth = truth_matrix(d2, graph, sids)
+    row = pd.Index(sids).get_indexer(post2["student_id"])
+    col = np.array([ga.index.get(graph.rollup(c), -1) for c in post2["standard"].astype(str)])
+    ok = (row >= 0) & (col >= 0)
+    q = 1 - post2["p_mastered"].to_numpy(dtype=float)[ok]
+    t = ~truth[row[ok], col[ok]]
+    answered = post2["n_evidence"].to_numpy()[ok] > 0
+    q_new = 1 - post["p_mastered"].to_numpy(dtype=float)
+    ans_new = post["n_evidence"].to_numpy() > 0
+    out = q_new.copy()
+    for a in (False, True):
+        qa, ta = q[answered == a], t[answered == a]
+        edges = np.quantile(qa, np.linspace(0, 1, 201))
+        b = np.clip(np.digitize(qa, edges) - 1, 0, 199)
+        cnt = np.bincount(b, minlength=200)
+        keep = cnt > 0
+        mq = (np.bincount(b, qa, 200) / np.maximum(cnt, 1))[keep]
+        mt = np.maximum.accumulate((np.bincount(b, ta, 200) / np.maximum(cnt, 1))[keep])
+        sel = ans_new == a
+        out[sel] = np.interp(q_new[sel], mq, mt)
+    return post.assign(p_mastered=1 - out)
 
 
 def level_agreement(plan, truth: np.ndarray, row_of: dict, ga, thr: float) -> dict[str, Any]:
@@ -141,31 +175,55 @@ def level_agreement(plan, truth: np.ndarray, row_of: dict, ga, thr: float) -> di
 
 
 def all_pairs(plan, m: MasteryMatrix, truth: np.ndarray, row_of: dict, ga, cl: pd.DataFrame,
-              scope) -> dict[str, Any]:
+              scope, graph, responses: pd.DataFrame | None = None) -> dict[str, Any]:
     """The estimated rule against the truth on every (class, taught standard) pair a class is
-    judged on (classes of 5+ students without a stale-class finding), findings or not."""
+    judged on (classes of 5+ students without a stale-class finding), findings or not; the
+    share's error (RMSE) and its calibration (mean truth per bin of the estimate). With
+    ``responses``, the estimate is shifted by the empirical-Bayes class effect (what triage
+    does with ``TriageConfig(class_effects=True)``)."""
     thr = plan.config.threshold
     taught = {g: scope.taught_by(g, plan.as_of) for g in scope.grades}
     elig = eligible_columns(ga.codes, ga.grade, taught)
     stale = {r.class_id for r in plan.select(kind="stale_class")}
     pg = dict(zip(cl["class_id"], cl["plan_grade"], strict=True))
-    agree = n = near_agree = near_n = 0
-    for cid, ids in plan.class_members.items():
-        if len(ids) < plan.config.min_class_size or cid in stale:
-            continue
+    judged = [(cid, ids) for cid, ids in plan.class_members.items()
+              if len(ids) >= plan.config.min_class_size and cid not in stale]
+    shift = None
+    if responses is not None:
+        n_c = len(judged)
+        r_idx = [row_of[s] for _, ids in judged for s in ids]
+        c_idx = [ci for ci, (_, ids) in enumerate(judged) for _ in ids]
+        emat = sp.csr_matrix((np.ones(len(r_idx)), (c_idx, r_idx)), shape=(n_c, len(m.p)))
+        pgr = np.array([int(pg[cid]) for cid, _ in judged])
+        allowed = elig[pgr] & (ga.grade[None, :] >= pgr[:, None] - plan.config.grades_back)
+        right, total = answer_counts(responses, m.student_ids, ga.codes, graph.rollup)
+        shift = class_effects(emat, m.p, right, total,
+                              np.unique(ga.cluster, return_inverse=True)[1], allowed,
+                              np.maximum(pgr[:, None] - ga.grade[None, :], 0)).shift
+    ests, trues = [], []
+    for ci, (cid, ids) in enumerate(judged):
         rows = np.array([row_of[s] for s in ids])
         g = int(pg[cid])
         cols = np.flatnonzero(elig[g] & (ga.grade >= g - plan.config.grades_back))
-        est = np.nanmean(1 - m.p[np.ix_(rows, cols)], axis=0)
-        true = 1 - truth[np.ix_(rows, cols)].mean(axis=0)
-        ok = (est > thr + 1e-6) == (true > thr + 1e-9)
-        agree += int(ok.sum())
-        n += len(ok)
-        near = np.abs(est - thr) < 0.05
-        near_agree += int(ok[near].sum())
-        near_n += int(near.sum())
-    return {"pairs": n, "agreement": agree / max(n, 1),
-            "near_threshold": near_agree / max(near_n, 1), "near_pairs": near_n}
+        p = m.p[np.ix_(rows, cols)].astype(np.float64)
+        if shift is not None:
+            p = shifted_p(p, shift[ci, cols][None, :])
+        ests.append(np.nanmean(1 - p, axis=0))
+        trues.append(1 - truth[np.ix_(rows, cols)].mean(axis=0))
+    est, true = np.concatenate(ests), np.concatenate(trues)
+    ok = (est > thr + 1e-6) == (true > thr + 1e-9)
+    near = np.abs(est - thr) < 0.05
+    edges = [0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.6, 1.0]
+    b = np.clip(np.digitize(est, edges[1:-1]), 0, len(edges) - 2)
+    calib = {f"{edges[k]:.2f}-{edges[k + 1]:.2f}": [round(float(est[b == k].mean()), 3),
+                                                   round(float(true[b == k].mean()), 3),
+                                                   int((b == k).sum())]
+             for k in range(len(edges) - 1) if (b == k).any()}
+    return {"pairs": int(ok.size), "agreement": float(ok.mean()) if ok.size else 0.0,
+            "near_threshold": float(ok[near].mean()) if near.any() else 0.0,
+            "near_pairs": int(near.sum()),
+            "rmse": float(np.sqrt(np.mean((est - true) ** 2))) if ok.size else 0.0,
+            "calibration": calib}
 
 
 def stands_out(plan, d) -> dict[str, Any]:
@@ -193,6 +251,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--sample", type=int, default=300,
                     help="students sampled for family report and ready_to_learn")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--oracle-calibration", type=int, default=None, metavar="SEED",
+                    help="recalibrate the posterior with a map fitted on seed SEED's truth "
+                         "(a measuring device: planning if the model were calibrated)")
     ap.add_argument("--class-effects", action="store_true",
                     help="shift class estimates by the empirical-Bayes class effect "
                          "(TriageConfig.class_effects)")
@@ -201,6 +262,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ga = GraphArrays.of(graph)
     t0 = time.perf_counter()
     d, post = fitted(a.seed, a.students, graph, a.cache)
+    if a.oracle_calibration is not None:
+        post = oracle_calibrated(post, fitted(a.oracle_calibration, a.students, graph, a.cache),
+                                 graph)
     t_fit = time.perf_counter() - t0
     students, classes, en = planning_tables(d)
     scope = default_scope_sequence()
@@ -244,7 +308,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     m = MasteryMatrix.build(ms, st, graph)
     cl, en_c = check_classes(classes), check_enrollments(en)
     pg = plan_grades(st, cl, en_c)
-    out["all_pairs"] = all_pairs(plan, m, truth, row_of, ga, cl, scope)
+    out["all_pairs"] = all_pairs(plan, m, truth, row_of, ga, cl, scope, graph,
+                                 d.responses if a.class_effects else None)
     lv = out["levels"]
     n_cls = lv["n_findings"] + lv["system_class_pairs"]
     out["levels"]["with_system_listed"] = (lv["agreement"] * lv["n_findings"]
@@ -326,7 +391,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"  every class decision (classroom/student findings + classes listed by system "
               f"findings): {lv['with_system_listed']:.1%}; every judged (class, taught "
               f"standard) pair: {ap['agreement']:.1%} of {ap['pairs']} (within 5 points of "
-              f"the threshold: {ap['near_threshold']:.1%} of {ap['near_pairs']})")
+              f"the threshold: {ap['near_threshold']:.1%} of {ap['near_pairs']}); share RMSE "
+              f"{ap['rmse']:.4f}")
+        print("  share calibration (bin: mean estimate, mean truth, pairs): "
+              + "; ".join(f"{k}: {v[0]:.3f} {v[1]:.3f} {v[2]}"
+                          for k, v in ap["calibration"].items()))
         print(f"  stands out: {so['flagged']} classes flagged, {so['weak']} weak, precision "
               f"{so['precision']:.2f} recall {so['recall']:.2f}")
         for k in ("pathways", "family_next", "groups_focus", "ready_to_learn"):

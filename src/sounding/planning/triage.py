@@ -76,6 +76,17 @@ standards directly, the estimate is mostly inferred from related standards: the 
 so, ``numbers["confirm_first"]`` is set, and its action starts with "Confirm first": a short
 targeted check of those standards before the reteach.
 
+*Near the threshold*: a classroom finding whose 90% interval reaches down to the threshold on
+every standard it names (a student or two either way), or a student-level one whose interval
+reaches above it, says so (``numbers["near_threshold"]``): measured on simulated districts,
+most class and student findings are such, and they are right about three times in four where
+the others are right 95-100% of the time (notes/planning.md).
+
+*Class effect* (``TriageConfig.class_effects``, off by default): the estimate of a class on a
+topic can be shifted by what its students' own answers say about the class
+(:mod:`sounding.planning.class_effects`); it sharpens the shares a little but did not raise
+the findings' level agreement, so the posterior is used as the model gave it.
+
 *student-level*: the estimated share is at or under the threshold, and at least one student
 is confirmed not secure by their own answers -- targeted help (Tier 2, or Tier 3 for students
 on Tier 3) for exactly those students on exactly that standard. In a class smaller than
