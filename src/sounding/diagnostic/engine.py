@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sounding.diagnostic.placement import BUCKETS, Current, PlacementModel, entropy
+from sounding.diagnostic.placement import BUCKETS, LOSSES, Current, PlacementModel, entropy
+from sounding.diagnostic.readout import Readout, default_readout
 from sounding.diagnostic.session import Answer, DiagnosticSession, now_iso
 from sounding.errors import InvalidInput
 from sounding.items.bank import ItemBank
@@ -124,9 +125,12 @@ class DiagnosticEngine:
 
     def __init__(self, model: GraphMastery, bank: ItemBank, *, max_items: int = MAX_ITEMS,
                  stop_certainty: float = STOP_CERTAINTY, strategy: str = "entropy",
-                 max_per_standard: int = MAX_PER_STANDARD) -> None:
+                 max_per_standard: int = MAX_PER_STANDARD, readout: Readout | None = None,
+                 loss: str = "entropy") -> None:
         if strategy not in STRATEGIES:
             raise InvalidInput(f"unknown strategy {strategy!r}: one of {', '.join(STRATEGIES)}")
+        if loss not in LOSSES:
+            raise InvalidInput(f"unknown loss {loss!r}: one of {', '.join(LOSSES)}")
         if not 1 <= max_items <= 200:
             raise InvalidInput("max_items must be between 1 and 200")
         self.model = model
@@ -135,7 +139,11 @@ class DiagnosticEngine:
         self.stop_certainty = stop_certainty
         self.strategy = strategy
         self.max_per_standard = max_per_standard
-        self.placement = PlacementModel(model)
+        self.loss = loss
+        self.lookahead = LOOKAHEAD
+        if readout is None:
+            readout = default_readout(tuple(model._check_fitted().strands))
+        self.placement = PlacementModel(model, readout=readout)
         self.codes = model.standards
         self._index = {c: j for j, c in enumerate(self.codes)}
         self._has_items = np.array([c in bank.templates for c in self.codes])
@@ -278,13 +286,13 @@ class DiagnosticEngine:
             g, s = self.placement.guess[cand], self.placement.slip[cand]
             score = np.abs(pm * (1 - s) + (1 - pm) * g - 0.5)
         else:
-            if len(cand) > LOOKAHEAD:
+            if len(cand) > self.lookahead:
                 # look ahead only on the standards whose answer is least predictable (the
                 # others cannot move a placement much): bounds the cost per item
                 pm = st.p_mastered[cand]
                 pc = pm * (1 - self.placement.slip[cand]) + (1 - pm) * self.placement.guess[cand]
-                cand = cand[np.argsort(-(pc * (1 - pc)), kind="stable")[:LOOKAHEAD]]
-            score = self.placement.expected_entropy(cur, cand, active)
+                cand = cand[np.argsort(-(pc * (1 - pc)), kind="stable")[:self.lookahead]]
+            score = self.placement.expected_entropy(cur, cand, active, loss=self.loss)
         best = np.flatnonzero(score <= score.min() + 1e-12)
         return self.codes[int(cand[best[rng.randrange(len(best))]])]
 
