@@ -14,10 +14,16 @@ scored by the same graph-aware model, so only the choice of items differs:
   ``NumericalSearchEstimator`` over a unidimensional 4PL calibration of the same templates
   (``src/sounding/items/calibration.json``), restricted like ours to the student's grades.
 
+All three read the placement through the same corrected readout
+(:mod:`sounding.diagnostic.readout`, fitted on the calibration district, seed 101).
+
 Reported: items used (mean, p95), exact per-strand placement accuracy against the truth,
-within one grade, and the accuracy had each test stopped after k items (the curve). With
-``--alternatives N`` the engine's other selection rules (max-variance standard, closest to
-50 % success, random) run on the first N students for the note. catsim is a bench peer only
+within one grade, the same final posterior read two other ways (the model's own MAP without
+the correction; thresholding every standard's P(mastered) at 0.5), and the accuracy had each
+test stopped after k items (the curve). With ``--alternatives N`` the engine's other rules
+run on the first N students for the note: the engine without the readout correction
+("uncorrected"), the expected-error look-ahead ("error"), and the other selection rules
+(max-variance standard, closest to 50 % success, random). catsim is a bench peer only
 (``pip install catsim``), not a runtime dependency.
 """
 

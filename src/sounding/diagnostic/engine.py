@@ -5,15 +5,18 @@ One answer at a time:
 1. the session's answers are replayed (or taken from a cache) into the graph model's online
    state (:meth:`GraphMastery.update`: the posterior over every standard's mastery);
 2. each strand's placement posterior is computed exactly on the ability grid
-   (:mod:`sounding.diagnostic.placement`);
+   (:mod:`sounding.diagnostic.placement`) and corrected by the shipped readout
+   (:mod:`sounding.diagnostic.readout`: the graph model's posterior is biased for some
+   strands and grades; the correction is fitted on calibration-district students);
 3. a strand whose most probable placement has probability >= ``stop_certainty`` is settled;
    the test ends when every strand is settled or ``max_items`` (25) were answered;
 4. otherwise the next standard is the one whose answer minimises the *expected entropy of the
    placements still open* (the default ``strategy="entropy"``; alternatives measured in
    ``notes/diagnostic.md``: ``"variance"`` -- the standard whose mastery is most uncertain,
    ``"half"`` -- the item a student gets right with probability closest to 50 %, and
-   ``"random"``), and an item is generated on it from the bank (a seed per session and
-   position, so a resumed session serves the same item).
+   ``"random"``; ``loss="error"`` scores the expected probability of a wrong placement
+   instead of the entropy), and an item is generated on it from the bank (a seed per session
+   and position, so a resumed session serves the same item).
 
 Only standards at or below the student's grade are asked: placement is about the grades
 already taught, and the graph model carries what they say to the rest.

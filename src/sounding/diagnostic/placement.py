@@ -10,7 +10,10 @@ online state keeps the ability posterior on its grid, so the placement's posteri
 for every grid point the secure level's distribution is a Poisson-binomial walk
 (:mod:`sounding.diagnostic._kernels`), mixed over the grid. The iceberg profile read from the
 store has only each standard's ``p`` and ``sd`` and approximates that coupling with nine
-quantile nodes; the diagnostic has the grid, so it uses it.
+quantile nodes; the diagnostic has the grid, so it uses it. Exact for the model is not exact
+for the world: the reported posterior ``Current.D`` is the model's (``Current.raw``) passed
+through the readout correction (:mod:`sounding.diagnostic.readout`), and so is every
+distribution the look-ahead scores.
 
 :class:`PlacementModel` also evaluates, for a batch of candidate standards at once, the
 placement distributions after a correct and after a wrong answer -- the look-ahead that the
