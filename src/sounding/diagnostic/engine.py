@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sounding.diagnostic.model import grade_number, model_tables
 from sounding.diagnostic.placement import BUCKETS, LOSSES, Current, PlacementModel, entropy
 from sounding.diagnostic.readout import Readout, default_readout
 from sounding.diagnostic.session import Answer, DiagnosticSession, now_iso
@@ -145,7 +146,7 @@ class DiagnosticEngine:
         self.loss = loss
         self.lookahead = LOOKAHEAD
         if readout is None:
-            readout = default_readout(tuple(model._check_fitted().strands))
+            readout = default_readout(tuple(model_tables(model).params.strands))
         self.placement = PlacementModel(model, readout=readout)
         self.codes = model.standards
         self._index = {c: j for j, c in enumerate(self.codes)}
@@ -157,9 +158,7 @@ class DiagnosticEngine:
     def start(self, student_id: str, grade: int | str, session_id: str | None = None
               ) -> DiagnosticSession:
         """A new session (its first item is served by :meth:`next_item`)."""
-        from sounding.mastery.graph_model import _grade_num
-
-        g = _grade_num(grade)
+        g = grade_number(grade)
         kw = {"session_id": session_id} if session_id else {}
         return DiagnosticSession(student_id=str(student_id), grade=g, **kw)
 

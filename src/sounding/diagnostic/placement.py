@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sounding.diagnostic import _kernels
+from sounding.diagnostic.model import model_tables, state_grid
 from sounding.diagnostic.readout import Readout
 from sounding.mastery.graph_model import GraphMastery, MasteryState
 from sounding.mastery.pipeline import strand_tops
@@ -80,18 +81,19 @@ class PlacementModel:
 
     def __init__(self, model: GraphMastery, tolerance: float = TOLERANCE,
                  readout: Readout | None = None) -> None:
-        p = model._check_fitted()
+        tables = model_tables(model)
+        p = tables.params
         self.model = model
         self.tolerance = tolerance
         self.strands = tuple(p.strands)
         #: correction of the model's placement posterior (:mod:`sounding.diagnostic.readout`)
         self.readout = readout if readout is not None else Readout.identity(self.strands)
         self.sidx = np.asarray(p.strand_index)
-        self.P1, self.W = model._tables()
-        self.logw = model._logw
+        self.P1, self.W = tables.P1, tables.W
+        self.logw = tables.logw
         self.guess = np.asarray(p.guess, dtype=float)
         self.slip = np.asarray(p.slip, dtype=float)
-        self.std_grade = model._std_grade
+        self.std_grade = tables.std_grade
         tops = strand_tops(model.graph)
         self._by_grade: dict[int, list[StrandGrade]] = {}
         for G in range(10):
@@ -116,10 +118,7 @@ class PlacementModel:
     # ------------------------------------------------------------------ pieces of a state
     def grid(self, state: MasteryState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(logS, logA, touched)`` of a state (rebuilt when the state has no grid)."""
-        if state._grid is None:
-            state = self.model._state(state.grade, state.n_correct, state.n_wrong)
-        g = state._grid
-        return g.logS, g.logA, g.touched
+        return state_grid(self.model, state)
 
     def _lpg(self, logA: np.ndarray, touched: np.ndarray) -> np.ndarray:
         lp = self.logw + (logA * touched[:, None]).sum(axis=0)
