@@ -42,6 +42,7 @@ def main() -> None:
     s = run_students(engine, students, name=a.tag, curve_points=(0, 5, 10, 15, 20, 25)).summary()
     print(json.dumps({"tag": a.tag, "seed": a.seed, "n": len(students),
                       "items": s["items_mean"], "p95": s["items_p95"],
+                      "placements": s["placements"],
                       "exact": s["exact_placement"], "within": s["within_one_grade"],
                       "model_map": s.get("exact_placement_model_map"),
                       "threshold": s.get("exact_placement_threshold"),
