@@ -14,10 +14,16 @@ scored by the same graph-aware model, so only the choice of items differs:
   ``NumericalSearchEstimator`` over a unidimensional 4PL calibration of the same templates
   (``src/sounding/items/calibration.json``), restricted like ours to the student's grades.
 
+All three read the placement through the same corrected readout
+(:mod:`sounding.diagnostic.readout`, fitted on the calibration district, seed 101).
+
 Reported: items used (mean, p95), exact per-strand placement accuracy against the truth,
-within one grade, and the accuracy had each test stopped after k items (the curve). With
-``--alternatives N`` the engine's other selection rules (max-variance standard, closest to
-50 % success, random) run on the first N students for the note. catsim is a bench peer only
+within one grade, the same final posterior read two other ways (the model's own MAP without
+the correction; thresholding every standard's P(mastered) at 0.5), and the accuracy had each
+test stopped after k items (the curve). With ``--alternatives N`` the engine's other rules
+run on the first N students for the note: the engine without the readout correction
+("uncorrected"), the expected-error look-ahead ("error"), and the other selection rules
+(max-variance standard, closest to 50 % success, random). catsim is a bench peer only
 (``pip install catsim``), not a runtime dependency.
 """
 
@@ -34,6 +40,7 @@ import numpy as np
 
 from sounding.diagnostic.engine import DiagnosticEngine
 from sounding.diagnostic.model import default_model
+from sounding.diagnostic.readout import Readout
 from sounding.diagnostic.simulate import SimulationReport, run_students
 from sounding.diagnostic.students import students_from_district
 from sounding.items.bank import ItemBank
@@ -105,7 +112,12 @@ def run_method(args: tuple) -> dict:
     district = simulate_district(DistrictSpec(n_students=n_students, seed=seed))
     students = students_from_district(district, rng_seed=seed)[lo:hi]
     strategy = method if method in ("variance", "half", "random") else "entropy"
-    engine = DiagnosticEngine(model, bank, strategy=strategy)
+    # "uncorrected": the engine with the model's own placement posterior (no readout
+    # correction) for reporting, stopping and look-ahead; "error": the look-ahead minimises
+    # the expected probability of a wrong placement instead of the expected entropy
+    readout = Readout.identity(tuple(model.params_.strands)) if method == "uncorrected" else None
+    engine = DiagnosticEngine(model, bank, strategy=strategy, readout=readout,
+                              loss="error" if method == "error" else "entropy")
     if method == "fixed":
         forms = {G: fixed_form(engine, G, engine.max_items) for G in range(10)}
 
@@ -121,6 +133,7 @@ def run_method(args: tuple) -> dict:
     return {"tag": tag, "method": method, "items": rep.items.tolist(), "exact": rep.exact.tolist(),
             "within": rep.within_one.tolist(), "tb": rep.true_bucket.tolist(),
             "eb": rep.est_bucket.tolist(), "strand": rep.strand.tolist(),
+            "em": rep.est_model_map.tolist(), "et": rep.est_threshold.tolist(),
             "curve_hits": {k: v for k, v in rep.curve.items()}, "n_pairs": len(rep.exact),
             "seconds": rep.seconds}
 
@@ -132,7 +145,7 @@ def merge(parts: list[dict], name: str) -> SimulationReport:
     cat = lambda key, dt=None: np.array(sum((p[key] for p in parts), []), dtype=dt)  # noqa: E731
     return SimulationReport(name, len(cat("items")), cat("items"), cat("exact", bool),
                             cat("within", bool), cat("tb"), cat("eb"), cat("strand", object),
-                            curve, sum(p["seconds"] for p in parts))
+                            curve, sum(p["seconds"] for p in parts), [], cat("em"), cat("et"))
 
 
 def main() -> None:
@@ -151,7 +164,7 @@ def main() -> None:
     if a.alternatives:
         n = min(a.alternatives, a.students)
         runs += [(f"{m} ({n} students)", m, n)
-                 for m in ("entropy", "variance", "half", "random")]
+                 for m in ("entropy", "uncorrected", "error", "variance", "half", "random")]
     jobs = []
     for tag, m, n in runs:
         step = -(-n // w)
@@ -164,10 +177,12 @@ def main() -> None:
         out["methods"][tag] = merge([r for r in results if r["tag"] == tag], tag).summary()
     out["seconds"] = round(time.perf_counter() - t0, 1)
     print(f"{a.students} simulated students, seed {a.seed} ({out['seconds']} s)")
-    print(f"{'method':<34}{'items mean':>11}{'p95':>6}{'exact':>8}{'within 1':>10}")
+    print(f"{'method':<34}{'items mean':>11}{'p95':>6}{'exact':>8}{'within 1':>10}"
+          f"{'model MAP':>11}{'threshold':>11}")
     for m, s in out["methods"].items():
         print(f"{m:<34}{s['items_mean']:>11.2f}{s['items_p95']:>6.0f}"
-              f"{s['exact_placement']:>8.1%}{s['within_one_grade']:>10.1%}")
+              f"{s['exact_placement']:>8.1%}{s['within_one_grade']:>10.1%}"
+              f"{s['exact_placement_model_map']:>11.1%}{s['exact_placement_threshold']:>11.1%}")
     print("accuracy if stopped after k items:")
     ks = CURVE
     print(f"{'method':<34}" + "".join(f"{k:>7}" for k in ks))

@@ -1,6 +1,8 @@
 """Make the shipped calibration: ``python -m sounding.diagnostic.calibrate`` (or the CLI's
 ``sounding diagnostic calibrate``) fits the diagnostic's graph model and the bank's IRT
-calibration on simulated students and writes ``params.json`` and ``calibration.json``.
+calibration on simulated students and writes ``params.json`` and ``calibration.json``, then
+runs the adaptive test on a third of the same students and fits the placement readout's
+correction (``readout.json``, :mod:`sounding.diagnostic.readout`) on their final posteriors.
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from sounding.diagnostic.model import PARAMS_FILE, calibrate, params_to_json
+from sounding.diagnostic.readout import READOUT_FILE, Readout, fit_readout
 from sounding.items.bank import CALIBRATION_FILE, ItemBank
 from sounding.items.calibration import fit_irt
 
@@ -38,9 +43,70 @@ def write_calibration(out_dir: str | Path | None = None, *, n_students: int = 30
         "templates": {t: {"difficulty": round(float(r.difficulty), 4),
                           "discrimination": round(float(r.discrimination), 4),
                           "n": int(r.n)} for t, r in irt.iterrows()}}, indent=None))
+    readout, n_ro = calibrate_readout(model, ItemBank.default(calibrated=False),
+                                      n_students=n_students, seed=seed)
+    (pdir / READOUT_FILE).write_text(json.dumps({
+        **readout.to_json(), "provenance": {**meta, "readout_students": n_ro}}))
     return {**meta, "seconds": round(time.perf_counter() - t0, 1),
-            "em_iterations": model.n_iter_, "templates_calibrated": len(irt)}
+            "em_iterations": model.n_iter_, "templates_calibrated": len(irt),
+            "readout_students": n_ro}
+
+
+def readout_sample(model, bank: ItemBank, *, n_students: int = 3000, seed: int = 101,  # noqa: ANN001
+                   stride: int = 3, offset: int = 0) -> dict[str, np.ndarray]:
+    """Final *uncorrected* placement posteriors and true buckets of calibration students
+    (every ``stride``-th student of the calibration district) after the adaptive test run
+    with the identity readout."""
+    from sounding.diagnostic.engine import DiagnosticEngine
+    from sounding.diagnostic.simulate import true_buckets
+    from sounding.diagnostic.students import students_from_district
+    from sounding.simulate import DistrictSpec, simulate_district
+
+    engine = DiagnosticEngine(model, bank,
+                              readout=Readout.identity(tuple(model.params_.strands)))
+    district = simulate_district(DistrictSpec(n_students=n_students, seed=seed))
+    students = students_from_district(district, rng_seed=seed)[offset::stride]
+    D, g, s, t = [], [], [], []
+    for st in students:
+        truth = true_buckets(engine, st)
+        session = engine.start(st.student_id, st.grade, session_id=f"ro-{st.student_id}")
+        engine.run(session, st.respond)
+        cur = engine.current(session)
+        for strand, bucket in truth.items():
+            D.append(cur.raw[strand])
+            g.append(st.grade)
+            s.append(strand)
+            t.append(bucket)
+        engine.forget(session)
+    return {"D": np.array(D), "grade": np.array(g), "strand": np.array(s),
+            "truth": np.array(t), "students": np.array(len(students))}
+
+
+def calibrate_readout(model, bank: ItemBank, *, n_students: int = 3000, seed: int = 101,  # noqa: ANN001
+                      stride: int = 3) -> tuple[Readout, int]:
+    """Fit the readout correction on the calibration district (see :func:`readout_sample`)."""
+    d = readout_sample(model, bank, n_students=n_students, seed=seed, stride=stride)
+    strands = tuple(model.params_.strands)
+    return fit_readout(d["D"], d["grade"], d["strand"], d["truth"], strands), int(d["students"])
+
+
+def write_readout(out_dir: str | Path | None = None, *, n_students: int = 3000,
+                  seed: int = 101) -> dict:
+    """Refit only ``readout.json`` for the shipped (or ``out_dir``'s) ``params.json``."""
+    from sounding.diagnostic.model import default_model
+
+    t0 = time.perf_counter()
+    pdir = Path(out_dir) if out_dir else Path(__file__).parent
+    model = default_model(path=pdir / PARAMS_FILE)
+    readout, n_ro = calibrate_readout(model, ItemBank.default(calibrated=False),
+                                      n_students=n_students, seed=seed)
+    meta = {"made_by": "sounding.diagnostic.calibrate.write_readout",
+            "simulated_students": n_students, "seed": seed, "readout_students": n_ro}
+    (pdir / READOUT_FILE).write_text(json.dumps({**readout.to_json(), "provenance": meta}))
+    return {**meta, "seconds": round(time.perf_counter() - t0, 1)}
 
 
 if __name__ == "__main__":
-    print(write_calibration(sys.argv[1] if len(sys.argv) > 1 else None))
+    args = [a for a in sys.argv[1:] if a != "--readout-only"]
+    write = write_readout if "--readout-only" in sys.argv else write_calibration
+    print(write(args[0] if args else None))

@@ -5,15 +5,18 @@ One answer at a time:
 1. the session's answers are replayed (or taken from a cache) into the graph model's online
    state (:meth:`GraphMastery.update`: the posterior over every standard's mastery);
 2. each strand's placement posterior is computed exactly on the ability grid
-   (:mod:`sounding.diagnostic.placement`);
+   (:mod:`sounding.diagnostic.placement`) and corrected by the shipped readout
+   (:mod:`sounding.diagnostic.readout`: the graph model's posterior is biased for some
+   strands and grades; the correction is fitted on calibration-district students);
 3. a strand whose most probable placement has probability >= ``stop_certainty`` is settled;
    the test ends when every strand is settled or ``max_items`` (25) were answered;
 4. otherwise the next standard is the one whose answer minimises the *expected entropy of the
    placements still open* (the default ``strategy="entropy"``; alternatives measured in
    ``notes/diagnostic.md``: ``"variance"`` -- the standard whose mastery is most uncertain,
    ``"half"`` -- the item a student gets right with probability closest to 50 %, and
-   ``"random"``), and an item is generated on it from the bank (a seed per session and
-   position, so a resumed session serves the same item).
+   ``"random"``; ``loss="error"`` scores the expected probability of a wrong placement
+   instead of the entropy), and an item is generated on it from the bank (a seed per session
+   and position, so a resumed session serves the same item).
 
 Only standards at or below the student's grade are asked: placement is about the grades
 already taught, and the graph model carries what they say to the rest.
@@ -29,7 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sounding.diagnostic.placement import BUCKETS, Current, PlacementModel, entropy
+from sounding.diagnostic.model import grade_number, model_tables
+from sounding.diagnostic.placement import BUCKETS, LOSSES, Current, PlacementModel, entropy
+from sounding.diagnostic.readout import Readout, default_readout
 from sounding.diagnostic.session import Answer, DiagnosticSession, now_iso
 from sounding.errors import InvalidInput
 from sounding.items.bank import ItemBank
@@ -124,9 +129,12 @@ class DiagnosticEngine:
 
     def __init__(self, model: GraphMastery, bank: ItemBank, *, max_items: int = MAX_ITEMS,
                  stop_certainty: float = STOP_CERTAINTY, strategy: str = "entropy",
-                 max_per_standard: int = MAX_PER_STANDARD) -> None:
+                 max_per_standard: int = MAX_PER_STANDARD, readout: Readout | None = None,
+                 loss: str = "entropy") -> None:
         if strategy not in STRATEGIES:
             raise InvalidInput(f"unknown strategy {strategy!r}: one of {', '.join(STRATEGIES)}")
+        if loss not in LOSSES:
+            raise InvalidInput(f"unknown loss {loss!r}: one of {', '.join(LOSSES)}")
         if not 1 <= max_items <= 200:
             raise InvalidInput("max_items must be between 1 and 200")
         self.model = model
@@ -135,7 +143,11 @@ class DiagnosticEngine:
         self.stop_certainty = stop_certainty
         self.strategy = strategy
         self.max_per_standard = max_per_standard
-        self.placement = PlacementModel(model)
+        self.loss = loss
+        self.lookahead = LOOKAHEAD
+        if readout is None:
+            readout = default_readout(tuple(model_tables(model).params.strands))
+        self.placement = PlacementModel(model, readout=readout)
         self.codes = model.standards
         self._index = {c: j for j, c in enumerate(self.codes)}
         self._has_items = np.array([c in bank.templates for c in self.codes])
@@ -146,9 +158,7 @@ class DiagnosticEngine:
     def start(self, student_id: str, grade: int | str, session_id: str | None = None
               ) -> DiagnosticSession:
         """A new session (its first item is served by :meth:`next_item`)."""
-        from sounding.mastery.graph_model import _grade_num
-
-        g = _grade_num(grade)
+        g = grade_number(grade)
         kw = {"session_id": session_id} if session_id else {}
         return DiagnosticSession(student_id=str(student_id), grade=g, **kw)
 
@@ -278,13 +288,13 @@ class DiagnosticEngine:
             g, s = self.placement.guess[cand], self.placement.slip[cand]
             score = np.abs(pm * (1 - s) + (1 - pm) * g - 0.5)
         else:
-            if len(cand) > LOOKAHEAD:
+            if len(cand) > self.lookahead:
                 # look ahead only on the standards whose answer is least predictable (the
                 # others cannot move a placement much): bounds the cost per item
                 pm = st.p_mastered[cand]
                 pc = pm * (1 - self.placement.slip[cand]) + (1 - pm) * self.placement.guess[cand]
-                cand = cand[np.argsort(-(pc * (1 - pc)), kind="stable")[:LOOKAHEAD]]
-            score = self.placement.expected_entropy(cur, cand, active)
+                cand = cand[np.argsort(-(pc * (1 - pc)), kind="stable")[:self.lookahead]]
+            score = self.placement.expected_entropy(cur, cand, active, loss=self.loss)
         best = np.flatnonzero(score <= score.min() + 1e-12)
         return self.codes[int(cand[best[rng.randrange(len(best))]])]
 

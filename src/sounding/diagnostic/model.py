@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,52 @@ import pandas as pd
 from sounding.diagnostic.students import SimulatedStudent, students_from_district
 from sounding.errors import InvalidInput
 from sounding.items.bank import ItemBank
-from sounding.mastery.graph_model import GraphMastery, GraphParams
+from sounding.mastery.graph_model import GraphMastery, GraphParams, MasteryState
 from sounding.progression import StandardsGraph, load_default
 
 PARAMS_FILE = "params.json"
 SLIP = 0.1
+
+
+@dataclass(frozen=True)
+class ModelTables:
+    """What the exact placement computation needs from a fitted :class:`GraphMastery`.
+
+    The mastery package keeps these tables private (they change with its internals); the
+    diagnostic reads them here and only here, so a change there is fixed in one place.
+    """
+
+    params: GraphParams
+    P1: np.ndarray         # (grades, standards, K): P(mastered | strand ability z_k)
+    W: np.ndarray          # (strands, Q, K): kernel of z_s given the general ability g_q
+    logw: np.ndarray       # (Q,): log prior weights of the general ability grid
+    std_grade: np.ndarray  # (standards,): each standard's grade number
+
+
+def model_tables(model: GraphMastery) -> ModelTables:
+    """The fitted model's tables (raises ``NotFitted`` on an unfitted model)."""
+    params = model._check_fitted()
+    P1, W = model._tables()
+    return ModelTables(params, P1, W, np.asarray(model._logw),
+                       np.asarray(model._std_grade))
+
+
+def state_grid(model: GraphMastery, state: MasteryState
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(logS, logA, touched)`` of an online state: per strand, the answers' log-likelihood
+    on the strand grid, its integral on the general-ability grid, and whether the strand has
+    answers (rebuilt from the answer counts when the state carries no grid)."""
+    if state._grid is None:
+        state = model._state(state.grade, state.n_correct, state.n_wrong)
+    g = state._grid
+    return g.logS, g.logA, g.touched
+
+
+def grade_number(grade: int | str) -> int:
+    """A grade as the model numbers it (``"K"`` -> 0, ``"5"`` -> 5, Algebra I -> 9)."""
+    from sounding.mastery.graph_model import _grade_num
+
+    return _grade_num(grade)
 
 
 def bank_noise(bank: ItemBank) -> tuple[np.ndarray, np.ndarray]:

@@ -10,7 +10,10 @@ online state keeps the ability posterior on its grid, so the placement's posteri
 for every grid point the secure level's distribution is a Poisson-binomial walk
 (:mod:`sounding.diagnostic._kernels`), mixed over the grid. The iceberg profile read from the
 store has only each standard's ``p`` and ``sd`` and approximates that coupling with nine
-quantile nodes; the diagnostic has the grid, so it uses it.
+quantile nodes; the diagnostic has the grid, so it uses it. Exact for the model is not exact
+for the world: the reported posterior ``Current.D`` is the model's (``Current.raw``) passed
+through the readout correction (:mod:`sounding.diagnostic.readout`), and so is every
+distribution the look-ahead scores.
 
 :class:`PlacementModel` also evaluates, for a batch of candidate standards at once, the
 placement distributions after a correct and after a wrong answer -- the look-ahead that the
@@ -20,11 +23,13 @@ changes, the general ability's posterior moves with it, and every strand's margi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from sounding.diagnostic import _kernels
+from sounding.diagnostic.model import model_tables, state_grid
+from sounding.diagnostic.readout import Readout
 from sounding.mastery.graph_model import GraphMastery, MasteryState
 from sounding.mastery.pipeline import strand_tops
 from sounding.mastery.profile import TOLERANCE
@@ -62,20 +67,33 @@ def entropy(d: np.ndarray) -> np.ndarray:
     return -(d * np.log2(d)).sum(axis=-1)
 
 
+def error_rate(d: np.ndarray) -> np.ndarray:
+    """Probability that the most probable placement is wrong, along the last axis."""
+    return 1.0 - d.max(axis=-1)
+
+
+#: Losses the look-ahead can minimise (``PlacementModel.expected_entropy``'s ``loss``).
+LOSSES = {"entropy": entropy, "error": error_rate}
+
+
 class PlacementModel:
     """Placement posteriors and their one-answer look-ahead for a fitted :class:`GraphMastery`."""
 
-    def __init__(self, model: GraphMastery, tolerance: float = TOLERANCE) -> None:
-        p = model._check_fitted()
+    def __init__(self, model: GraphMastery, tolerance: float = TOLERANCE,
+                 readout: Readout | None = None) -> None:
+        tables = model_tables(model)
+        p = tables.params
         self.model = model
         self.tolerance = tolerance
         self.strands = tuple(p.strands)
+        #: correction of the model's placement posterior (:mod:`sounding.diagnostic.readout`)
+        self.readout = readout if readout is not None else Readout.identity(self.strands)
         self.sidx = np.asarray(p.strand_index)
-        self.P1, self.W = model._tables()
-        self.logw = model._logw
+        self.P1, self.W = tables.P1, tables.W
+        self.logw = tables.logw
         self.guess = np.asarray(p.guess, dtype=float)
         self.slip = np.asarray(p.slip, dtype=float)
-        self.std_grade = model._std_grade
+        self.std_grade = tables.std_grade
         tops = strand_tops(model.graph)
         self._by_grade: dict[int, list[StrandGrade]] = {}
         for G in range(10):
@@ -100,10 +118,7 @@ class PlacementModel:
     # ------------------------------------------------------------------ pieces of a state
     def grid(self, state: MasteryState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(logS, logA, touched)`` of a state (rebuilt when the state has no grid)."""
-        if state._grid is None:
-            state = self.model._state(state.grade, state.n_correct, state.n_wrong)
-        g = state._grid
-        return g.logS, g.logA, g.touched
+        return state_grid(self.model, state)
 
     def _lpg(self, logA: np.ndarray, touched: np.ndarray) -> np.ndarray:
         lp = self.logw + (logA * touched[:, None]).sum(axis=0)
@@ -170,18 +185,23 @@ class PlacementModel:
         rows = self.strand_grades(state.grade)
         LB = {}
         D = {}
+        raw = {}
         for sg in rows:
             if not len(sg.cols):
                 continue
             LB[sg.strand] = self.level_buckets(pi[sg.cols].T, sg)  # (K, 4)
-            D[sg.strand] = m[sg.strand] @ LB[sg.strand]
-        return Current(state, logS, logA, touched, m, pi, rows, LB, D)
+            raw[sg.strand] = m[sg.strand] @ LB[sg.strand]
+            D[sg.strand] = self.readout.apply(raw[sg.strand], state.grade, sg.strand)
+        return Current(state, logS, logA, touched, m, pi, rows, LB, D, raw)
 
     # ------------------------------------------------------------------ look-ahead
-    def expected_entropy(self, cur: Current, candidates: np.ndarray, active: list[int]
-                         ) -> np.ndarray:
+    def expected_entropy(self, cur: Current, candidates: np.ndarray, active: list[int],
+                         loss: str = "entropy") -> np.ndarray:
         """Expected total placement entropy of the ``active`` strands after one answer on
-        each candidate standard (lower is better)."""
+        each candidate standard (lower is better).
+
+        ``loss="error"`` scores the expected probability of a wrong placement instead."""
+        lossf = LOSSES[loss]
         G = min(cur.state.grade, 9)
         P1 = self.P1[G]
         a1, a0 = self.answer_loglik(cur.state)
@@ -236,7 +256,7 @@ class PlacementModel:
                     mt = et[None, None, :] * np.einsum("coq,qk->cok", coef, self.W[t])
                     mt /= mt.sum(axis=2, keepdims=True)
                     D = mt @ cur.LB[t]
-                H += entropy(D)
+                H += lossf(self.readout.apply(D, G, t))
             out[sel] = (probs * H).sum(axis=1)
         return out
 
@@ -253,4 +273,5 @@ class Current:
     pi: np.ndarray
     rows: list[StrandGrade]
     LB: dict[int, np.ndarray]
-    D: dict[int, np.ndarray]
+    D: dict[int, np.ndarray]      # placement posterior per strand, as reported (corrected)
+    raw: dict[int, np.ndarray] = field(default_factory=dict)  # the model's, uncorrected

@@ -36,6 +36,10 @@ class SimulationReport:
     curve: dict[int, float] = field(default_factory=dict)   # length -> exact accuracy
     seconds: float = 0.0
     sessions: list = field(default_factory=list, repr=False)  # kept when asked
+    #: other readouts of the same final posterior: the model's own MAP (no correction) and
+    #: thresholding every standard's P(mastered) at 0.5 and applying the placement rule
+    est_model_map: np.ndarray | None = None
+    est_threshold: np.ndarray | None = None
 
     def summary(self) -> dict[str, Any]:
         by_strand = {}
@@ -44,6 +48,11 @@ class SimulationReport:
             by_strand[str(s)] = round(float(self.exact[m].mean()), 4)
         conf = np.zeros((len(BUCKETS), len(BUCKETS)), dtype=int)
         np.add.at(conf, (self.true_bucket, self.est_bucket), 1)
+        other = {}
+        for key, est in (("exact_placement_model_map", self.est_model_map),
+                         ("exact_placement_threshold", self.est_threshold)):
+            if est is not None and len(est) == len(self.true_bucket):
+                other[key] = round(float((est == self.true_bucket).mean()), 4)
         return {
             "strategy": self.name, "students": self.n_students,
             "items_mean": round(float(self.items.mean()), 2),
@@ -52,6 +61,7 @@ class SimulationReport:
             "placements": int(len(self.exact)),
             "exact_placement": round(float(self.exact.mean()), 4),
             "within_one_grade": round(float(self.within_one.mean()), 4),
+            **other,
             "exact_by_strand": by_strand,
             "confusion_true_by_estimated": conf.tolist(),
             "curve": {str(k): round(v, 4) for k, v in sorted(self.curve.items())},
@@ -88,7 +98,7 @@ def run_students(engine: DiagnosticEngine, students: Sequence[SimulatedStudent],
     pm = engine.placement
     L = engine.max_items
     points = set(range(L + 1)) if curve_points is None else {k for k in curve_points if k <= L}
-    items, ex, w1, tb, eb, sn = [], [], [], [], [], []
+    items, ex, w1, tb, eb, sn, em, et = [], [], [], [], [], [], [], []
     curve_hits = np.zeros(L + 1)
     curve_n = 0
     kept = []
@@ -122,6 +132,12 @@ def run_students(engine: DiagnosticEngine, students: Sequence[SimulatedStudent],
                 if session.n_answered >= L:
                     break
         record(last=True)
+        cur = engine.current(session)
+        mastered = (cur.state.p_mastered >= 0.5).astype(float)
+        for s in truth:
+            em.append(int(np.argmax(cur.raw[s])))
+            sg = next(r for r in cur.rows if r.strand == s)
+            et.append(int(np.argmax(pm.level_buckets(mastered[sg.cols][None, :], sg)[0])))
         if keep_sessions:
             kept.append(session)
         else:
@@ -146,4 +162,4 @@ def run_students(engine: DiagnosticEngine, students: Sequence[SimulatedStudent],
     return SimulationReport(name or engine.strategy, len(students), np.array(items),
                             np.array(ex, dtype=bool), np.array(w1, dtype=bool),
                             np.array(tb), np.array(eb), np.array(sn, dtype=object), curve,
-                            time.perf_counter() - t0, kept)
+                            time.perf_counter() - t0, kept, np.array(em), np.array(et))
