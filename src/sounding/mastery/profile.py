@@ -61,30 +61,29 @@ dependence the model knows is carried even when reading the store. The placement
 of that distribution.
 
 Fitted on one simulated district of 2,000 students and judged on another against its truth
-files (``tests/mastery/test_truth.py``): mean estimated ``grades_below`` 1.56 against 1.46
-true, exact agreement 0.72, within one grade 0.86, 6.6 % of truly on-grade strands placed 1+
-below, ``p_secure`` calibrated (within 0.03 in each third). The old threshold rule on the
-same posterior gave 1.96, 0.64 and 17.9 %.
+files (``tests/mastery/test_truth.py``): mean estimated ``grades_below`` 1.49 against 1.46
+true, exact agreement 0.72, within one grade 0.87, 7.1 % of truly on-grade strands placed 1+
+below, ``p_secure`` calibrated (within 0.02 in each third). The old threshold rule on the
+same posterior gave 1.91, 0.65 and 18.8 %.
 
 Why probit-normal. The first version of the coupling was the straight line ``clip(p + sd *
-t, 0, 1)``: it placed students a quarter of a grade too deep (1.70 against 1.46; exact 0.707,
-within one 0.847). A likely-mastered standard (``p = 0.9, sd = 0.15``) has, under the model's
-posterior, a mastery probability near 1 at most abilities and lower only in the tail (it is a
-sigmoid of a roughly Gaussian ability); the line is symmetric and its clipping at 1 lowered
-the mean, so "all of grade 4's fractions mastered" came out less likely than the model says.
-The probit-normal has the posterior's skew and keeps ``p`` and ``sd`` exactly. It agrees
-with the exact placement posterior -- the walk at every point of the model's own ability
-grid, mixed over the student's ability posterior, which is what the diagnostic computes
-(:mod:`sounding.diagnostic.placement`) -- to within noise: on the same district the exact
-mixture gives 1.553 grades below, exact 0.720, within one 0.861, against 1.557, 0.719 and
-0.858 from the store's ``p`` and ``sd``. So the profile read from the store and the
-diagnostic's placement are one definition, without storing ability posteriors.
+t, 0, 1)``: with the same posterior it placed students a quarter of a grade too deep (1.70
+against 1.46; exact 0.707, within one 0.847). A likely-mastered standard (``p = 0.9, sd =
+0.15``) has, under the model's posterior, a mastery probability near 1 at most abilities and
+lower only in the tail (it is a sigmoid of a roughly Gaussian ability); the line is symmetric
+and its clipping at 1 lowered the mean, so "all of grade 4's fractions mastered" came out less
+likely than the model says. The probit-normal has the posterior's skew and keeps ``p`` and
+``sd``. It agrees with the exact placement posterior -- the walk at every point of the model's
+own ability grid, mixed over the student's ability posterior, which is what the diagnostic
+computes (:mod:`sounding.diagnostic.placement`) -- to within noise: on that posterior the
+exact mixture gave 1.553 grades below, exact 0.720, within one 0.861, against 1.557, 0.719
+and 0.858 from the store's ``p`` and ``sd``. So the profile read from the store and the
+diagnostic's placement are one definition, without storing ability posteriors. The rest of
+the lean (1.56 -> 1.49) came from the fit: the graph model's DAG projection of its
+intercepts is now weighted by their information (:mod:`sounding.mastery.graph_model`).
 
-What remains is the fit's, not the readout's: about a tenth of a grade deep (geometry 0.24,
-number and algebraic 0.14, fractions 0.12, data -0.07, functions 0.00). With full evidence
-the model's P(mastered) at 3 grades below runs a little low among likely-mastered standards
-(0.05 under the truth in the 0.7-0.9 bins) and at 4+ grades below a little high: the
-grade-offset buckets pool what the simulator draws grade by grade.
+What remains: about 0.03 of a grade deep overall, by strand from -0.08 (data) to +0.14
+(fractions, geometry).
 
 Everything is computed over a students x standards matrix (numpy, numba), so 100k students
 take seconds; per-student dataclasses (:class:`IcebergProfile`) are built on demand.
