@@ -11,6 +11,8 @@
    as ``tests/mastery/test_truth.py``): placements, calibration, and what the prerequisite
    edges add, for the graph model and Best-LR with and without edges; ``--disruption P``
    simulates standard-specific gaps (``KnowledgeParams.disruption``).
+4. ``--edge-study``: what the prerequisite edges add when there is evidence on the
+   prerequisites themselves (below-grade diagnostic answers), :func:`bench_edge_study`.
 
 Run ``bash bench/setup_pybkt.sh`` once, then
 ``.venv-bench/bin/python bench/bench_models.py [--answers 1000000] [--skip-assist]``, or
@@ -220,6 +222,134 @@ def bench_truth(n_students: int, disruption: float, names: list[str]) -> None:
     print(pd.DataFrame(rows).set_index("model").round(3).to_string())
 
 
+def _fit_logistic(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Plain logistic regression (intercept first) by L-BFGS: the stacking layer of
+    :func:`bench_edge_study`, a handful of columns."""
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
+    Xb = np.c_[np.ones(len(X)), X]
+
+    def f(w: np.ndarray) -> tuple[float, np.ndarray]:
+        z = Xb @ w
+        ll = np.logaddexp(0, z) - y * z
+        return float(ll.sum() + 1e-3 * w @ w), Xb.T @ (expit(z) - y) + 2e-3 * w
+
+    return minimize(f, np.zeros(Xb.shape[1]), jac=True, method="L-BFGS-B").x
+
+
+def bench_edge_study(n_students: int, disruption: float) -> None:
+    """When do the progression's edges carry information beyond the strand abilities?
+
+    Train the graph model with and without its edges on one district (all answers); on
+    another, give it (a) the grade-level answers only, (b) those plus the below-grade
+    (diagnostic) answers on a random half of each student's below-grade standards, i.e.
+    evidence on prerequisites themselves; judge P(mastered) against the truth on the
+    below-grade standards outside the evidence, all of them and those that are a direct
+    prerequisite or successor of an answered one. Then the information along the edges
+    beyond the model: a logistic layer on ``logit(p_j)`` plus the residuals (answer minus
+    its predicted P(correct)) of the student's answered direct prerequisites and successors
+    of ``j``, fitted on half the students and scored on the other half (2 folds); and, as
+    the ceiling, the same layer on the true share of ``j``'s direct prerequisites mastered.
+    """
+    from dataclasses import replace
+
+    from scipy.special import logit
+    from scipy.stats import rankdata
+
+    from sounding.mastery.graph_model import GraphMastery
+    from sounding.progression import StandardsGraph
+    from sounding.simulate.calibration import DEFAULT_PARAMS
+
+    codes = list(GRAPH.standard_codes)
+    idx = {c: j for j, c in enumerate(codes)}
+    sg_of = np.array([GRAPH[c].grade_num for c in codes])
+
+    def auc(y: np.ndarray, s: np.ndarray) -> float:
+        r = rankdata(s)
+        n1 = y.sum()
+        return float((r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * (y.size - n1)))
+
+    def grades_of(d) -> dict:
+        ts = d.truth_students
+        return {s: (9 if a else int(g)) for s, g, a in
+                zip(ts["student_id"], ts["grade"], ts["algebra1"], strict=True)}
+
+    kp = replace(DEFAULT_PARAMS, disruption=disruption)
+    train = simulate_district(DistrictSpec(n_students=n_students, seed=1, knowledge=kp))
+    test = simulate_district(DistrictSpec(n_students=n_students, seed=2, knowledge=kp))
+    grades = grades_of(test)
+    tm = test.truth_mastery.set_index("student_id")
+    ids = tm.index.to_numpy()
+    Y = tm.loc[ids, codes].to_numpy(bool)
+    G = np.array([grades[s] for s in ids])
+    row = {s: i for i, s in enumerate(ids)}
+    r = test.responses
+    j_of = r["standard"].map(GRAPH.rollup).map(idx).to_numpy()
+    i_of = r["student_id"].map(row).to_numpy()
+    below_answer = sg_of[j_of] < G[i_of]
+    half = np.random.default_rng(0).random(Y.shape) < 0.5   # per student x standard
+    keep_b = ~below_answer | half[i_of, j_of]
+    evidence = {"grade-level": r[~below_answer],
+                "grade-level + half the below-grade": r[keep_b]}
+    EV = np.zeros(Y.shape, dtype=bool)
+    EV[i_of[below_answer & keep_b], j_of[below_answer & keep_b]] = True
+    A = np.zeros((len(codes), len(codes)))
+    for c in codes:
+        for p in GRAPH.prerequisites(c):
+            if p in idx:
+                A[idx[p], idx[c]] = 1.0
+    near = (EV.astype(float) @ (A + A.T)) > 0
+    below = sg_of[None, :] < G[:, None]
+    judged = {"held-out below-grade": below & ~EV,
+              "  of which next to an answered one": below & ~EV & near}
+    flat = StandardsGraph(list(GRAPH), [], name="no prerequisite edges")
+    rows, P_pre = [], {}
+    for name, g in (("graph", GRAPH), ("graph no-edges", flat)):
+        model = GraphMastery(g).fit(train.responses, grades_of(train))
+        for ev_name, ev in evidence.items():
+            pm = model.posterior_matrix(ev, grades)
+            P = pm.p[pd.Index(pm.user_ids).get_indexer(ids)][
+                :, pd.Index(model.standards).get_indexer(codes)].astype(float)
+            if ev_name != "grade-level":
+                P_pre[name] = P
+            for j_name, m in judged.items():
+                rows.append({"model": name, "evidence": ev_name, "judged": j_name,
+                             "n": int(m.sum()), "accuracy": ((P[m] > 0.5) == Y[m]).mean(),
+                             "AUC": auc(Y[m], P[m])})
+    print(f"== edges with evidence on prerequisites: {n_students:,} + {n_students:,} students, "
+          f"disruption {disruption}")
+    print(pd.DataFrame(rows).set_index(["model", "evidence", "judged"]).round(4).to_string())
+    # the information along the edges beyond the model (no-edges readout + edge residuals)
+    P = P_pre["graph no-edges"]
+    ev = r[keep_b & below_answer]
+    ei = ev["student_id"].map(row).to_numpy()
+    ej = ev["standard"].map(GRAPH.rollup).map(idx).to_numpy()
+    R = np.zeros(Y.shape)
+    n_ans = np.zeros(Y.shape)
+    np.add.at(R, (ei, ej), ev["correct"].to_numpy(float) - (0.2 + 0.7 * P[ei, ej]))
+    np.add.at(n_ans, (ei, ej), 1.0)
+    R = np.divide(R, n_ans, out=np.zeros_like(R), where=n_ans > 0)
+    m = judged["  of which next to an answered one"]
+    n_pre = np.maximum(A.sum(axis=0), 1.0)
+    true_pre = (Y.astype(float) @ A) / n_pre   # share of j's direct prerequisites mastered
+    X = np.c_[logit(np.clip(P[m], 1e-4, 1 - 1e-4)), (R @ A)[m], (R @ A.T)[m], true_pre[m]]
+    y = Y[m].astype(float)
+    fold = (np.arange(len(ids)) % 2)[np.nonzero(m)[0]]
+    out = {}
+    for cols, label in (([0], "readout only"), ([0, 1, 2], "readout + edge residuals"),
+                        ([0, 3], "readout + true state of the prerequisites (oracle)")):
+        s = np.empty(len(y))
+        for f in (0, 1):
+            w = _fit_logistic(X[fold == f][:, cols], y[fold == f])
+            s[fold != f] = np.c_[np.ones((fold != f).sum()), X[fold != f][:, cols]] @ w
+            if cols == [0, 1, 2]:
+                out[f"weights fold {f} (1, logit p, prerequisites, successors)"] = w.round(2)
+        out[label] = f"accuracy {((s > 0) == (y > 0)).mean():.4f} AUC {auc(y > 0, s):.4f}"
+    for k, v in out.items():
+        print(f"  stacked, next to an answered one: {k}: {v}")
+
+
 def order_edges(df: pd.DataFrame, min_students: int = 50, share: float = 0.8,
                 per_skill: int = 3) -> list[tuple[str, str]]:
     """Curriculum-order edges of a data set without a progression: ``a -> b`` when at least
@@ -270,7 +400,11 @@ def main() -> None:
     ap.add_argument("--truth-students", type=int, default=2000)
     ap.add_argument("--disruption", type=float, default=0.0)
     ap.add_argument("--truth-models", default="graph,graph no-edges,best-lr,best-lr no-edges")
+    ap.add_argument("--edge-study", action="store_true",
+                    help="Also: what the edges add with evidence on the prerequisites.")
     args = ap.parse_args()
+    if args.edge_study:
+        bench_edge_study(args.truth_students, args.disruption)
     if args.assist_edges:
         bench_assist_edges(args.seed)
     if args.truth:

@@ -83,10 +83,13 @@ def _exact_levels(p: np.ndarray, sd: np.ndarray, grades: np.ndarray, top: int, t
     """Distribution of the secure level by enumerating every mastery state (small strands)."""
     from itertools import product
 
+    from sounding.mastery import _profile_kernels as pk
+
     gs = np.unique(grades[grades <= top])
     out: dict[int, float] = {}
-    for t in nodes:
-        v = np.clip(p + sd * t, 0, 1)
+    V = pk.coupled_values(p, sd, nodes, pk.RHO)
+    for q in range(len(nodes)):
+        v = V[:, q]
         for state in product((0, 1), repeat=len(p)):
             m = np.array(state, dtype=bool)
             w = float(np.prod(np.where(m, v, 1 - v)))
@@ -120,7 +123,7 @@ def test_secure_level_distribution_is_exact(seed):
     gs = np.unique(grades)
     outs = [np.empty(3) for _ in range(2)] + [np.empty(3, dtype=np.int64) for _ in range(3)]
     pk.strand_levels(P, SD, G, np.arange(n, dtype=np.int64), grades.astype(np.int64),
-                     gs.astype(np.int64), tol, _NODES, *outs)
+                     gs.astype(np.int64), tol, _NODES, pk.RHO, *outs)
     level, p_level = outs[0], outs[1]
     for i, top in enumerate(G):
         known = ~np.isnan(p)
@@ -329,3 +332,30 @@ def test_bad_inputs(graph):
     t = compute_icebergs(pm, students, graph)
     with pytest.raises(InvalidInput):
         group_distribution(t, students, graph, by="nope")
+
+
+def test_the_coupling_keeps_each_standards_mean_and_sd():
+    """The probit coupling ``Phi(a + b t)`` is moment-matched: over the ability quantile ``t``
+    it has the posterior mean ``p`` and sd ``sd`` the store keeps (so the placement changes
+    nothing a standard's own readout says), is skewed towards the nearer end (a likely-mastered
+    standard is near 1 at most abilities), and is the plain ``p`` where ``sd`` is 0 or
+    unknown. The straight line it replaced, ``clip(p + sd t)``, lowered the mean of such a
+    standard by the clipping."""
+    from scipy.stats import norm
+
+    from sounding.mastery import _profile_kernels as pk
+
+    rng = np.random.default_rng(7)
+    p = rng.uniform(0.002, 0.998, 400)
+    sd = rng.uniform(0.0, 0.9, 400) * np.sqrt(p * (1 - p))
+    t = norm.ppf((np.arange(4000) + 0.5) / 4000)
+    V = pk.coupled_values(p, sd, t, pk.RHO)
+    assert np.all(np.diff(V, axis=1) >= 0)  # comonotone: every standard rises with t
+    assert np.abs(V.mean(axis=1) - p).max() < 2e-3
+    assert np.abs(V.std(axis=1) - sd).max() < 5e-3
+    skewed = V[(p > 0.8) & (sd > 0.1)]
+    assert skewed.size and (np.median(skewed, axis=1) > skewed.mean(axis=1)).all()
+    line = np.clip(0.9 + 0.15 * t, 0, 1).mean()
+    assert line < 0.89  # what the clipped line did to a P = 0.9 standard
+    flat = pk.coupled_values(np.array([0.3, 0.7, 0.0]), np.array([0.0, np.nan, 0.2]), t, pk.RHO)
+    assert np.all(flat == np.array([[0.3], [0.7], [0.0]]))

@@ -186,7 +186,8 @@ def test_tier_shares(planned):
         print(f"seed {seed}: tiers 1/2/3 {shares['1']:.0%} / {shares['2']:.0%} / "
               f"{shares['3']:.0%} of {s['n_students'] - s['no_tier']} students with recent "
               f"evidence; unknown (no recent evidence) {s['no_tier']}")
-        assert abs(sum(shares.values()) - 1) < 1e-6
+        # the summary rounds each share to 4 decimals: three roundings may add 1.5e-4
+        assert abs(sum(shares.values()) - 1) <= 1.5e-4
         assert 0.4 <= shares["1"] <= 0.9 and shares["3"] <= 0.15
         # students of the simulator's stale classes get no tier
         stale = set(d.truth_students.loc[d.truth_students["stale_class"], "student_id"])

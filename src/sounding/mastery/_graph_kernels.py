@@ -458,3 +458,46 @@ def state_marginals(G, nc, nw, logA, e, Ms, touched, strand_of, P1, guess, slip,
         a1 = nc[j] * np.log1p(-slip[j]) + nw[j] * np.log(slip[j]) if answered else 0.0
         a0 = nc[j] * np.log(guess[j]) + nw[j] * np.log1p(-guess[j]) if answered else 0.0
         out_p[j], out_sd[j] = _standard_moments(m[strand_of[j]], P1[G, j], answered, a1, a0)
+
+
+# ---------------------------------------------------------------------------- M-step helper
+
+
+@njit(cache=True)
+def dag_isotonic(c, w, pre, succ, tol, max_sweeps):
+    """Weighted projection of intercepts onto the DAG order: ``c_i >= c_j`` on every edge.
+
+    Minimises ``sum_j w_j (x_j - c_j)^2`` subject to ``x_pre >= x_succ`` for each edge
+    ``(pre[k], succ[k])`` by Hildreth's algorithm (cyclic coordinate ascent on the dual, i.e.
+    Dykstra's alternating projections for half-spaces), which converges to the exact
+    projection; stops when no multiplier moves the point by more than ``tol``. The residual
+    violations (below ``tol``) are then closed exactly by lowering successors, in the order of
+    the edges, which must be grouped by successor in topological order. Returns the projected
+    copy.
+    """
+    x = c.copy()
+    E = pre.shape[0]
+    lam = np.zeros(E)
+    for _ in range(max_sweeps):
+        moved = 0.0
+        for k in range(E):
+            i = pre[k]
+            j = succ[k]
+            inv = 1.0 / w[i] + 1.0 / w[j]
+            new = lam[k] - (x[i] - x[j]) / inv
+            if new < 0.0:
+                new = 0.0
+            d = new - lam[k]
+            if d != 0.0:
+                x[i] += d / w[i]
+                x[j] -= d / w[j]
+                lam[k] = new
+                ad = abs(d) * inv
+                if ad > moved:
+                    moved = ad
+        if moved <= tol:
+            break
+    for k in range(E):
+        if x[succ[k]] > x[pre[k]]:
+            x[succ[k]] = x[pre[k]]
+    return x

@@ -11,16 +11,138 @@ The standards of a strand are not independent a posteriori: they share the stran
 a student who has one is likely to have the others. The kernel reconstructs that dependence
 from what the store keeps per standard (``p``, the posterior mean, and ``sd``, the posterior sd
 of the mastery probability over the ability posterior): each standard's mastery probability is
-``clip(p + sd * t_q, 0, 1)`` at ``Q`` common standard-normal quantile nodes ``t_q``
-(a comonotone coupling: every standard of the strand rises with the same ability), the walk runs
-at each node, and the results are averaged. With ``sd = 0`` (BKT, or a certain estimate) this is
+a monotone function of one standard-normal ``t`` common to the strand (a comonotone coupling:
+every standard rises with the same ability), evaluated at ``Q`` quantile nodes; the walk runs
+at each node and the results are averaged.
+
+The function is the **probit-normal** ``Phi(a + b t)`` whose mean and sd over ``t`` are exactly
+``p`` and ``sd`` (moment matching; :func:`probit_coupling`). That is the shape the model's own
+posterior has -- the probability of mastery is a sigmoid of a roughly Gaussian ability -- so it
+is skewed towards the nearer end: a standard at ``p = 0.9, sd = 0.15`` is near 1 at most
+abilities and lower only in the tail. The first version used the straight line
+``clip(p + sd * t, 0, 1)``, whose clipping at 1 lowered the mean (a likely-mastered standard
+counted as less likely than the model says), and which placed students a quarter of a grade
+too deep (``sounding.mastery.profile``). With ``sd = 0`` (BKT, or a certain estimate) this is
 the independent Poisson-binomial.
+
+Moment matching: with ``h = Phi^-1(p)`` and ``rho = b^2 / (1 + b^2)``, ``E Phi(a + b t) = p``
+forces ``a = h / sqrt(1 - rho)``, and ``E Phi(a + b t)^2 = Phi_2(h, h; rho)`` (bivariate normal
+cdf) ``= p - 2 T(h, sqrt((1 - rho) / (1 + rho)))`` with Owen's ``T``; so ``rho`` solves
+``T(h, alpha) = (p (1 - p) - sd^2) / 2``. ``rho`` is tabulated once over ``h`` and the ratio
+``r = sd / sqrt(p (1 - p))`` (:func:`rho_table`, scipy's ``owens_t``) and interpolated
+bilinearly in the kernel.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit, prange
+from scipy.special import ndtr, owens_t
+
+#: The table of :func:`rho_table`: ``h = Phi^-1(p)`` on ``[-H_MAX, H_MAX]`` and ``r`` on
+#: ``[0, 1]``; the coupling of a standard with ``r`` above ``R_MAX`` uses ``R_MAX`` (the
+#: probit slope would be infinite at ``r = 1``).
+H_MAX = 8.0
+H_STEPS = 320
+R_STEPS = 100
+R_MAX = 0.995
+
+
+def rho_table() -> np.ndarray:
+    """``rho[h_i, r_i]`` of the moment-matched probit coupling (module docstring).
+
+    Solved by bisection on Owen's ``T`` (increasing in its second argument on ``[0, 1]``),
+    vectorised over the whole grid; about 30 ms, done once per process.
+    """
+    h = np.linspace(-H_MAX, H_MAX, H_STEPS + 1)[:, None]
+    r = np.linspace(0.0, 1.0, R_STEPS + 1)[None, :]
+    p = ndtr(h)
+    target = np.broadcast_to(p * (1.0 - p) * (1.0 - r * r) / 2.0, (h.size, r.size))
+    hh = np.broadcast_to(h, target.shape)
+    lo = np.zeros(target.shape)
+    hi = np.ones(target.shape)
+    for _ in range(50):
+        mid = 0.5 * (lo + hi)
+        big = owens_t(hh, mid) > target
+        hi = np.where(big, mid, hi)
+        lo = np.where(big, lo, mid)
+    alpha = 0.5 * (lo + hi)
+    return np.ascontiguousarray((1.0 - alpha**2) / (1.0 + alpha**2))
+
+
+RHO = rho_table()
+_RSQRT2 = 1.0 / math.sqrt(2.0)
+
+
+@njit(cache=True)
+def _ndtri(p: float) -> float:
+    """Standard-normal quantile (Acklam's rational approximation, refined by one Halley step:
+    relative error below 1e-13 on (0, 1))."""
+    a = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02,
+         1.383577518672690e02, -3.066479806614716e01, 2.506628277459239e00)
+    b = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02,
+         6.680131188771972e01, -1.328068155288572e01)
+    c = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00,
+         -2.549732539343734e00, 4.374664141464968e00, 2.938163982698783e00)
+    d = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00,
+         3.754408661907416e00)
+    if p < 0.02425:
+        q = math.sqrt(-2.0 * math.log(p))
+        x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / \
+            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0)
+    elif p > 1.0 - 0.02425:
+        q = math.sqrt(-2.0 * math.log(1.0 - p))
+        x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / \
+            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0)
+    else:
+        q = p - 0.5
+        r = q * q
+        x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q / \
+            (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1.0)
+    e = 0.5 * math.erfc(-x / math.sqrt(2.0)) - p
+    u = e * math.sqrt(2.0 * math.pi) * math.exp(0.5 * x * x)
+    return x - u / (1.0 + 0.5 * x * u)
+
+
+@njit(cache=True)
+def probit_coupling(p: float, sd: float, rho_tab: np.ndarray) -> tuple[float, float]:
+    """``(a, b)`` with ``Phi(a + b t)``, ``t ~ N(0, 1)``, of mean ``p`` and sd ``sd``.
+
+    ``b = 0`` (no coupling) when ``sd`` is 0 or NaN or ``p`` is 0 or 1; then ``a`` is
+    ``Phi^-1(p)`` clipped to the table (the caller uses ``p`` itself).
+    """
+    if not (sd > 0.0) or not (p > 0.0) or not (p < 1.0):
+        return 0.0, 0.0
+    h = _ndtri(p)
+    r = sd / math.sqrt(p * (1.0 - p))
+    if r > R_MAX:
+        r = R_MAX
+    hx = (min(max(h, -H_MAX), H_MAX) + H_MAX) / (2.0 * H_MAX) * H_STEPS
+    rx = r * R_STEPS
+    i0 = min(int(hx), H_STEPS - 1)
+    k0 = min(int(rx), R_STEPS - 1)
+    fh = hx - i0
+    fr = rx - k0
+    rho = ((1.0 - fh) * ((1.0 - fr) * rho_tab[i0, k0] + fr * rho_tab[i0, k0 + 1])
+           + fh * ((1.0 - fr) * rho_tab[i0 + 1, k0] + fr * rho_tab[i0 + 1, k0 + 1]))
+    if rho <= 0.0:
+        return h, 0.0
+    rho = min(rho, 0.99999)
+    return h / math.sqrt(1.0 - rho), math.sqrt(rho / (1.0 - rho))
+
+
+@njit(cache=True)
+def coupled_values(p, sd, nodes, rho_tab):
+    """``v[i, q]``: the mastery probability of standard ``i`` at node ``q`` (NaN stays NaN)."""
+    n = p.shape[0]
+    out = np.empty((n, nodes.shape[0]))
+    for i in range(n):
+        a, b = probit_coupling(p[i], sd[i], rho_tab)
+        for q in range(nodes.shape[0]):
+            out[i, q] = p[i] if b == 0.0 else 0.5 * math.erfc(-(a + b * nodes[q]) * _RSQRT2)
+    return out
 
 
 @njit(cache=True, inline="always")
@@ -30,8 +152,8 @@ def _allowed(n: int, tol: float) -> int:
 
 
 @njit(cache=True, parallel=True)
-def strand_levels(P, SD, G, cols, sg, gs, tol, nodes, out_level, out_p, out_n, out_known,
-                  out_fail):
+def strand_levels(P, SD, G, cols, sg, gs, tol, nodes, rho_tab, out_level, out_p, out_n,
+                  out_known, out_fail):
     """Most probable secure level of one strand for every student, and its probability.
 
     Parameters
@@ -49,6 +171,8 @@ def strand_levels(P, SD, G, cols, sg, gs, tol, nodes, out_level, out_p, out_n, o
         Tolerated share of exceptions (rounded half up to a count).
     nodes : float64[Q]
         Standard-normal quantile nodes of the comonotone coupling (mean 0, variance 1).
+    rho_tab : float64[H_STEPS + 1, R_STEPS + 1]
+        :data:`RHO`, the coupling's table.
     out_level : float64[N]
         The most probable level (ties go to the higher level); ``gs[0] - 1`` when even the
         first grade is not secure; NaN when no grade applies or nothing is known.
@@ -90,6 +214,13 @@ def strand_levels(P, SD, G, cols, sg, gs, tol, nodes, out_level, out_p, out_n, o
         kmax = _allowed(nk, tol) + 1
         dp = np.zeros(kmax + 1)
         surv = np.zeros(Hmax)
+        # the probit coupling of each standard, once per student
+        ca = np.zeros(stop_all)
+        cb = np.zeros(stop_all)
+        for c in range(stop_all):
+            p = P[i, cols[c]]
+            if p == p:
+                ca[c], cb[c] = probit_coupling(p, SD[i, cols[c]], rho_tab)
         for q in range(Qn):
             for k in range(kmax + 1):
                 dp[k] = 0.0
@@ -101,9 +232,8 @@ def strand_levels(P, SD, G, cols, sg, gs, tol, nodes, out_level, out_p, out_n, o
                     j = cols[c]
                     p = P[i, j]
                     if p == p:
-                        sd = SD[i, j]
-                        v = p + (sd * nodes[q] if sd == sd else 0.0)
-                        v = min(1.0, max(0.0, v))
+                        v = p if cb[c] == 0.0 else \
+                            0.5 * math.erfc(-(ca[c] + cb[c] * nodes[q]) * _RSQRT2)
                         f = 1.0 - v
                         dp[kmax] += dp[kmax - 1] * f
                         for k in range(kmax - 1, 0, -1):

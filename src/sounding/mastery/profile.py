@@ -53,25 +53,37 @@ smaller than the truth, because a student's standards of one strand rise and fal
 with the strand ability. Now the posterior distribution of the secure level is computed
 exactly by a dynamic programme over the number of unmastered standards
 (:mod:`sounding.mastery._profile_kernels`), with the standards of a strand coupled through
-a common ability quantile: each standard's mastery probability is ``p + sd * t`` at nine
-standard-normal nodes ``t`` (``sd`` being the posterior sd of that probability over the
-ability posterior, which the graph model gives and the store keeps), so the dependence the
-model knows is carried even when reading the store. The placement is the mode of that
-distribution. Fitted on one simulated district of 2,000 students and judged on another
-against its truth files (``tests/mastery/test_truth.py``): mean estimated ``grades_below``
-1.70 against 1.46 true, exact agreement 0.71, within one grade 0.85, 7.7 % of truly on-grade
-strands placed 1+ below -- where the old rule, on the same posterior, gave 1.96, 0.64 and
-17.9 % -- and ``p_secure`` calibrated (within 0.08 in each third).
+a common ability quantile: each standard's mastery probability is a probit-normal
+``Phi(a + b t)`` of a standard-normal ``t`` shared by the strand, moment-matched to the
+standard's posterior mean ``p`` and sd ``sd`` (the sd of that probability over the ability
+posterior, which the graph model gives and the store keeps), at nine quantile nodes; so the
+dependence the model knows is carried even when reading the store. The placement is the mode
+of that distribution.
 
-What remains: the estimate still leans about a quarter of a grade deep. The graph model treats
-a strand's standards as independent given the strand ability; in the simulator (as in
-schools) a student's standards also share the year they were taught (class and year effects)
-and are gated by their prerequisites, so true gaps cluster more than the model's and
-"everything up to grade h" is a little more likely than the model says. Mixing over the
-model's own ability grid instead of the nine-node coupling lowered the lean a little further
-on a trial district (+0.20 instead of +0.33 grades, same exact agreement), but needs each
-student's ability posterior, which the store does not keep: a view read from the store would
-then disagree with the fit, so the coupling from ``p`` and ``sd`` is used everywhere.
+Fitted on one simulated district of 2,000 students and judged on another against its truth
+files (``tests/mastery/test_truth.py``): mean estimated ``grades_below`` 1.49 against 1.46
+true, exact agreement 0.72, within one grade 0.87, 7.1 % of truly on-grade strands placed 1+
+below, ``p_secure`` calibrated (within 0.02 in each third). The old threshold rule on the
+same posterior gave 1.91, 0.65 and 18.8 %.
+
+Why probit-normal. The first version of the coupling was the straight line ``clip(p + sd *
+t, 0, 1)``: with the same posterior it placed students a quarter of a grade too deep (1.70
+against 1.46; exact 0.707, within one 0.847). A likely-mastered standard (``p = 0.9, sd =
+0.15``) has, under the model's posterior, a mastery probability near 1 at most abilities and
+lower only in the tail (it is a sigmoid of a roughly Gaussian ability); the line is symmetric
+and its clipping at 1 lowered the mean, so "all of grade 4's fractions mastered" came out less
+likely than the model says. The probit-normal has the posterior's skew and keeps ``p`` and
+``sd``. It agrees with the exact placement posterior -- the walk at every point of the model's
+own ability grid, mixed over the student's ability posterior, which is what the diagnostic
+computes (:mod:`sounding.diagnostic.placement`) -- to within noise: on that posterior the
+exact mixture gave 1.553 grades below, exact 0.720, within one 0.861, against 1.557, 0.719
+and 0.858 from the store's ``p`` and ``sd``. So the profile read from the store and the
+diagnostic's placement are one definition, without storing ability posteriors. The rest of
+the lean (1.56 -> 1.49) came from the fit: the graph model's DAG projection of its
+intercepts is now weighted by their information (:mod:`sounding.mastery.graph_model`).
+
+What remains: about 0.03 of a grade deep overall, by strand from -0.08 (data) to +0.14
+(fractions, geometry).
 
 Everything is computed over a students x standards matrix (numpy, numba), so 100k students
 take seconds; per-student dataclasses (:class:`IcebergProfile`) are built on demand.
@@ -420,8 +432,8 @@ def compute_icebergs(
         n_std = np.empty(N, dtype=np.int64)
         n_known = np.empty(N, dtype=np.int64)
         failed = np.empty(N, dtype=np.int64)
-        _pk.strand_levels(P, SD, Gk, cols, sg, grades_s, float(tolerance), _NODES, level,
-                          p_claim, n_std, n_known, failed)
+        _pk.strand_levels(P, SD, Gk, cols, sg, grades_s, float(tolerance), _NODES, _pk.RHO,
+                          level, p_claim, n_std, n_known, failed)
         applicable = G >= grades_s[0]
         unknown = applicable & (n_known == 0)
         # The grades already taught end at G - 1, or earlier where the strand stops (number
