@@ -26,6 +26,16 @@ from sounding.services.context import Context
 from sounding.services.registry import service
 
 
+def evidence_writer(store: Any) -> durable.EvidenceWriter:
+    """The background writer that turns finished sessions into evidence (one per app)."""
+    return durable.EvidenceWriter(store)
+
+
+def warm_engine() -> None:
+    """Build the diagnostic engine now (a few seconds) rather than in a student's request."""
+    durable.default_engine()
+
+
 def _item_view(item: Any, number: int) -> dict[str, Any]:
     """An item as a student sees it: prompt (text and MathML), how to answer -- not its key."""
     from sounding.items.mathml import prompt_to_html, prompt_to_text

@@ -27,7 +27,7 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sounding.access.principal import Principal
-from sounding.errors import InvalidInput, NotFound
+from sounding.errors import InvalidInput
 from sounding.web.auth import api_principal, check_csrf, page_principal
 from sounding.web.render import render
 
@@ -53,13 +53,13 @@ _ANSWER_BODY = {
 
 def mount(app: FastAPI) -> None:
     """Add the diagnostic's routes to ``app`` and its evidence writer to ``app.state``."""
-    from sounding.diagnostic.durable import EvidenceWriter, default_engine
+    from sounding.services.diagnostic import evidence_writer, warm_engine
 
     app.include_router(pages)
     app.include_router(api)
-    app.state.diagnostic_writer = EvidenceWriter(app.state.store)
+    app.state.diagnostic_writer = evidence_writer(app.state.store)
     # build the engine (model + item bank, a few seconds) before the first student needs it
-    threading.Thread(target=default_engine, name="diagnostic-warm", daemon=True).start()
+    threading.Thread(target=warm_engine, name="diagnostic-warm", daemon=True).start()
 
 
 def _ctx(request: Request, who: Principal) -> Any:
@@ -166,16 +166,13 @@ def answer_page(request: Request, session_id: str = Form(""), item_id: str = For
                 who: Principal = PageWho) -> Response:
     """Keep the answer (committed before the next page), then show the next item or the end.
     Post/redirect/get: reloading the next page never sends an answer twice."""
-    from sounding.services.diagnostic import _own_student, diagnostic_answer
+    from sounding.services.diagnostic import _own_student, diagnostic_answer, diagnostic_session
 
     check_csrf(request, csrf)
     ctx = _ctx(request, who)
     _own_student(ctx)
     if not response.strip():
-        from sounding.diagnostic.durable import student_of_or_none
-
-        if student_of_or_none(ctx.store, session_id) is None:
-            raise NotFound("no diagnostic session")
+        diagnostic_session(ctx, session_id)  # NotFound unless it is the student's own
         return RedirectResponse("/diagnostic?error=empty#answer", status_code=303)
     try:
         _after(request, diagnostic_answer(ctx, session_id, item_id, response))
