@@ -138,8 +138,10 @@ def take_page(request: Request, who: Principal = PageWho) -> Response:
         return _page(request, "diagnostic/intro.html", title="Your math check-in")
     view = diagnostic_session(ctx, status["session_id"])
     if view["done"]:
+        from sounding.web.i18n import STRAND_NAMES
+
         return _page(request, "diagnostic/done.html", title="What you are ready to learn next",
-                     view=view)
+                     view=view, strand_names=STRAND_NAMES)
     error = request.query_params.get("error")
     return _page(request, "diagnostic/item.html",
                  title=f"Question {view['items_answered'] + 1}", view=view, item=view["item"],
