@@ -15,6 +15,7 @@ import json
 import random
 
 from tests.web.test_browser import AXE, _start, browser, pytestmark  # noqa: F401
+from tests.web.test_diagnostic import no_sessions
 
 MAX_STEPS = 40
 
@@ -70,7 +71,7 @@ def _answer_by_keyboard(page, rng: random.Random) -> None:
 
 def test_a_student_takes_the_test_by_keyboard_and_axe_passes(store_copy, browser,  # noqa: F811
                                                               shapes):
-    base, stop = _start(store_copy)
+    base, stop = _start(no_sessions(store_copy))
     violations = {}
     try:
         page = browser.new_page()
@@ -113,7 +114,7 @@ def test_a_student_takes_the_test_by_keyboard_and_axe_passes(store_copy, browser
 
 def test_closing_the_page_mid_test_resumes_on_the_same_question(store_copy,
                                                                browser):  # noqa: F811
-    base, stop = _start(store_copy)
+    base, stop = _start(no_sessions(store_copy))
     try:
         ctx = browser.new_context()
         page = ctx.new_page()

@@ -6,6 +6,7 @@ students, is in ``make bench``: bench/load_diagnostic.py)."""
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -15,6 +16,7 @@ def _load():
     spec = importlib.util.spec_from_file_location("load_diagnostic",
                                                   ROOT / "bench" / "load_diagnostic.py")
     mod = importlib.util.module_from_spec(spec)
+    sys.modules["load_diagnostic"] = mod  # dataclasses look their module up by name
     spec.loader.exec_module(mod)
     return mod
 
