@@ -23,6 +23,7 @@ if [ "${BENCH_QUICK:-0}" = "1" ]; then
   run graph bench/bench_graph.py --students 5000 --fit-students 2000
   run planning bench/bench_planning.py --sizes 2000
   run sgp bench/bench_sgp.py --students 20000 --br-students 5000 --sm-students 5000
+  run load_diagnostic bench/load_diagnostic.py --students 100
 else
   run simulate bench/bench_simulate.py
   run bkt bench/bench_bkt.py
@@ -30,4 +31,5 @@ else
   run graph bench/bench_graph.py
   run planning bench/bench_planning.py
   run sgp bench/bench_sgp.py
+  run load_diagnostic bench/load_diagnostic.py --students 1000
 fi

@@ -13,13 +13,13 @@ from sounding.store import Store, normalize_url
 from sounding.store import migrations as M
 from sounding.store import tables as T
 
-NEW_TABLES = set(M.ADDED_BY[M.HEAD])
+NEW_TABLES = {name for names in M.ADDED_BY.values() for name in names}
 
 
 def test_head_is_alembics_head_and_schema_versions_match():
     scripts = ScriptDirectory.from_config(M.config())
     assert scripts.get_current_head() == M.HEAD
-    assert [r.revision for r in scripts.walk_revisions()][::-1] == [M.BASE, M.HEAD]
+    assert [r.revision for r in scripts.walk_revisions()][::-1] == [M.BASE, "0002_accounts", M.HEAD]
     assert M.SCHEMA_VERSIONS[M.HEAD] == T.SCHEMA_VERSION
 
 
@@ -45,7 +45,7 @@ def test_an_old_database_upgrades_in_place_keeping_its_data(db_url):
     _legacy(db_url)
     assert main(["db", "upgrade", "--db", db_url, "--format", "json"]) == 0
     with Store.open(db_url) as store:
-        assert store.revision() == M.HEAD and store.schema_version == 3
+        assert store.revision() == M.HEAD and store.schema_version == T.SCHEMA_VERSION
         assert NEW_TABLES <= set(sa.inspect(store.engine).get_table_names())
         assert store.orgs()["org_id"].tolist() == ["s1"]
         from sounding.access import add_account
@@ -99,3 +99,23 @@ def test_every_revision_downgrades_to_nothing_and_back(db_url):
         M.upgrade_connection(conn)
     assert {t.name for t in T.metadata.sorted_tables} <= set(sa.inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_a_version_3_database_gains_the_diagnostic_tables_keeping_its_accounts(db_url):
+    """A database at 0002_accounts (before the diagnostic) upgrades to head in place."""
+    from alembic import command
+
+    from sounding.access import add_account, get_account
+
+    with Store.open(db_url) as store:
+        add_account(store, "ana", "admin", password="pw")
+    engine = sa.create_engine(normalize_url(db_url))
+    with engine.begin() as conn:
+        command.downgrade(M.config(conn), "0002_accounts")
+    assert "diagnostic_answers" not in sa.inspect(engine).get_table_names()
+    engine.dispose()
+    with Store.open(db_url) as store:
+        assert store.revision() == M.HEAD and store.schema_version == 4
+        assert {"diagnostic_sessions", "diagnostic_answers"} <= set(
+            sa.inspect(store.engine).get_table_names())
+        assert get_account(store, "ana").role.value == "admin"

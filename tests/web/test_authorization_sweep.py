@@ -28,7 +28,8 @@ from tests.web.conftest import USERS
 
 #: Path parameter -> the kind of object it names (scope kind, or account).
 KINDS = {"student_id": "student", "class_id": "class", "school_id": "school",
-         "district_id": "district", "provider_id": "provider", "username": "account"}
+         "district_id": "district", "provider_id": "provider", "username": "account",
+         "session_id": "diagnostic_session"}
 #: Required query parameters -> values the sweep tries.
 QUERIES = {"level": ["school", "district", "provider"]}
 MISSING = "no-such-id-42"
@@ -70,18 +71,38 @@ def world(web_app):
         "provider": sorted(store.table("provider_assignments")["provider_id"].astype(str)),
         "account": USERS,
     }
+    # diagnostic sessions (a session id is in scope when its student is): one of student1's
+    # and of a few others, started (never finished: nothing becomes evidence)
+    from sounding.diagnostic import durable
+
+    own = principal_for(store, "student1").user_id
+    owners = [own] + [s for s in every["student"][:3] if s != own]
+    every["diagnostic_session"] = sorted(
+        durable.start(store, s, 5).session.session_id for s in owners)
     reach = {u: resolve(store, principal_for(store, u)) for u in USERS}
     tokens = {u: issue_token(store, u) for u in USERS}
     return {"every": every, "reach": reach, "tokens": tokens}
 
 
-def _ids_in(reach, kind: str, every: dict) -> tuple[list[str], list[str]]:
+def _session_student(store, session_id: str) -> str | None:
+    from sounding.diagnostic import durable
+
+    return durable.student_of_or_none(store, session_id)
+
+
+def _in_reach(reach, kind: str, value: str, store) -> bool:
+    if kind == "diagnostic_session":
+        return _session_student(store, value) in reach.students
+    return value in reach.ids(kind)
+
+
+def _ids_in(reach, kind: str, every: dict, store=None) -> tuple[list[str], list[str]]:
     if kind == "account":
         return every["account"][:1], []
     if reach.everything:
         return every[kind][:2], []
-    inside = [i for i in every[kind] if i in reach.ids(kind)]
-    return inside[:2], [i for i in every[kind] if i not in reach.ids(kind)][:2]
+    inside = [i for i in every[kind] if _in_reach(reach, kind, i, store)]
+    return inside[:2], [i for i in every[kind] if i not in inside][:2]
 
 
 def _request(client, world, user, method, path, params, value, query=None):
@@ -120,7 +141,7 @@ def sweep(web_app, clients, world):
                     calls.append((user, method, path, None, True, r))
                 continue
             kind = KINDS[params[0]]
-            inside, outside = _ids_in(reach, kind, world["every"])
+            inside, outside = _ids_in(reach, kind, world["every"], web_app.state.store)
             if method == "POST":  # a write: try it only outside scope and for non-admins
                 inside = []
             for value, ok in [(i, True) for i in inside] + [(o, False)
@@ -201,5 +222,6 @@ def test_any_id_for_any_role(data, web_app, clients, world):
     assert r.status_code < 500
     if r.status_code == 200 and kind != "account":
         reach = world["reach"][user]
-        assert reach.everything or value in reach.ids(kind), (user, path, value)
+        assert reach.everything or _in_reach(reach, kind, value, web_app.state.store), (
+            user, path, value)
         assert not _student_leaks(r.text, user, world)

@@ -13,6 +13,7 @@ what the access sweep test iterates over.
 
 from sounding.services.admin import access_log, accounts, reset_password
 from sounding.services.context import Context
+from sounding.services.diagnostic import diagnostic_class_results, diagnostic_status
 from sounding.services.extract import research_extract
 from sounding.services.family import display_name, family_report
 from sounding.services.growth import district_growth, provider_growth, school_growth, state_growth
@@ -26,7 +27,8 @@ from sounding.services.roster import classes, districts, providers, schools, sta
 __all__ = [
     "SERVICES", "Context", "Service", "access_log", "accounts", "class_plan", "class_progress",
     "class_summary",
-    "class_view", "classes", "display_name", "districts", "providers", "reset_password",
+    "class_view", "classes", "diagnostic_class_results", "diagnostic_status", "display_name",
+    "districts", "providers", "reset_password",
     "states", "district_growth", "district_plan",
     "family_report", "groups", "provider_growth", "readiness", "research_extract",
     "record_intervention", "school_growth", "school_plan",

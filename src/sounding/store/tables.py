@@ -36,8 +36,9 @@ from sqlalchemy import (
 
 #: Bump when the schema changes; ``Store.open`` records it and refuses newer databases. Each
 #: change is also an Alembic revision in ``sounding/store/migrations/versions`` (version 2 is
-#: the base revision, 3 added accounts, API tokens and the access log).
-SCHEMA_VERSION = 3
+#: the base revision, 3 added accounts, API tokens and the access log, 4 the diagnostic's
+#: sessions and answers).
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -336,6 +337,38 @@ access_log = Table(
     Column("resource", String(32), nullable=False),  # student, class, school, ...
     Column("resource_id", String),
     Column("student_id", String, index=True),
+)
+
+#: The adaptive diagnostic (``sounding.diagnostic.durable``): one row per session and one per
+#: answer, each answer committed before the next item is served, so a server killed mid-test
+#: loses nothing acknowledged; the session is rebuilt from its answers. ``open_slot`` is 1
+#: while the session runs and NULL after: the unique (student_id, open_slot) keeps one open
+#: session per student even when two starts race (NULLs never collide).
+diagnostic_sessions = Table(
+    "diagnostic_sessions", metadata,
+    Column("session_id", String(64), primary_key=True),
+    Column("student_id", String, nullable=False, index=True),
+    Column("grade", SmallInteger, nullable=False),
+    Column("started_at", String(40), nullable=False),
+    Column("pending_item", String),
+    Column("n_answered", Integer, nullable=False, default=0),
+    Column("done", Boolean, nullable=False, default=False),
+    Column("finished_at", String(40)),
+    Column("open_slot", SmallInteger),
+    Column("evidence_at", DateTime),  # when its results were written as evidence
+    UniqueConstraint("student_id", "open_slot", name="uq_diagnostic_open_session"),
+)
+
+diagnostic_answers = Table(
+    "diagnostic_answers", metadata,
+    Column("session_id", String(64), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("item_id", String, nullable=False),
+    Column("standard", String, nullable=False),
+    Column("response", String(200), nullable=False),
+    Column("correct", Boolean, nullable=False),
+    Column("answered_at", String(40), nullable=False),
+    PrimaryKeyConstraint("session_id", "position"),
 )
 
 #: The tables ``Store.counts`` reports, in the order people think of them.

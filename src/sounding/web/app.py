@@ -46,10 +46,12 @@ def create_app(db: Any, *, secret: str | None = None, cache_ttl: float = 600.0) 
     app.state.cache = SharedCache(cache_ttl)
 
     from sounding.web.api import router as api_router
+    from sounding.web.diagnostic import mount as mount_diagnostic
     from sounding.web.pages import router as page_router
 
     app.include_router(page_router)
     app.include_router(api_router)
+    mount_diagnostic(app)
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly_js() -> Response:
