@@ -1,7 +1,7 @@
 """One engine variant on a strided sample of a simulated district (for notes/diagnostic.md).
 
     PYTHONPATH=src /work/main/.venv/bin/python bench/diagnostic_variant.py --seed 1 \
-        [--identity] [--stop 0.95] [--loss error]
+        [--identity] [--stop 0.95] [--loss error] [--min-per-strand 0]
 
 Every ``--stride``-th student of ``simulate_district(n_students=--n, seed=--seed)`` (all
 grades, unlike a prefix of the district) takes the adaptive test; prints one JSON line.
@@ -30,13 +30,15 @@ def main() -> None:
     ap.add_argument("--offset", type=int, default=0)
     ap.add_argument("--stop", type=float, default=0.9)
     ap.add_argument("--loss", default="entropy", choices=("entropy", "error"))
+    ap.add_argument("--min-per-strand", type=int, default=1,
+                    help="answers a strand needs before it may settle (0: the prior may settle it)")
     ap.add_argument("--identity", action="store_true", help="no readout correction")
     ap.add_argument("--tag", default="")
     a = ap.parse_args()
     model = default_model()
     readout = Readout.identity(tuple(model.params_.strands)) if a.identity else None
     engine = DiagnosticEngine(model, ItemBank.default(), stop_certainty=a.stop,
-                              readout=readout, loss=a.loss)
+                              readout=readout, loss=a.loss, min_per_strand=a.min_per_strand)
     district = simulate_district(DistrictSpec(n_students=a.n, seed=a.seed))
     students = students_from_district(district, rng_seed=a.seed)[a.offset::a.stride]
     s = run_students(engine, students, name=a.tag, curve_points=(0, 5, 10, 15, 20, 25)).summary()

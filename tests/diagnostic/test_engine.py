@@ -139,3 +139,23 @@ def test_selection_rules_all_run(students):
         assert s.n_answered <= 6
     with pytest.raises(InvalidInput):
         DiagnosticEngine(default_model(), ItemBank.default(), strategy="psychic")
+
+
+def test_no_strand_is_placed_on_the_prior_alone(engine):
+    """A young student who answers the first item right used to be placed "on grade" in every
+    strand after one item (the prior alone was 90% sure); every placed strand now rests on at
+    least one answer of its own, and the prior-only engine still stops after one or two."""
+    strand_of = dict(zip(engine.codes, engine.placement.sidx, strict=True))
+    for grade in (2, 3):
+        for eng in (engine, DiagnosticEngine(engine.model, engine.bank, min_per_strand=0)):
+            s = eng.start(f"g{grade}-{eng.min_per_strand}", grade)
+            while (item := eng.next_item(s)) is not None:
+                eng.answer(s, item.item_id, item.key)
+            placed = {p.strand for p in eng.result(s).placements if p.label != "n/a"}
+            asked = {eng.placement.strands[strand_of[a.standard]] for a in s.answers}
+            if eng.min_per_strand:
+                assert placed <= asked, (grade, placed - asked)
+            else:
+                assert s.n_answered <= 2
+    with pytest.raises(InvalidInput):
+        DiagnosticEngine(engine.model, engine.bank, min_per_strand=-1)

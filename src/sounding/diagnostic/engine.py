@@ -8,7 +8,10 @@ One answer at a time:
    (:mod:`sounding.diagnostic.placement`) and corrected by the shipped readout
    (:mod:`sounding.diagnostic.readout`: the graph model's posterior is biased for some
    strands and grades; the correction is fitted on calibration-district students);
-3. a strand whose most probable placement has probability >= ``stop_certainty`` is settled;
+3. a strand whose most probable placement has probability >= ``stop_certainty`` is settled,
+   but only once the student has answered at least ``min_per_strand`` items in it (the prior
+   alone places most young students on grade with 0.9 certainty: a test that settles a strand
+   without asking anything in it would tell a teacher nothing about that student);
    the test ends when every strand is settled or ``max_items`` (25) were answered;
 4. otherwise the next standard is the one whose answer minimises the *expected entropy of the
    placements still open* (the default ``strategy="entropy"``; alternatives measured in
@@ -47,6 +50,8 @@ STRATEGIES = ("entropy", "variance", "half", "random")
 MAX_ITEMS = 25
 STOP_CERTAINTY = 0.9
 MAX_PER_STANDARD = 2
+#: Answers a strand needs before its placement may settle (the prior never settles it alone).
+MIN_PER_STRAND = 1
 #: Candidate standards evaluated by the expected-entropy look-ahead at each step.
 LOOKAHEAD = 40
 #: Items for a student with no earlier grade to place (kindergarten): the grade's own check.
@@ -130,7 +135,7 @@ class DiagnosticEngine:
     def __init__(self, model: GraphMastery, bank: ItemBank, *, max_items: int = MAX_ITEMS,
                  stop_certainty: float = STOP_CERTAINTY, strategy: str = "entropy",
                  max_per_standard: int = MAX_PER_STANDARD, readout: Readout | None = None,
-                 loss: str = "entropy") -> None:
+                 loss: str = "entropy", min_per_strand: int = MIN_PER_STRAND) -> None:
         if strategy not in STRATEGIES:
             raise InvalidInput(f"unknown strategy {strategy!r}: one of {', '.join(STRATEGIES)}")
         if loss not in LOSSES:
@@ -143,6 +148,9 @@ class DiagnosticEngine:
         self.stop_certainty = stop_certainty
         self.strategy = strategy
         self.max_per_standard = max_per_standard
+        if not 0 <= min_per_strand <= max_items:
+            raise InvalidInput("min_per_strand must be between 0 and max_items")
+        self.min_per_strand = min_per_strand
         self.loss = loss
         self.lookahead = LOOKAHEAD
         if readout is None:
@@ -246,19 +254,39 @@ class DiagnosticEngine:
         h = hashlib.sha256(f"{session.session_id}:{session.n_answered}:{standard}".encode())
         return int(h.hexdigest()[:12], 16)
 
-    def open_strands(self, cur: Current) -> list[int]:
-        """Strands whose placement is still uncertain."""
-        return [sg.strand for sg in cur.rows
-                if sg.applicable and cur.D[sg.strand].max() < self.stop_certainty]
+    def open_strands(self, cur: Current, counts: np.ndarray | None = None,
+                     grade: int | None = None) -> list[int]:
+        """Strands whose placement is still uncertain, or not yet asked about.
+
+        With ``counts`` (answers per standard) and ``grade``, a strand with fewer than
+        ``min_per_strand`` answers on its askable standards stays open whatever the prior says.
+        """
+        asked = None
+        if counts is not None and grade is not None and self.min_per_strand:
+            askable = (self.placement.std_grade <= grade) & self._has_items
+            n_strands = len(cur.D)
+            asked = np.bincount(self.placement.sidx[askable], weights=counts[askable],
+                                minlength=n_strands)
+            has_askable = np.bincount(self.placement.sidx[askable], minlength=n_strands) > 0
+        out = []
+        for sg in cur.rows:
+            if not sg.applicable:
+                continue
+            if cur.D[sg.strand].max() < self.stop_certainty:
+                out.append(sg.strand)
+            elif (asked is not None and has_askable[sg.strand]
+                  and asked[sg.strand] < self.min_per_strand):
+                out.append(sg.strand)
+        return out
 
     def _choose(self, session: DiagnosticSession) -> str | None:
         if session.n_answered >= self.max_items:
             return None
         st = self.state(session)
         cur = self.current(session)
-        active = self.open_strands(cur)
         G = session.grade
         counts = st.n_correct + st.n_wrong
+        active = self.open_strands(cur, counts, G)
         if not any(sg.applicable for sg in cur.rows):
             # kindergarten: no earlier grade to place; a short check of the grade's own
             # standards (the most uncertain first) so the result still says what is secure
