@@ -75,6 +75,18 @@ class Context:
                    [s for s in ids if self.reach.has("student", s)])
         return out
 
+    def operator_context(self) -> Context:
+        """The local operator's Context over the same store, sharing what does not depend
+        on who asks (the web app's cache offers ``for_principal``; a plain dict shares its
+        whole-district entries, not the scope-limited mastery source). Stored views are
+        computed this way, then redacted to the asking principal."""
+        op = Principal.local_operator()
+        make = getattr(self.cache, "for_principal", None)
+        if make is not None:
+            return Context(self.store, op, cache=make(op))
+        keep = {k: v for k, v in self.cache.items() if not str(k).startswith("mastery:")}
+        return Context(self.store, op, cache=keep)
+
     def memo(self, key: str, make: Any) -> Any:
         """``make()`` once per Context (whole-district computations)."""
         if key not in self.cache:

@@ -15,7 +15,7 @@ from typing import Any
 
 #: Context.memo keys (prefixes) computed over the whole district, whoever asks.
 SHARED_PREFIXES = ("graph", "roster", "planning_inputs", "triage:", "growth_frames",
-                   "growth:")
+                   "growth:", "inputs_version:")
 
 
 class SharedCache:
@@ -60,6 +60,11 @@ class RequestCache(dict):
         super().__init__()
         self._app = app_cache
         self._who = None if principal is None else repr(principal)
+
+    def for_principal(self, principal: Any) -> RequestCache:
+        """The cache of another principal's Context in this request (the operator's, which
+        computes the stored views), over the same app cache."""
+        return RequestCache(self._app, principal)
 
     def _app_key(self, key: object) -> str | None:
         if not isinstance(key, str):
