@@ -176,6 +176,7 @@ def class_page(request: Request, class_id: str, who: Principal = Who) -> HTMLRes
     return page(request, "class.html", title=view["title"], view=view, teacher=teacher,
                 plan_note=plan_note, groups=groups, groups_note=groups_note, names=names,
                 reteach=reteach, heatmap=charts.class_heatmap(view), progress=progress,
+                standards_heatmap=charts.class_standards_heatmap(view),
                 progress_chart=charts.class_progress(progress) if progress else "",
                 standards_chart=charts.class_standards(view))
 
