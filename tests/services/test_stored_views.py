@@ -98,3 +98,32 @@ def test_a_refit_makes_stored_views_stale_and_they_are_recomputed(store_copy):
                 T.stored_views.c.kind == "class_view",
                 T.stored_views.c.object_id == cid)).scalars())
         assert versions == {stored.inputs_version(store)}
+
+
+def test_mastery_snapshots_draw_the_class_share_mastered_over_time(store_copy):
+    from sounding.services.snapshots import snapshot_mastery
+
+    with Store.open(store_copy) as store:
+        user, cid = _teacher_and_class(store)
+        ctx = Context(store, principal(store, user))
+        assert S.class_mastery_progress(ctx, cid)["points"] == []
+        first = snapshot_mastery(store, as_of="2026-01-31")
+        assert first["students"] == len(store.students())
+        m = store.mastery(model="graph")
+        before = m.copy()
+        m["p_mastered"] = 0.99  # everyone masters everything by the next snapshot
+        store.write_mastery(m[["student_id", "standard", "p_mastered", "n_evidence"]],
+                            model="graph")
+        snapshot_mastery(store, as_of="2026-02-28")
+        snapshot_mastery(store, as_of="2026-02-28")  # the same date again replaces it
+        pts = S.class_mastery_progress(Context(store, principal(store, user)), cid)["points"]
+        assert [p["as_of"] for p in pts] == ["2026-01-31", "2026-02-28"]
+        assert pts[1]["on_grade_mastered"] == 1.0 and pts[1]["foundations_mastered"] == 1.0
+        assert pts[0]["on_grade_mastered"] < 1.0  # the truth-based fixture has gaps
+        # the first point is the class's share of on-grade estimates at P >= 0.5, by hand
+        view = views.class_view(mastery_source(Context.operator(store)), cid)
+        members = [r["student_id"] for r in view["students"]]
+        on_grade = {h["standard"] for h in view["heat_standards"]}
+        part = before[before["student_id"].isin(members) & before["standard"].isin(on_grade)]
+        assert pts[0]["n_students"] == len(members)
+        assert pts[0]["on_grade_mastered"] == round(float((part["p_mastered"] >= 0.5).mean()), 3)

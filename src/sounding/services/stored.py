@@ -140,8 +140,10 @@ def persist_views(store: Any, *, model: str = "graph", seed: dict[str, Any] | No
     pipeline's planning inputs). Returns counts and seconds per kind."""
     import sounding.services  # noqa: F401  (registers the views of every service module)
     from sounding.services._data import mastery_source_with_icebergs, roster
+    from sounding.services.snapshots import snapshot_mastery
 
     t0 = time.perf_counter()
+    snap = snapshot_mastery(store, model)
     version = inputs_version(store, model)
     op = Context.operator(store)
     op.cache.update(seed or {})
@@ -153,7 +155,8 @@ def persist_views(store: Any, *, model: str = "graph", seed: dict[str, Any] | No
     student_ids = [str(s) for s in students["student_id"]]
     orgs = store.orgs()
     school_ids = sorted(orgs.loc[orgs["type"] == "school", "org_id"].astype(str))
-    stats: dict[str, Any] = {"version": version, "read_s": round(time.perf_counter() - t0, 1)}
+    stats: dict[str, Any] = {"version": version, "snapshot": snap,
+                             "read_s": round(time.perf_counter() - t0, 1)}
     rows: list[tuple[str, str, str, Any]] = []
     for table, ids in ((CLASS_VIEWS, class_ids), (SCHOOL_VIEWS, school_ids),
                        (STUDENT_VIEWS, student_ids)):

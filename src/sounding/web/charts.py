@@ -117,3 +117,18 @@ def class_progress(progress: dict[str, Any]) -> str:
     return _plot(data, {"height": 280, "yaxis": {"tickformat": ".0%", "range": [0, 1],
                                                   "title": {"text": "answers correct"}},
                         "margin": {"l": 60, "r": 20, "t": 10, "b": 40}})
+
+
+def class_mastery(progress: dict[str, Any]) -> str:
+    """Per mastery snapshot, the share of the class's estimates mastered (P >= 0.5), on the
+    class grade's standards and on the foundations below."""
+    points = progress.get("points") or []
+    if not points:
+        return ""
+    data = [{"type": "scatter", "x": [p["as_of"] for p in points],
+             "y": [p[f"{band}_mastered"] for p in points], "mode": "lines+markers",
+             "name": label}
+            for band, label in (("on_grade", "on grade"), ("foundations", "foundations below"))]
+    return _plot(data, {"height": 280, "yaxis": {"tickformat": ".0%", "range": [0, 1],
+                                                  "title": {"text": "share mastered"}},
+                        "margin": {"l": 60, "r": 20, "t": 10, "b": 40}})
