@@ -2,6 +2,12 @@
 
     python bench/bench_web.py --students 20000 --pg URL        # the issue's setting
     python bench/bench_web.py --db demo/sounding.db --report demo/report   # an existing demo
+    python bench/bench_web.py --db URL --report DIR --workers 2 --think 1  # several workers
+
+The class, student and school pages read the views stored at plan time
+(``sounding.services.stored``); with ``--db`` they are built first when the store lacks them
+(``--store-views``, timed). ``--think`` seconds (uniform 0.5x-1.5x) pass between a user's
+requests, as a teacher reads a page; 0 is a closed loop that measures saturation.
 
 Builds (or reuses) a simulated district with the whole pipeline, creates one account per
 teacher and school leader (password ``bench``), starts ``sounding serve`` on 127.0.0.1 and a
@@ -70,6 +76,29 @@ def accounts(db: str, n: int) -> list[tuple[str, str, list[str], list[str]]]:
     return out
 
 
+def store_views(db: str, mode: str) -> dict | None:
+    """Build the stored views (as ``sounding plan --district`` and the demo build do) when
+    asked or when the store has none; returns what it did (counts and seconds)."""
+    import sqlalchemy as sa
+
+    from sounding.services.stored import persist_views
+    from sounding.store import Store
+    from sounding.store import tables as T
+
+    if mode == "never":
+        return None
+    with Store.open(db) as store:
+        with store.engine.connect() as conn:
+            have = conn.execute(sa.select(sa.func.count()).select_from(T.stored_views)).scalar()
+        if mode == "auto" and have:
+            return {"already_stored": int(have)}
+        t = time.perf_counter()
+        stats = persist_views(store, on_progress=lambda m: print("  " + m, file=sys.stderr))
+        stats["wall_s"] = round(time.perf_counter() - t, 1)
+        print(f"stored views in {stats['wall_s']} s", file=sys.stderr)
+        return stats
+
+
 async def sign_in(client, base: str, user: str) -> None:
     page = await client.get(base + "/sign-in")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
@@ -80,7 +109,8 @@ async def sign_in(client, base: str, user: str) -> None:
 
 
 async def user_loop(base: str, static: str, who, deadline: float, budget: list[int],
-                    times: dict[str, list[float]], report_slugs: dict[str, str]) -> None:
+                    times: dict[str, list[float]], report_slugs: dict[str, str],
+                    think: float = 0.0) -> None:
     import httpx
 
     name, kind, ids, students = who
@@ -108,6 +138,8 @@ async def user_loop(base: str, static: str, who, deadline: float, budget: list[i
                 times.setdefault(choice, []).append(dt)
             else:
                 times.setdefault(f"{choice}_status_{r.status_code}", []).append(dt)
+            if think > 0:
+                await asyncio.sleep(think * random.uniform(0.5, 1.5))
 
 
 def pct(xs: list[float], q: float) -> float:
@@ -126,6 +158,11 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=5000)
     ap.add_argument("--work", default="bench/out/web")
     ap.add_argument("--out")
+    ap.add_argument("--workers", type=int, default=1, help="sounding serve --workers")
+    ap.add_argument("--think", type=float, default=0.0,
+                    help="mean seconds between a user's requests (0: closed loop)")
+    ap.add_argument("--store-views", choices=["auto", "always", "never"], default="auto",
+                    help="build the stored views before serving (auto: when missing)")
     a = ap.parse_args()
     work = Path(a.work)
     if a.db:
@@ -134,6 +171,7 @@ def main() -> None:
         t = time.perf_counter()
         db, report = build(a.students, a.pg, work)
         print(f"built {a.students} students in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    views_s = store_views(db, a.store_views)
     who = accounts(db, a.users)
     slugs: dict[str, str] = {}
     if report is not None:
@@ -146,7 +184,8 @@ def main() -> None:
     port, sport = free_port(), free_port()
     env = {**os.environ}
     server = subprocess.Popen([sys.executable, "-m", "sounding", "serve", "--db", db,
-                               "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
+                               "--port", str(port), "--workers", str(a.workers)], env=env,
+                              stderr=subprocess.DEVNULL)
     static = subprocess.Popen([sys.executable, "-m", "http.server", str(sport), "--bind",
                                "127.0.0.1", "--directory", str(report or work)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -164,14 +203,17 @@ def main() -> None:
         t0 = time.perf_counter()
         asyncio.run(user_loop(base, sbase, who[0], time.monotonic() + 600, [4], warm, slugs))
         asyncio.run(user_loop(base, sbase, who[-1], time.monotonic() + 600, [1], warm, slugs))
+        if a.workers > 1:  # every worker's whole-district caches (roster, progression)
+            asyncio.run(user_loop(base, sbase, who[1], time.monotonic() + 600,
+                                  [4 * a.workers], warm, slugs))
         warm_s = time.perf_counter() - t0
         times: dict[str, list[float]] = {}
         budget = [a.requests]
         deadline = time.monotonic() + a.seconds
 
         async def everyone() -> None:
-            await asyncio.gather(*(user_loop(base, sbase, w, deadline, budget, times, slugs)
-                                   for w in who))
+            await asyncio.gather(*(user_loop(base, sbase, w, deadline, budget, times, slugs,
+                                             a.think) for w in who))
 
         t = time.perf_counter()
         asyncio.run(everyone())
@@ -181,7 +223,8 @@ def main() -> None:
         static.terminate()
         server.wait(10)
         static.wait(10)
-    result = {"db": db.split("@")[-1], "users": len(who), "warm_up_s": round(warm_s, 1),
+    result = {"db": db.split("@")[-1], "users": len(who), "workers": a.workers,
+              "think_s": a.think, "store_views": views_s, "warm_up_s": round(warm_s, 1),
               "wall_s": round(wall, 1), "requests": sum(len(v) for v in times.values()),
               "pages": {k: {"n": len(v), "p50_ms": pct(v, 0.5), "p95_ms": pct(v, 0.95),
                             "max_ms": round(max(v), 1)} for k, v in sorted(times.items())}}
