@@ -125,9 +125,14 @@ def plan(
             if store_views and ctx.reach.everything and scope is None and as_of is None:
                 from sounding.services.stored import persist_views
 
-                stats = persist_views(store, seed={"planning_inputs": inputs})
-                Console(stderr=True, highlight=False).print(
-                    f"Stored the web app's views: {stats['written']} in {stats['total_s']} s")
+                err = Console(stderr=True, highlight=False)
+                try:
+                    stats = persist_views(store, seed={"planning_inputs": inputs})
+                except InvalidInput as exc:  # e.g. no stored mastery: the plan still stands
+                    err.print(f"The web app's views were not stored: {exc}")
+                else:
+                    err.print(f"Stored the web app's views: {stats['written']} "
+                              f"in {stats['total_s']} s")
         if fmt == OutFormat.json:
             _print_json(data)
             return
