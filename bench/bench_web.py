@@ -34,6 +34,10 @@ import time
 from pathlib import Path
 
 
+#: Students whose pages each bench teacher opens (a sample of theirs, fixed per teacher).
+STUDENTS_PER_TEACHER = 20
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -66,7 +70,11 @@ def accounts(db: str, n: int) -> list[tuple[str, str, list[str], list[str]]]:
             acc = add_account(store, name, Role.teacher, user_id=str(uid), password="bench",
                               replace=True)
             reach = resolve(store, acc.principal())
-            out.append((name, "teacher", sorted(reach.classes), sorted(reach.students)))
+            # at most STUDENTS_PER_TEACHER of their students (fixed seed): the pages opened
+            students = sorted(reach.students)
+            students = sorted(random.Random(i).sample(students, min(len(students),
+                                                                   STUDENTS_PER_TEACHER)))
+            out.append((name, "teacher", sorted(reach.classes), students))
         for j in range(n_lead):
             school = schools[j % len(schools)]
             name = f"bench-l{j}"
@@ -76,9 +84,10 @@ def accounts(db: str, n: int) -> list[tuple[str, str, list[str], list[str]]]:
     return out
 
 
-def store_views(db: str, mode: str) -> dict | None:
+def store_views(db: str, mode: str, who: list) -> dict | None:
     """Build the stored views (as ``sounding plan --district`` and the demo build do) when
-    asked or when the store has none; returns what it did (counts and seconds)."""
+    asked or when the store has none, or only those the bench's accounts open
+    (``visited``); returns what it did (counts and seconds)."""
     import sqlalchemy as sa
 
     from sounding.services.stored import persist_views
@@ -92,8 +101,14 @@ def store_views(db: str, mode: str) -> dict | None:
             have = conn.execute(sa.select(sa.func.count()).select_from(T.stored_views)).scalar()
         if mode == "auto" and have:
             return {"already_stored": int(have)}
+        only = None
+        if mode == "visited":
+            only = {"class": {c for w in who if w[1] == "teacher" for c in w[2]},
+                    "student": {s for w in who for s in w[3]},
+                    "school": {w[2][0] for w in who if w[1] == "leader"}}
         t = time.perf_counter()
-        stats = persist_views(store, on_progress=lambda m: print("  " + m, file=sys.stderr))
+        stats = persist_views(store, only=only,
+                              on_progress=lambda m: print("  " + m, file=sys.stderr))
         stats["wall_s"] = round(time.perf_counter() - t, 1)
         print(f"stored views in {stats['wall_s']} s", file=sys.stderr)
         return stats
@@ -161,8 +176,10 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1, help="sounding serve --workers")
     ap.add_argument("--think", type=float, default=0.0,
                     help="mean seconds between a user's requests (0: closed loop)")
-    ap.add_argument("--store-views", choices=["auto", "always", "never"], default="auto",
-                    help="build the stored views before serving (auto: when missing)")
+    ap.add_argument("--store-views", choices=["auto", "always", "never", "visited"],
+                    default="auto",
+                    help="build the stored views before serving (auto: all, when missing; "
+                         "visited: only the classes, students and schools the bench opens)")
     a = ap.parse_args()
     work = Path(a.work)
     if a.db:
@@ -171,8 +188,8 @@ def main() -> None:
         t = time.perf_counter()
         db, report = build(a.students, a.pg, work)
         print(f"built {a.students} students in {time.perf_counter() - t:.0f} s", file=sys.stderr)
-    views_s = store_views(db, a.store_views)
     who = accounts(db, a.users)
+    views_s = store_views(db, a.store_views, who)
     slugs: dict[str, str] = {}
     if report is not None:
         from sounding.report.pages.mastery import class_slug

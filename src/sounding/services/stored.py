@@ -96,11 +96,14 @@ def save_views(store: Any, rows: Iterable[tuple[str, str, str, Any]], version: s
     with store.engine.begin() as conn:
         if kinds:
             conn.execute(T.stored_views.delete().where(v.kind.in_(kinds)))
-        elif recs:
+        else:
+            groups: dict[tuple[str, str], list[str]] = {}
             for r in recs:
-                conn.execute(T.stored_views.delete().where(
-                    v.kind == r["kind"], v.object_id == r["object_id"],
-                    v.variant == r["variant"]))
+                groups.setdefault((r["kind"], r["variant"]), []).append(r["object_id"])
+            for (kind, variant), ids in groups.items():
+                for i in range(0, len(ids), 900):
+                    conn.execute(T.stored_views.delete().where(
+                        v.kind == kind, v.variant == variant, v.object_id.in_(ids[i:i + 900])))
         for i in range(0, len(recs), 2000):
             conn.execute(T.stored_views.insert(), recs[i:i + 2000])
     return len(recs)
@@ -133,11 +136,17 @@ SCHOOL_VIEWS: dict[str, tuple[str, Callable[[Context, str], Any]]] = {}
 
 
 def persist_views(store: Any, *, model: str = "graph", seed: dict[str, Any] | None = None,
-                  on_progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+                  on_progress: Callable[[str], None] | None = None,
+                  only: dict[str, Iterable[str]] | None = None,
+                  batch: int = 500) -> dict[str, Any]:
     """Compute and store every class's, student's and school's views (the operator's), from
     the store's current inputs. Called after mastery and the plan are computed (``sounding
     plan``, the demo build). ``seed``: Context cache entries the caller already has (the
-    pipeline's planning inputs). Returns counts and seconds per kind."""
+    pipeline's planning inputs). ``only``: ``{"class": ids, "student": ids, "school": ids}``
+    to build just those (the others are left as they are); otherwise every object is built
+    and views of objects that no longer exist are dropped. Views are written every ``batch``
+    objects, so a long build is readable (and resumable) as it goes. Returns counts and
+    seconds per kind."""
     import sounding.services  # noqa: F401  (registers the views of every service module)
     from sounding.services._data import mastery_source_with_icebergs, roster
     from sounding.services.snapshots import snapshot_mastery
@@ -155,14 +164,24 @@ def persist_views(store: Any, *, model: str = "graph", seed: dict[str, Any] | No
     student_ids = [str(s) for s in students["student_id"]]
     orgs = store.orgs()
     school_ids = sorted(orgs.loc[orgs["type"] == "school", "org_id"].astype(str))
+    if only is not None:
+        keep = {k: {str(i) for i in v} for k, v in only.items()}
+        class_ids = [c for c in class_ids if c in keep.get("class", ())]
+        student_ids = [s for s in student_ids if s in keep.get("student", ())]
+        school_ids = [s for s in school_ids if s in keep.get("school", ())]
     stats: dict[str, Any] = {"version": version, "snapshot": snap,
-                             "read_s": round(time.perf_counter() - t0, 1)}
-    rows: list[tuple[str, str, str, Any]] = []
+                             "read_s": round(time.perf_counter() - t0, 1), "written": 0}
+    if only is None:  # a full rebuild: views of objects gone from the roster go too
+        v = T.stored_views.c
+        with store.engine.begin() as conn:
+            conn.execute(T.stored_views.delete().where(
+                v.kind.in_([*CLASS_VIEWS, *SCHOOL_VIEWS, *STUDENT_VIEWS])))
     for table, ids in ((CLASS_VIEWS, class_ids), (SCHOOL_VIEWS, school_ids),
                        (STUDENT_VIEWS, student_ids)):
         for kind, (variant, compute) in table.items():
             t = time.perf_counter()
             n = 0
+            rows: list[tuple[str, str, str, Any]] = []
             for obj in ids:
                 if table is STUDENT_VIEWS and obj not in src._student_str:
                     continue
@@ -172,12 +191,12 @@ def persist_views(store: Any, *, model: str = "graph", seed: dict[str, Any] | No
                     continue
                 rows.append((kind, obj, variant, json.loads(_json(view))))
                 n += 1
+                if len(rows) >= batch:
+                    stats["written"] += save_views(store, rows, version)
+                    rows = []
+            stats["written"] += save_views(store, rows, version)
             stats[kind] = {"n": n, "s": round(time.perf_counter() - t, 1)}
             if on_progress is not None:
                 on_progress(f"{kind}: {n} in {stats[kind]['s']} s")
-    t = time.perf_counter()
-    kinds = [*CLASS_VIEWS, *SCHOOL_VIEWS, *STUDENT_VIEWS]
-    stats["written"] = save_views(store, rows, version, replace_kinds=kinds)
-    stats["write_s"] = round(time.perf_counter() - t, 1)
     stats["total_s"] = round(time.perf_counter() - t0, 1)
     return stats
