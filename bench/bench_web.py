@@ -33,7 +33,6 @@ import sys
 import time
 from pathlib import Path
 
-
 #: Students whose pages each bench teacher opens (a sample of theirs, fixed per teacher).
 STUDENTS_PER_TEACHER = 20
 
