@@ -124,11 +124,11 @@ async def sign_in(client, base: str, user: str) -> None:
 
 async def user_loop(base: str, static: str, who, deadline: float, budget: list[int],
                     times: dict[str, list[float]], report_slugs: dict[str, str],
-                    think: float = 0.0) -> None:
+                    think: float = 0.0, timeout: float = 60) -> None:
     import httpx
 
     name, kind, ids, students = who
-    async with httpx.AsyncClient(timeout=60, follow_redirects=True) as client:
+    async with httpx.AsyncClient(timeout=timeout, follow_redirects=True) as client:
         await sign_in(client, base, name)
         while time.monotonic() < deadline and budget[0] > 0:
             budget[0] -= 1
@@ -146,7 +146,11 @@ async def user_loop(base: str, static: str, who, deadline: float, budget: list[i
             else:
                 choice, url = "school", f"{base}/schools/{ids[0]}"
             t = time.perf_counter()
-            r = await client.get(url)
+            try:
+                r = await client.get(url)
+            except httpx.TimeoutException:
+                times.setdefault(f"{choice}_timeout", []).append(timeout * 1000)
+                continue
             dt = (time.perf_counter() - t) * 1000
             if r.status_code == 200:
                 times.setdefault(choice, []).append(dt)
@@ -215,13 +219,18 @@ def main() -> None:
                 break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        warm: dict[str, list[float]] = {}  # one request of each kind: whole-district caches
+        # warm-up, not counted: every user signs in and opens a few pages at once, so each
+        # worker computes its whole-district caches (roster, progression, growth tables)
+        warm: dict[str, list[float]] = {}
         t0 = time.perf_counter()
-        asyncio.run(user_loop(base, sbase, who[0], time.monotonic() + 600, [4], warm, slugs))
-        asyncio.run(user_loop(base, sbase, who[-1], time.monotonic() + 600, [1], warm, slugs))
-        if a.workers > 1:  # every worker's whole-district caches (roster, progression)
-            asyncio.run(user_loop(base, sbase, who[1], time.monotonic() + 600,
-                                  [4 * a.workers], warm, slugs))
+        warm_budget = [3 * len(who)]
+
+        async def warm_up() -> None:
+            await asyncio.gather(*(user_loop(base, sbase, w, time.monotonic() + 900,
+                                             warm_budget, warm, slugs, 0.0, 900)
+                                   for w in who))
+
+        asyncio.run(warm_up())
         warm_s = time.perf_counter() - t0
         times: dict[str, list[float]] = {}
         budget = [a.requests]
@@ -235,11 +244,15 @@ def main() -> None:
         asyncio.run(everyone())
         wall = time.perf_counter() - t
     finally:
-        server.terminate()
-        static.terminate()
-        server.wait(10)
-        static.wait(10)
+        for proc in (server, static):
+            proc.terminate()
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
     result = {"db": db.split("@")[-1], "users": len(who), "workers": a.workers,
+              "warm_up_pages": {k: {"n": len(v), "max_ms": round(max(v), 1)}
+                                for k, v in sorted(warm.items())},
               "think_s": a.think, "store_views": views_s, "warm_up_s": round(warm_s, 1),
               "wall_s": round(wall, 1), "requests": sum(len(v) for v in times.values()),
               "pages": {k: {"n": len(v), "p50_ms": pct(v, 0.5), "p95_ms": pct(v, 0.95),
