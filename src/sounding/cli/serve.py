@@ -35,4 +35,7 @@ def register(app: typer.Typer) -> None:
         os.environ["SOUNDING_DB"] = db
         # one cookie key for every worker (random per run unless the operator set one)
         os.environ.setdefault("SOUNDING_SECRET_KEY", secrets.token_urlsafe(32))
-        uvicorn.run("sounding.web.app:app_from_env", factory=True, workers=workers, **common)
+        # a worker busy for seconds (a page whose stored view is missing is computed on the
+        # spot) must not be taken for a hung one and restarted: give it a minute
+        uvicorn.run("sounding.web.app:app_from_env", factory=True, workers=workers,
+                    timeout_worker_healthcheck=60, **common)
