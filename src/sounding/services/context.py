@@ -96,7 +96,11 @@ class Context:
         return self.cache["_operator_context"]
 
     def memo(self, key: str, make: Any) -> Any:
-        """``make()`` once per Context (whole-district computations)."""
+        """``make()`` once per Context (whole-district computations); a cache with its own
+        ``memo`` (the web app's, shared by concurrent requests) makes it once for all."""
+        shared_memo = getattr(self.cache, "memo", None)
+        if shared_memo is not None:
+            return shared_memo(key, make)
         if key not in self.cache:
             self.cache[key] = make()
         return self.cache[key]
