@@ -2,6 +2,12 @@
 
     python bench/bench_web.py --students 20000 --pg URL        # the issue's setting
     python bench/bench_web.py --db demo/sounding.db --report demo/report   # an existing demo
+    python bench/bench_web.py --db URL --report DIR --workers 2 --think 1  # several workers
+
+The class, student and school pages read the views stored at plan time
+(``sounding.services.stored``); with ``--db`` they are built first when the store lacks them
+(``--store-views``, timed). ``--think`` seconds (uniform 0.5x-1.5x) pass between a user's
+requests, as a teacher reads a page; 0 is a closed loop that measures saturation.
 
 Builds (or reuses) a simulated district with the whole pipeline, creates one account per
 teacher and school leader (password ``bench``), starts ``sounding serve`` on 127.0.0.1 and a
@@ -26,6 +32,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+#: Students whose pages each bench teacher opens (a sample of theirs, fixed per teacher).
+STUDENTS_PER_TEACHER = 20
 
 
 def free_port() -> int:
@@ -60,7 +69,11 @@ def accounts(db: str, n: int) -> list[tuple[str, str, list[str], list[str]]]:
             acc = add_account(store, name, Role.teacher, user_id=str(uid), password="bench",
                               replace=True)
             reach = resolve(store, acc.principal())
-            out.append((name, "teacher", sorted(reach.classes), sorted(reach.students)))
+            # at most STUDENTS_PER_TEACHER of their students (fixed seed): the pages opened
+            students = sorted(reach.students)
+            students = sorted(random.Random(i).sample(students, min(len(students),
+                                                                   STUDENTS_PER_TEACHER)))
+            out.append((name, "teacher", sorted(reach.classes), students))
         for j in range(n_lead):
             school = schools[j % len(schools)]
             name = f"bench-l{j}"
@@ -68,6 +81,36 @@ def accounts(db: str, n: int) -> list[tuple[str, str, list[str], list[str]]]:
                         replace=True)
             out.append((name, "leader", [school], []))
     return out
+
+
+def store_views(db: str, mode: str, who: list) -> dict | None:
+    """Build the stored views (as ``sounding plan --district`` and the demo build do) when
+    asked or when the store has none, or only those the bench's accounts open
+    (``visited``); returns what it did (counts and seconds)."""
+    import sqlalchemy as sa
+
+    from sounding.services.stored import persist_views
+    from sounding.store import Store
+    from sounding.store import tables as T
+
+    if mode == "never":
+        return None
+    with Store.open(db) as store:
+        with store.engine.connect() as conn:
+            have = conn.execute(sa.select(sa.func.count()).select_from(T.stored_views)).scalar()
+        if mode == "auto" and have:
+            return {"already_stored": int(have)}
+        only = None
+        if mode == "visited":
+            only = {"class": {c for w in who if w[1] == "teacher" for c in w[2]},
+                    "student": {s for w in who for s in w[3]},
+                    "school": {w[2][0] for w in who if w[1] == "leader"}}
+        t = time.perf_counter()
+        stats = persist_views(store, only=only,
+                              on_progress=lambda m: print("  " + m, file=sys.stderr))
+        stats["wall_s"] = round(time.perf_counter() - t, 1)
+        print(f"stored views in {stats['wall_s']} s", file=sys.stderr)
+        return stats
 
 
 async def sign_in(client, base: str, user: str) -> None:
@@ -80,12 +123,17 @@ async def sign_in(client, base: str, user: str) -> None:
 
 
 async def user_loop(base: str, static: str, who, deadline: float, budget: list[int],
-                    times: dict[str, list[float]], report_slugs: dict[str, str]) -> None:
+                    times: dict[str, list[float]], report_slugs: dict[str, str],
+                    think: float = 0.0, timeout: float = 60,
+                    cookies: dict | None = None) -> None:
     import httpx
 
     name, kind, ids, students = who
-    async with httpx.AsyncClient(timeout=60, follow_redirects=True) as client:
-        await sign_in(client, base, name)
+    async with httpx.AsyncClient(timeout=timeout, follow_redirects=True) as client:
+        if cookies is not None and name in cookies:
+            client.cookies.update(cookies[name])
+        else:
+            await sign_in(client, base, name)
         while time.monotonic() < deadline and budget[0] > 0:
             budget[0] -= 1
             if kind == "teacher":
@@ -102,12 +150,18 @@ async def user_loop(base: str, static: str, who, deadline: float, budget: list[i
             else:
                 choice, url = "school", f"{base}/schools/{ids[0]}"
             t = time.perf_counter()
-            r = await client.get(url)
+            try:
+                r = await client.get(url)
+            except httpx.TimeoutException:
+                times.setdefault(f"{choice}_timeout", []).append(timeout * 1000)
+                continue
             dt = (time.perf_counter() - t) * 1000
             if r.status_code == 200:
                 times.setdefault(choice, []).append(dt)
             else:
                 times.setdefault(f"{choice}_status_{r.status_code}", []).append(dt)
+            if think > 0:
+                await asyncio.sleep(think * random.uniform(0.5, 1.5))
 
 
 def pct(xs: list[float], q: float) -> float:
@@ -126,6 +180,13 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=5000)
     ap.add_argument("--work", default="bench/out/web")
     ap.add_argument("--out")
+    ap.add_argument("--workers", type=int, default=1, help="sounding serve --workers")
+    ap.add_argument("--think", type=float, default=0.0,
+                    help="mean seconds between a user's requests (0: closed loop)")
+    ap.add_argument("--store-views", choices=["auto", "always", "never", "visited"],
+                    default="auto",
+                    help="build the stored views before serving (auto: all, when missing; "
+                         "visited: only the classes, students and schools the bench opens)")
     a = ap.parse_args()
     work = Path(a.work)
     if a.db:
@@ -135,6 +196,7 @@ def main() -> None:
         db, report = build(a.students, a.pg, work)
         print(f"built {a.students} students in {time.perf_counter() - t:.0f} s", file=sys.stderr)
     who = accounts(db, a.users)
+    views_s = store_views(db, a.store_views, who)
     slugs: dict[str, str] = {}
     if report is not None:
         from sounding.report.pages.mastery import class_slug
@@ -146,7 +208,8 @@ def main() -> None:
     port, sport = free_port(), free_port()
     env = {**os.environ}
     server = subprocess.Popen([sys.executable, "-m", "sounding", "serve", "--db", db,
-                               "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
+                               "--port", str(port), "--workers", str(a.workers)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     static = subprocess.Popen([sys.executable, "-m", "http.server", str(sport), "--bind",
                                "127.0.0.1", "--directory", str(report or work)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -160,28 +223,51 @@ def main() -> None:
                 break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        warm: dict[str, list[float]] = {}  # one request of each kind: whole-district caches
+        # warm-up, not counted: every user signs in and opens a few pages at once, so each
+        # worker computes its whole-district caches (roster, progression, growth tables)
+        # (sign-ins one after another first: 50 argon2 checks at once only measure argon2)
+        jar: dict[str, dict] = {}
+
+        async def sign_everyone_in() -> None:
+            for w in who:
+                async with httpx.AsyncClient(timeout=300, follow_redirects=True) as client:
+                    await sign_in(client, base, w[0])
+                    jar[w[0]] = dict(client.cookies)
+
+        asyncio.run(sign_everyone_in())
+        warm: dict[str, list[float]] = {}
         t0 = time.perf_counter()
-        asyncio.run(user_loop(base, sbase, who[0], time.monotonic() + 600, [4], warm, slugs))
-        asyncio.run(user_loop(base, sbase, who[-1], time.monotonic() + 600, [1], warm, slugs))
+        warm_budget = [3 * len(who)]
+
+        async def warm_up() -> None:
+            await asyncio.gather(*(user_loop(base, sbase, w, time.monotonic() + 900,
+                                             warm_budget, warm, slugs, 0.0, 900, jar)
+                                   for w in who))
+
+        asyncio.run(warm_up())
         warm_s = time.perf_counter() - t0
         times: dict[str, list[float]] = {}
         budget = [a.requests]
         deadline = time.monotonic() + a.seconds
 
         async def everyone() -> None:
-            await asyncio.gather(*(user_loop(base, sbase, w, deadline, budget, times, slugs)
-                                   for w in who))
+            await asyncio.gather(*(user_loop(base, sbase, w, deadline, budget, times, slugs,
+                                             a.think, 60, jar) for w in who))
 
         t = time.perf_counter()
         asyncio.run(everyone())
         wall = time.perf_counter() - t
     finally:
-        server.terminate()
-        static.terminate()
-        server.wait(10)
-        static.wait(10)
-    result = {"db": db.split("@")[-1], "users": len(who), "warm_up_s": round(warm_s, 1),
+        for proc in (server, static):
+            proc.terminate()
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    result = {"db": db.split("@")[-1], "users": len(who), "workers": a.workers,
+              "warm_up_pages": {k: {"n": len(v), "max_ms": round(max(v), 1)}
+                                for k, v in sorted(warm.items())},
+              "think_s": a.think, "store_views": views_s, "warm_up_s": round(warm_s, 1),
               "wall_s": round(wall, 1), "requests": sum(len(v) for v in times.values()),
               "pages": {k: {"n": len(v), "p50_ms": pct(v, 0.5), "p95_ms": pct(v, 0.95),
                             "max_ms": round(max(v), 1)} for k, v in sorted(times.items())}}

@@ -181,6 +181,8 @@ def _analyse(ctx: _Context, timer: _Timer, report_dir: Path | None,
         ctx.plan()
     with timer.stage("Growth: student growth percentiles and accountability"):
         ctx.growth()
+    with timer.stage("Storing the web app's class, student and school views"):
+        ctx.store_views()
     if report_dir is not None:
         with timer.stage("Writing the report"):
             result.report_index = ctx.write_report(report_dir)
@@ -206,6 +208,7 @@ class _Context:
     grade_span_info: dict[str, Any] = field(default_factory=dict)
     growth_tables: dict[str, Any] = field(default_factory=dict)
     synthetic: bool = False  # the simulated demo district (its report says so)
+    views: dict[str, Any] = field(default_factory=dict)  # stored views: counts and seconds
 
     def fit_mastery(self) -> None:
         from sounding.mastery.pipeline import fit_store_mastery
@@ -234,6 +237,15 @@ class _Context:
         if inp.interventions is not None:
             inp.progress = inp.progress_report(as_of=self.plan_result.as_of,
                                                model=getattr(self.mastery, "model", None))
+
+    def store_views(self) -> None:
+        """The web app's class, student and school views, computed now from what the store
+        holds (``sounding.services.stored``), so that its pages read them instead of
+        computing them per request."""
+        from sounding.services.stored import persist_views
+
+        self.views = persist_views(self.store, seed={"planning_inputs": self.inputs}
+                                   if self.inputs is not None else None)
 
     def growth(self) -> None:
         """SGPs, lagged targets (last year's score sets the target this year's SGP is judged

@@ -13,13 +13,13 @@ from sounding.store import Store, normalize_url
 from sounding.store import migrations as M
 from sounding.store import tables as T
 
-NEW_TABLES = {name for names in M.ADDED_BY.values() for name in names}
+NEW_TABLES = {t for names in M.ADDED_BY.values() for t in names}
 
 
 def test_head_is_alembics_head_and_schema_versions_match():
     scripts = ScriptDirectory.from_config(M.config())
     assert scripts.get_current_head() == M.HEAD
-    assert [r.revision for r in scripts.walk_revisions()][::-1] == [M.BASE, "0002_accounts", M.HEAD]
+    assert [r.revision for r in scripts.walk_revisions()][::-1] == list(M.SCHEMA_VERSIONS)
     assert M.SCHEMA_VERSIONS[M.HEAD] == T.SCHEMA_VERSION
 
 
@@ -102,7 +102,8 @@ def test_every_revision_downgrades_to_nothing_and_back(db_url):
 
 
 def test_a_version_3_database_gains_the_diagnostic_tables_keeping_its_accounts(db_url):
-    """A database at 0002_accounts (before the diagnostic) upgrades to head in place."""
+    """A database at 0002_accounts (before the diagnostic and the stored views) upgrades to
+    head in place."""
     from alembic import command
 
     from sounding.access import add_account, get_account
@@ -115,7 +116,7 @@ def test_a_version_3_database_gains_the_diagnostic_tables_keeping_its_accounts(d
     assert "diagnostic_answers" not in sa.inspect(engine).get_table_names()
     engine.dispose()
     with Store.open(db_url) as store:
-        assert store.revision() == M.HEAD and store.schema_version == 4
-        assert {"diagnostic_sessions", "diagnostic_answers"} <= set(
+        assert store.revision() == M.HEAD and store.schema_version == T.SCHEMA_VERSION
+        assert {"diagnostic_sessions", "diagnostic_answers", "stored_views"} <= set(
             sa.inspect(store.engine).get_table_names())
         assert get_account(store, "ana").role.value == "admin"

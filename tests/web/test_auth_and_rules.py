@@ -63,7 +63,7 @@ def test_wrong_passwords_are_throttled_per_user(web_app):
     r = c.post("/sign-in", data={"username": "leader1", "password": "pw", "csrf": token},
                follow_redirects=False)
     assert r.status_code == 429  # even the right password waits out the window
-    web_app.state.auth.throttle = type(web_app.state.auth.throttle)()
+    web_app.state.auth.throttle.reset()
 
 
 def test_forms_need_the_session_token_and_sign_out_ends_the_session(web_app):
@@ -141,3 +141,30 @@ def test_a_cached_page_still_writes_the_access_log(store_copy, shapes):
         fresh, hit1, hit2 = (b - a for a, b in zip(counts, counts[1:], strict=False))
         assert hit1 == fresh and hit2 == fresh, (user, counts)
         assert fresh > 0
+
+
+def test_sessions_and_throttles_are_shared_by_worker_processes(store_copy):
+    """Two apps over one store stand for two workers of ``sounding serve --workers 2``: a
+    session made by one is honoured by the other, a sign-out on one ends it on both, and
+    failed sign-ins counted by one block on the other."""
+    from sounding.web import create_app
+
+    a, b = (create_app(store_copy, secret="shared") for _ in range(2))
+    ca = TestClient(a, base_url="http://127.0.0.1")
+    sign_in(ca, "teacher1")
+    cb = TestClient(b, base_url="http://127.0.0.1")
+    cb.cookies.set("sounding_session", ca.cookies.get("sounding_session"))
+    page = cb.get("/", follow_redirects=False)
+    assert page.status_code == 200
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    cb.post("/sign-out", data={"csrf": token}, follow_redirects=False)
+    assert ca.get("/", follow_redirects=False).status_code == 303
+    for app in (a, b, a, b, a):
+        c = TestClient(app, base_url="http://127.0.0.1")
+        token = re.search(r'name="csrf" value="([^"]+)"', c.get("/sign-in").text).group(1)
+        assert c.post("/sign-in", data={"username": "leader1", "password": "x",
+                                        "csrf": token}).status_code == 401
+    c = TestClient(b, base_url="http://127.0.0.1")
+    token = re.search(r'name="csrf" value="([^"]+)"', c.get("/sign-in").text).group(1)
+    assert c.post("/sign-in", data={"username": "leader1", "password": "pw",
+                                    "csrf": token}).status_code == 429

@@ -93,6 +93,10 @@ def plan(
                                   "grade (the rest follow)."),
     as_of: str = AsOfOpt,
     scope: Path = ScopeOpt,
+    store_views: bool = typer.Option(
+        True, "--store-views/--no-store-views",
+        help="With --district, as the local operator: also store every class's, student's "
+             "and school's views for the web app (and a mastery snapshot)."),
     db: str = DbOpt,
     fmt: OutFormat = FormatOpt,
 ) -> None:
@@ -118,6 +122,17 @@ def plan(
         else:
             data = district_plan(ctx, None if ctx.reach.everything else _one_district(ctx),
                                  **settings)
+            if store_views and ctx.reach.everything and scope is None and as_of is None:
+                from sounding.services.stored import persist_views
+
+                err = Console(stderr=True, highlight=False)
+                try:
+                    stats = persist_views(store, seed={"planning_inputs": inputs})
+                except InvalidInput as exc:  # e.g. no stored mastery: the plan still stands
+                    err.print(f"The web app's views were not stored: {exc}")
+                else:
+                    err.print(f"Stored the web app's views: {stats['written']} "
+                              f"in {stats['total_s']} s")
         if fmt == OutFormat.json:
             _print_json(data)
             return

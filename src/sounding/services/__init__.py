@@ -23,9 +23,11 @@ from sounding.services.planning import class_plan, district_plan, groups, readin
 from sounding.services.progress import class_progress
 from sounding.services.registry import SERVICES, Service, service
 from sounding.services.roster import classes, districts, providers, schools, states, students
+from sounding.services.snapshots import class_mastery_progress
 
 __all__ = [
-    "SERVICES", "Context", "Service", "access_log", "accounts", "class_plan", "class_progress",
+    "SERVICES", "Context", "Service", "access_log", "accounts", "class_mastery_progress",
+    "class_plan", "class_progress",
     "class_summary",
     "class_view", "classes", "diagnostic_class_results", "diagnostic_status", "display_name",
     "districts", "providers", "reset_password",

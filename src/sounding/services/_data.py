@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from sounding.errors import InvalidInput
 from sounding.mastery.pipeline import (
     _none_if_empty,
@@ -49,6 +51,23 @@ def mastery_source(ctx: Context, model: str = "graph") -> _Source:
         return _Source(_normalize_posterior(raw), students, classes, enrollments, graph(ctx),
                        None)
     return ctx.memo(f"mastery:{model}", make)
+
+
+def mastery_source_with_icebergs(ctx: Context, model: str = "graph") -> _Source:
+    """:func:`mastery_source` with every reached student's iceberg tables computed at once,
+    so that building every student's and class's view (``stored.persist_views``) costs a
+    lookup per view instead of an iceberg computation per view."""
+    from sounding.mastery.pipeline import cap_strand_ends, compute_icebergs, student_grades
+
+    src = mastery_source(ctx, model)
+    students, classes, enrollments = roster(ctx)
+    grades = student_grades(students, classes, enrollments)
+    post = src.posterior.df
+    have = set(post["student_id"])
+    st = pd.DataFrame([(s, g) for s, g in grades.items() if s in have],
+                      columns=["student_id", "grade"])
+    ice = cap_strand_ends(compute_icebergs(post, st, src.graph), src.graph)
+    return _Source(post, students, classes, enrollments, src.graph, ice)
 
 
 def planning_inputs(ctx: Context) -> Any:

@@ -75,8 +75,32 @@ class Context:
                    [s for s in ids if self.reach.has("student", s)])
         return out
 
+    def operator_context(self) -> Context:
+        """The local operator's Context over the same store, sharing what does not depend
+        on who asks (the web app's cache offers ``for_principal``; a plain dict shares its
+        whole-district entries, not the scope-limited mastery source). Stored views are
+        computed this way, then redacted to the asking principal. A principal who reaches
+        everything is its own operator context (same sources); the operator context is
+        made once per Context, so a report's many views share its mastery source."""
+        if self.reach.everything:
+            return self
+        if "_operator_context" not in self.cache:
+            op = Principal.local_operator()
+            make = getattr(self.cache, "for_principal", None)
+            if make is not None:
+                cache = make(op)
+            else:
+                cache = {k: v for k, v in self.cache.items()
+                         if not str(k).startswith(("mastery:", "_operator"))}
+            self.cache["_operator_context"] = Context(self.store, op, cache=cache)
+        return self.cache["_operator_context"]
+
     def memo(self, key: str, make: Any) -> Any:
-        """``make()`` once per Context (whole-district computations)."""
+        """``make()`` once per Context (whole-district computations); a cache with its own
+        ``memo`` (the web app's, shared by concurrent requests) makes it once for all."""
+        shared_memo = getattr(self.cache, "memo", None)
+        if shared_memo is not None:
+            return shared_memo(key, make)
         if key not in self.cache:
             self.cache[key] = make()
         return self.cache[key]

@@ -17,6 +17,7 @@ from sounding.access.policy import Resource
 from sounding.access.scope import Reach
 from sounding.errors import NotFound
 from sounding.planning.triage import LEAD
+from sounding.services import stored
 from sounding.services._data import planning_inputs, triage_plan
 from sounding.services.context import Context
 from sounding.services.registry import service
@@ -44,6 +45,21 @@ def _school_reach(ctx: Context, school_id: str) -> Reach:
                  schools=frozenset({str(school_id)}))
 
 
+def _class_plan(op: Context, class_id: str, *, threshold: float = 0.2, stale_days: int = 120,
+                as_of: Any = None, scope_sequence: Any = None, lead: int = LEAD) -> dict[str, Any]:
+    """The class plan cut to the class (the operator's, before redaction to a principal)."""
+    planning_inputs(op).school_of_class(class_id)  # NotFound for a class the roster lacks
+    plan = triage_plan(op, threshold=threshold, stale_days=stale_days, as_of=as_of,
+                       scope_sequence=scope_sequence)
+    data = plan.restricted(class_id=class_id).to_dict()
+    teacher = plan.teacher_plan(class_id, lead=lead)
+    data["teacher_plan"] = {
+        "class_id": class_id, "next_unit": teacher["next_unit"],
+        "n_just_in_time": teacher["n_just_in_time"],
+        **{part: [r.to_dict() for r in teacher[part]] for part in ("lead", "more", "school")}}
+    return redact(data, _class_reach(op, class_id))
+
+
 @service(Resource.class_, target="class_id")
 def class_plan(ctx: Context, class_id: str, *, threshold: float = 0.2, stale_days: int = 120,
                as_of: Any = None, scope_sequence: Any = None,
@@ -52,17 +68,27 @@ def class_plan(ctx: Context, class_id: str, *, threshold: float = 0.2, stale_day
     concern it (cut to its students), its students' tiers, and ``teacher_plan``: the same
     findings in the order a teacher works them (``lead`` first, the rest ``more``)."""
     ctx.require(Resource.class_, class_id)
-    planning_inputs(ctx).school_of_class(class_id)  # NotFound for a class the roster lacks
-    plan = triage_plan(ctx, threshold=threshold, stale_days=stale_days, as_of=as_of,
-                       scope_sequence=scope_sequence)
-    data = plan.restricted(class_id=class_id).to_dict()
-    teacher = plan.teacher_plan(class_id, lead=lead)
-    data["teacher_plan"] = {
-        "class_id": class_id, "next_unit": teacher["next_unit"],
-        "n_just_in_time": teacher["n_just_in_time"],
-        **{part: [r.to_dict() for r in teacher[part]] for part in ("lead", "more", "school")}}
-    data = redact(data, _class_reach(ctx, class_id))
+    kw = dict(threshold=threshold, stale_days=stale_days, as_of=as_of, lead=lead)
+    if scope_sequence is None:
+        data = stored.persisted(ctx, "class_plan", class_id, _variant(kw),
+                                lambda op: _class_plan(op, class_id, **kw))
+    else:
+        data = _class_plan(ctx.operator_context(), class_id, scope_sequence=scope_sequence,
+                           **kw)
     return ctx.finish(data, action="class_plan", resource=Resource.class_, obj_id=class_id)
+
+
+def _variant(kw: dict[str, Any]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(kw.items()))
+
+
+def _school_plan(op: Context, school_id: str, *, threshold: float = 0.2,
+                 stale_days: int = 120, as_of: Any = None,
+                 scope_sequence: Any = None) -> dict[str, Any]:
+    planning_inputs(op).only_school(school_id)  # NotFound for an unknown school
+    plan = triage_plan(op, threshold=threshold, stale_days=stale_days, as_of=as_of,
+                       scope_sequence=scope_sequence)
+    return redact(plan.restricted(school_id=school_id).to_dict(), _school_reach(op, school_id))
 
 
 @service(Resource.school, target="school_id")
@@ -72,11 +98,13 @@ def school_plan(ctx: Context, school_id: str, *, threshold: float = 0.2,
     """The plan for one school: its findings and the district-wide ones that cover it, cut
     to its students and classes."""
     ctx.require(Resource.school, school_id)
-    planning_inputs(ctx).only_school(school_id)  # NotFound for an unknown school
-    plan = triage_plan(ctx, threshold=threshold, stale_days=stale_days, as_of=as_of,
-                       scope_sequence=scope_sequence)
-    data = redact(plan.restricted(school_id=school_id).to_dict(),
-                  _school_reach(ctx, school_id))
+    kw = dict(threshold=threshold, stale_days=stale_days, as_of=as_of)
+    if scope_sequence is None:
+        data = stored.persisted(ctx, "school_plan", school_id, _variant(kw),
+                                lambda op: _school_plan(op, school_id, **kw))
+    else:
+        data = _school_plan(ctx.operator_context(), school_id, scope_sequence=scope_sequence,
+                            **kw)
     return ctx.finish(data, action="school_plan", resource=Resource.school, obj_id=school_id)
 
 
@@ -115,23 +143,34 @@ def district_plan(ctx: Context, district_id: str | None = None, *, threshold: fl
                       obj_id=district_id)
 
 
-@service(Resource.class_, target="class_id")
-def groups(ctx: Context, class_id: str, *, min_size: int = 3, max_size: int = 6,
-           stale_days: int = 120, as_of: Any = None,
-           scope_sequence: Any = None) -> dict[str, Any]:
-    """Small groups for a class's next unit: students who share the same next needs."""
+def _groups(op: Context, class_id: str, *, min_size: int = 3, max_size: int = 6,
+            stale_days: int = 120, as_of: Any = None,
+            scope_sequence: Any = None) -> dict[str, Any]:
     from sounding.planning.groups import small_groups
 
-    ctx.require(Resource.class_, class_id)
-    inputs = planning_inputs(ctx)
+    inputs = planning_inputs(op)
     part = inputs.only_school(inputs.school_of_class(class_id))
     res = small_groups(part.mastery, part.students, part.classes, part.enrollments,
                        graph=inputs.graph, scope=inputs.scope(scope_sequence),
                        as_of=inputs.as_of(as_of), class_ids=[class_id], min_size=min_size,
                        max_size=max_size, evidence=part.evidence(),
                        stale_days=stale_days)[class_id]
-    return ctx.finish(res.to_dict(), action="groups", resource=Resource.class_,
-                      obj_id=class_id)
+    return res.to_dict()
+
+
+@service(Resource.class_, target="class_id")
+def groups(ctx: Context, class_id: str, *, min_size: int = 3, max_size: int = 6,
+           stale_days: int = 120, as_of: Any = None,
+           scope_sequence: Any = None) -> dict[str, Any]:
+    """Small groups for a class's next unit: students who share the same next needs."""
+    ctx.require(Resource.class_, class_id)
+    kw = dict(min_size=min_size, max_size=max_size, stale_days=stale_days, as_of=as_of)
+    if scope_sequence is None:
+        data = stored.persisted(ctx, "groups", class_id, _variant(kw),
+                                lambda op: _groups(op, class_id, **kw))
+    else:
+        data = _groups(ctx.operator_context(), class_id, scope_sequence=scope_sequence, **kw)
+    return ctx.finish(data, action="groups", resource=Resource.class_, obj_id=class_id)
 
 
 @service(Resource.school, target="school_id")
@@ -157,3 +196,13 @@ def readiness(ctx: Context, school_id: str | None = None, *,
                             graph=inputs.graph)
     return ctx.finish(res.to_dict(), action="readiness", resource=Resource.school,
                       obj_id=school_id)
+
+
+_CLASS_PLAN = dict(threshold=0.2, stale_days=120, as_of=None, lead=LEAD)
+_GROUPS = dict(min_size=3, max_size=6, stale_days=120, as_of=None)
+_SCHOOL_PLAN = dict(threshold=0.2, stale_days=120, as_of=None)
+stored.CLASS_VIEWS["class_plan"] = (_variant(_CLASS_PLAN),
+                                    lambda op, c: _class_plan(op, c, **_CLASS_PLAN))
+stored.CLASS_VIEWS["groups"] = (_variant(_GROUPS), lambda op, c: _groups(op, c, **_GROUPS))
+stored.SCHOOL_VIEWS["school_plan"] = (_variant(_SCHOOL_PLAN),
+                                      lambda op, s: _school_plan(op, s, **_SCHOOL_PLAN))

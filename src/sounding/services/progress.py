@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from sounding.access.policy import Resource
+from sounding.services import stored
 from sounding.services._data import mastery_source
 from sounding.services.context import Context
 from sounding.services.registry import service
@@ -21,11 +22,22 @@ def class_progress(ctx: Context, class_id: str, *, model: str = "graph") -> dict
     month-by-month line is what the evidence itself says (harder items later in the year
     pull it down; read it beside the heat map)."""
     ctx.require(Resource.class_, class_id)
+    out = stored.persisted(ctx, "class_progress", class_id, model,
+                           lambda op: _class_progress(op, class_id, model), model=model)
+    return ctx.finish(out, action="class_progress", resource=Resource.class_,
+                      obj_id=class_id, students=out.pop("_members"))
+
+
+def _class_progress(ctx: Context, class_id: str, model: str = "graph") -> dict[str, Any]:
     src = mastery_source(ctx, model)
     c = src.klass(class_id)
     members = [str(m) for m in src.members(c["class_id"])]
     grade = c.get("grade")
-    resp = ctx.store.responses(student_ids=members) if members else pd.DataFrame()
+    if "responses:all" in ctx.cache:  # building every class's view: read once
+        every = ctx.cache["responses:all"]
+        resp = every[every["student_id"].astype(str).isin(members)]
+    else:
+        resp = ctx.store.responses(student_ids=members) if members else pd.DataFrame()
     months: list[dict[str, Any]] = []
     if len(resp):
         g = src.graph
@@ -44,7 +56,8 @@ def class_progress(ctx: Context, class_id: str, *, model: str = "graph") -> dict
                 row[f"{band}_answers"] = int(len(b))
                 row[f"{band}_correct"] = round(float(b["correct"].mean()), 3) if len(b) else None
             months.append(row)
-    out = {"class_id": class_id, "grade": None if grade is None else int(grade),
-           "months": months}
-    return ctx.finish(out, action="class_progress", resource=Resource.class_,
-                      obj_id=class_id, students=members)
+    return {"class_id": class_id, "grade": None if grade is None else int(grade),
+            "months": months, "_members": members}
+
+
+stored.CLASS_VIEWS["class_progress"] = ("graph", _class_progress)

@@ -166,7 +166,9 @@ def class_view(source: Any, class_id: Any, graph: StandardsGraph | None = None, 
     ``students`` (per student: grades below per strand, depth; deepest first),
     ``standards`` (each standard of the class grade and below: share of the class not secure,
     P(mastered) < ``secure``; and share unfinished, < 0.5), ``distribution`` (the iceberg:
-    students per strand by grades below, buckets 0, 1, 2, 3+).
+    students per strand by grades below, buckets 0, 1, 2, 3+), ``heat_standards`` (the class
+    grade's standards) and, per student, ``p_mastered`` on each of them (the per-standard
+    heat map; None where the student has no estimate).
 
     Raises
     ------
@@ -205,6 +207,14 @@ def class_view(source: Any, class_id: Any, graph: StandardsGraph | None = None, 
     codes = [code for code in g.standard_codes if g[code].grade_num <= grade]
     P = posterior_matrix(post, members, codes)
     standards = class_standards(P, codes, g, secure=secure)
+    # the per-standard heat map: P(mastered) of each student on the class grade's standards
+    on_grade = [j for j, code in enumerate(codes) if g[code].grade_num == grade]
+    heat_codes = [codes[j] for j in on_grade]
+    row_of = {_py(m): i for i, m in enumerate(members)}
+    for r in students:
+        vals = P[row_of[r["student_id"]], on_grade]
+        r["p_mastered"] = {c: None if np.isnan(v) else round(float(v), 3)
+                           for c, v in zip(heat_codes, vals, strict=True)}
     dist = group_distribution(tables, pd.DataFrame({"student_id": members}), g)
     distribution = {
         s: {str(b): int(n) for b, n in zip(d["grades_below"], d["n_students"], strict=True)}
@@ -215,5 +225,7 @@ def class_view(source: Any, class_id: Any, graph: StandardsGraph | None = None, 
         "grade": grade, "grade_label": grade_label(grade), "algebra1": bool(c["algebra1"]),
         "n_students": len(members), "strands": strands, "secure": secure,
         "students": students, "standards": standards, "distribution": distribution,
+        "heat_standards": [{"standard": c, "strand": g[c].strand, "is_major": g[c].is_major,
+                            "text": g[c].text} for c in heat_codes],
         "buckets": list(BELOW_BUCKETS),
     }

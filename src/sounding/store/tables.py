@@ -37,8 +37,9 @@ from sqlalchemy import (
 #: Bump when the schema changes; ``Store.open`` records it and refuses newer databases. Each
 #: change is also an Alembic revision in ``sounding/store/migrations/versions`` (version 2 is
 #: the base revision, 3 added accounts, API tokens and the access log, 4 the diagnostic's
-#: sessions and answers).
-SCHEMA_VERSION = 4
+#: sessions and answers, 5 the stored views, web sessions, sign-in failures and mastery
+#: snapshots).
+SCHEMA_VERSION = 5
 
 metadata = MetaData()
 
@@ -369,6 +370,55 @@ diagnostic_answers = Table(
     Column("correct", Boolean, nullable=False),
     Column("answered_at", String(40), nullable=False),
     PrimaryKeyConstraint("session_id", "position"),
+)
+
+#: Views computed when mastery or the plan is computed (``sounding.services.stored``): one
+#: JSON document per (kind, object, variant) -- a class's heat map, a student's iceberg, a
+#: class plan -- as the local operator sees it, with the version of the inputs it was made
+#: from. The services read it, check the version, and redact it to the principal, so a page
+#: costs a key lookup instead of seconds of CPU; a missing or stale one is recomputed.
+stored_views = Table(
+    "stored_views", metadata,
+    Column("kind", String(32), nullable=False),
+    Column("object_id", String, nullable=False),
+    Column("variant", String(120), nullable=False, default=""),  # model and parameters
+    Column("version", String(64), nullable=False),  # of the inputs (see stored.py)
+    Column("computed_at", DateTime, nullable=False),
+    Column("payload", Text, nullable=False),
+    PrimaryKeyConstraint("kind", "object_id", "variant"),
+)
+
+#: The web app's sessions, shared by every worker process. Only the SHA-256 of the random
+#: session id is stored (the cookie carries the signed id), like the API tokens.
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("sid_hash", String(64), primary_key=True),
+    Column("username", String, nullable=False, index=True),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen", DateTime, nullable=False),
+)
+
+#: Failed sign-ins (per user name and per client address), for throttling across workers.
+login_failures = Table(
+    "login_failures", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String, nullable=False, index=True),
+    Column("at", DateTime, nullable=False),
+)
+
+#: P(mastered) per student and standard at a date (packed like ``mastery``): one row per
+#: student each time mastery is fitted, and per month of evidence when the pipeline replays
+#: the year, so a class's share mastered can be drawn over time.
+mastery_snapshots = Table(
+    "mastery_snapshots", metadata,
+    Column("student_id", String, nullable=False),
+    Column("model", String, nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("standard_set", String(40), nullable=False),
+    Column("n_standards", Integer, nullable=False),
+    Column("p_mastered", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("student_id", "model", "as_of"),
 )
 
 #: The tables ``Store.counts`` reports, in the order people think of them.

@@ -20,6 +20,13 @@ from sounding.web.cache import SharedCache
 from sounding.web.render import render
 
 
+def app_from_env() -> FastAPI:
+    """The app of ``sounding serve --workers N`` (uvicorn's factory in each worker process):
+    the store from ``SOUNDING_DB``, the cookie key from ``SOUNDING_SECRET_KEY``, which the
+    parent sets so that every worker signs and reads the same cookies."""
+    return create_app(os.environ["SOUNDING_DB"])
+
+
 @lru_cache(maxsize=1)
 def _plotly_js() -> str:
     from plotly.offline import get_plotlyjs
@@ -42,7 +49,7 @@ def create_app(db: Any, *, secret: str | None = None, cache_ttl: float = 600.0) 
                   docs_url="/api/docs", openapi_url="/openapi.json", redoc_url=None,
                   swagger_ui_oauth2_redirect_url=None)
     app.state.store = store
-    app.state.auth = Auth(secret or os.environ.get("SOUNDING_SECRET_KEY"))
+    app.state.auth = Auth(store, secret or os.environ.get("SOUNDING_SECRET_KEY"))
     app.state.cache = SharedCache(cache_ttl)
 
     from sounding.web.api import router as api_router

@@ -1,12 +1,13 @@
 """Sign-in for the web application: sessions, CSRF tokens, login throttling, bearer tokens.
 
-- A session is a random id kept server-side (:class:`Sessions`) and sent as a signed cookie
+- A session is a random id kept server-side in the store (:class:`Sessions`, shared by
+  every worker of ``sounding serve --workers N``) and sent as a signed cookie
   (itsdangerous): HttpOnly, SameSite=Lax, Secure when the request came over TLS (directly or
   ``X-Forwarded-Proto: https`` from the proxy in front). Signing out or an admin's password
   reset ends it at once, which a self-contained cookie could not do.
 - Every form carries the session's CSRF token (the sign-in form a pre-session one, kept in
   its own signed cookie: double submit); a POST without the right token is refused (403).
-- Failed sign-ins are throttled per user name and per client address: more than
+- Failed sign-ins are throttled per user name and per client address (in the store too): more than
   :data:`MAX_FAILURES` in :data:`WINDOW` seconds answers 429 until the window has passed.
 - The JSON API takes ``Authorization: Bearer <token>`` from ``sounding users token``.
 """
@@ -14,10 +15,6 @@
 from __future__ import annotations
 
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
-from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
@@ -26,14 +23,13 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sounding.access.accounts import AuthenticationFailed, principal_for, principal_for_token
 from sounding.access.principal import Principal
 from sounding.errors import NotFound
+from sounding.services.sessions import IDLE, Session, Sessions, Throttle
 
 SESSION_COOKIE = "sounding_session"
 LOGIN_COOKIE = "sounding_login"
-#: Idle time after which a session ends (seconds).
-IDLE = 8 * 3600
-#: Failed sign-ins allowed per user name and per client within WINDOW seconds.
-MAX_FAILURES = 5
-WINDOW = 60.0
+
+
+__all__ = ["IDLE", "Auth", "Session", "Sessions", "Throttle"]
 
 
 class SignInRequired(Exception):
@@ -48,87 +44,14 @@ class CsrfFailed(Exception):
     """A form came without the session's CSRF token: 403."""
 
 
-@dataclass
-class Session:
-    username: str
-    csrf: str
-    last: float = field(default_factory=time.monotonic)
-
-
-class Sessions:
-    """Server-side sessions of this process (the cookie holds only a signed random id)."""
-
-    def __init__(self) -> None:
-        self._data: dict[str, Session] = {}
-        self._lock = threading.Lock()
-
-    def create(self, username: str) -> str:
-        sid = secrets.token_urlsafe(32)
-        with self._lock:
-            self._data[sid] = Session(username, secrets.token_urlsafe(32))
-        return sid
-
-    def get(self, sid: str) -> Session | None:
-        with self._lock:
-            s = self._data.get(sid)
-            if s is None:
-                return None
-            if time.monotonic() - s.last > IDLE:
-                del self._data[sid]
-                return None
-            s.last = time.monotonic()
-            return s
-
-    def end(self, sid: str) -> None:
-        with self._lock:
-            self._data.pop(sid, None)
-
-    def end_user(self, username: str) -> int:
-        with self._lock:
-            gone = [k for k, s in self._data.items() if s.username == username]
-            for k in gone:
-                del self._data[k]
-        return len(gone)
-
-
-class Throttle:
-    """Failed attempts per key in a sliding window."""
-
-    def __init__(self, limit: int = MAX_FAILURES, window: float = WINDOW) -> None:
-        self.limit, self.window = limit, window
-        self._fails: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _trim(self, key: str, now: float) -> deque[float]:
-        q = self._fails[key]
-        while q and now - q[0] > self.window:
-            q.popleft()
-        return q
-
-    def blocked(self, *keys: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            return any(len(self._trim(k, now)) >= self.limit for k in keys)
-
-    def fail(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for k in keys:
-                self._trim(k, now).append(now)
-
-    def clear(self, key: str) -> None:
-        with self._lock:
-            self._fails.pop(key, None)
-
-
 class Auth:
     """The app's sessions, throttles and cookie signer."""
 
-    def __init__(self, secret: str | None = None) -> None:
+    def __init__(self, store: Any, secret: str | None = None) -> None:
         self.signer = URLSafeTimedSerializer(secret or secrets.token_urlsafe(32),
                                              salt="sounding-web")
-        self.sessions = Sessions()
-        self.throttle = Throttle()
+        self.sessions = Sessions(store)
+        self.throttle = Throttle(store)
 
     # -- cookies -------------------------------------------------------------------------
     def sign(self, value: str) -> str:

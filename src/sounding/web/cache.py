@@ -15,7 +15,7 @@ from typing import Any
 
 #: Context.memo keys (prefixes) computed over the whole district, whoever asks.
 SHARED_PREFIXES = ("graph", "roster", "planning_inputs", "triage:", "growth_frames",
-                   "growth:")
+                   "growth:", "inputs_version:")
 
 
 class SharedCache:
@@ -25,6 +25,24 @@ class SharedCache:
         self.ttl = ttl
         self._data: dict[str, tuple[float, Any]] = {}
         self._lock = threading.Lock()
+        self._making: dict[str, threading.Lock] = {}
+
+    def get_or_make(self, key: str, make: Any) -> Any:
+        """The entry, made by one thread only: concurrent requests for a key being made
+        wait for it (without this, fifty first requests each built the whole district's
+        planning inputs at once and the worker ran out of memory)."""
+        hit, value = self.get(key)
+        if hit:
+            return value
+        with self._lock:
+            lock = self._making.setdefault(key, threading.Lock())
+        with lock:
+            hit, value = self.get(key)
+            if hit:
+                return value
+            value = make()
+            self.put(key, value)
+            return value
 
     def get(self, key: str) -> tuple[bool, Any]:
         with self._lock:
@@ -61,6 +79,11 @@ class RequestCache(dict):
         self._app = app_cache
         self._who = None if principal is None else repr(principal)
 
+    def for_principal(self, principal: Any) -> RequestCache:
+        """The cache of another principal's Context in this request (the operator's, which
+        computes the stored views), over the same app cache."""
+        return RequestCache(self._app, principal)
+
     def _app_key(self, key: object) -> str | None:
         if not isinstance(key, str):
             return None
@@ -69,6 +92,16 @@ class RequestCache(dict):
         if self._who is not None and key.startswith(PER_PRINCIPAL_PREFIXES):
             return f"{self._who}|{key}"
         return None
+
+    def memo(self, key: str, make: Any) -> Any:
+        """``Context.memo`` through the app cache: shared and per-principal keys are made
+        once across concurrent requests (see :meth:`SharedCache.get_or_make`)."""
+        if super().__contains__(key):
+            return super().__getitem__(key)
+        app_key = self._app_key(key)
+        value = make() if app_key is None else self._app.get_or_make(app_key, make)
+        super().__setitem__(key, value)
+        return value
 
     def __contains__(self, key: object) -> bool:
         app_key = self._app_key(key)

@@ -167,6 +167,7 @@ def class_page(request: Request, class_id: str, who: Principal = Who) -> HTMLRes
     plan, plan_note = optional(cached, ctx, S.class_plan, class_id)
     groups, groups_note = optional(cached, ctx, S.groups, class_id)
     progress, _ = optional(S.class_progress, ctx, class_id)
+    mastery_over_time, _ = optional(S.class_mastery_progress, ctx, class_id)
     names = {s["student_id"]: s["name"] for s in view["students"]}
     teacher = plan["teacher_plan"] if plan else None
     reteach = []
@@ -176,6 +177,10 @@ def class_page(request: Request, class_id: str, who: Principal = Who) -> HTMLRes
     return page(request, "class.html", title=view["title"], view=view, teacher=teacher,
                 plan_note=plan_note, groups=groups, groups_note=groups_note, names=names,
                 reteach=reteach, heatmap=charts.class_heatmap(view), progress=progress,
+                standards_heatmap=charts.class_standards_heatmap(view),
+                mastery_over_time=mastery_over_time,
+                mastery_chart=charts.class_mastery(mastery_over_time)
+                if mastery_over_time else "",
                 progress_chart=charts.class_progress(progress) if progress else "",
                 standards_chart=charts.class_standards(view))
 

@@ -1,0 +1,202 @@
+"""Views stored when mastery and the plan are computed, read by the services per request.
+
+Why: a class page computed on request cost about 0.5 s of CPU (the iceberg tables, the plan,
+the groups), held the GIL, and queued every other request behind it; on a 20,000-student
+district the first page of a class took seconds. The views do not depend on who asks -- each
+is computed as the local operator sees it and then redacted to the principal by
+``Context.finish`` exactly as a freshly computed one -- so they are computed once, when the
+inputs change (``sounding plan``, the demo build, or ``persist_views``), and stored as JSON in
+``stored_views`` with the *version* of the inputs they were made from.
+
+A service asks :func:`persisted` for a view: the stored one when its version is the store's
+current one, else it computes it (as the operator), stores it and returns it. The version
+(:func:`inputs_version`) changes when mastery is re-fitted (rows and dates of the model's
+estimates), anything is imported (the import log), the framework changes, or interventions
+are recorded. Both paths return the JSON round trip of the view, so a stored and a fresh view
+are the same value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from sounding.errors import NotFound
+from sounding.services.context import Context
+from sounding.store import tables as T
+
+__all__ = ["inputs_version", "load_view", "persist_views", "persisted", "save_views"]
+
+#: Parameters of the student view as stored; pages asking for fewer get a prefix of it.
+STUDENT_READY = 8
+
+
+def inputs_version(store: Any, model: str = "graph") -> str:
+    """A short digest of what the stored views are computed from (one SQL round trip)."""
+    m, i, f, iv = T.mastery.c, T.imports.c, T.frameworks.c, T.interventions.c
+    stmt = sa.select(
+        sa.select(sa.func.count()).where(m.model == model).scalar_subquery(),
+        sa.select(sa.func.min(m.as_of)).where(m.model == model).scalar_subquery(),
+        sa.select(sa.func.max(m.as_of)).where(m.model == model).scalar_subquery(),
+        sa.select(sa.func.sum(m.n_standards)).where(m.model == model).scalar_subquery(),
+        sa.select(sa.func.max(i.id)).scalar_subquery(),
+        sa.select(sa.func.max(f.id)).where(f.active.is_(True)).scalar_subquery(),
+        sa.select(sa.func.count()).select_from(T.interventions).scalar_subquery(),
+        sa.select(sa.func.max(iv.id)).scalar_subquery(),
+    )
+    with store.engine.connect() as conn:
+        row = conn.execute(stmt).one()
+    text = "|".join(str(v) for v in (model, *row))
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=_plain, separators=(",", ":"))
+
+
+def _plain(x: Any) -> Any:
+    """numpy scalars and dates, which the views' dicts may hold, as JSON values."""
+    if hasattr(x, "item"):
+        return x.item()
+    if isinstance(x, dt.date | dt.datetime):
+        return x.isoformat()
+    if isinstance(x, set | frozenset):
+        return sorted(x)
+    return str(x)
+
+
+def load_view(store: Any, kind: str, object_id: str, variant: str,
+              version: str) -> Any | None:
+    """The stored view, or None when missing or made from other inputs."""
+    v = T.stored_views.c
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(v.version, v.payload).where(
+            v.kind == kind, v.object_id == str(object_id), v.variant == variant)).first()
+    if row is None or row[0] != version:
+        return None
+    return json.loads(row[1])
+
+
+def save_views(store: Any, rows: Iterable[tuple[str, str, str, Any]], version: str, *,
+               replace_kinds: Iterable[str] = ()) -> int:
+    """Store ``(kind, object_id, variant, view)`` rows made from inputs ``version``, in one
+    transaction; ``replace_kinds`` are cleared first (a full rebuild drops views of objects
+    that no longer exist). Returns the number of rows written."""
+    now = dt.datetime.now()
+    recs = [{"kind": k, "object_id": str(o), "variant": var, "version": version,
+             "computed_at": now, "payload": _json(view)} for k, o, var, view in rows]
+    v = T.stored_views.c
+    kinds = list(replace_kinds)
+    with store.engine.begin() as conn:
+        if kinds:
+            conn.execute(T.stored_views.delete().where(v.kind.in_(kinds)))
+        else:
+            groups: dict[tuple[str, str], list[str]] = {}
+            for r in recs:
+                groups.setdefault((r["kind"], r["variant"]), []).append(r["object_id"])
+            for (kind, variant), ids in groups.items():
+                for i in range(0, len(ids), 900):
+                    conn.execute(T.stored_views.delete().where(
+                        v.kind == kind, v.variant == variant, v.object_id.in_(ids[i:i + 900])))
+        for i in range(0, len(recs), 2000):
+            conn.execute(T.stored_views.insert(), recs[i:i + 2000])
+    return len(recs)
+
+
+def persisted(ctx: Context, kind: str, object_id: Any, variant: str,
+              compute: Callable[[Context], Any], *, model: str = "graph") -> Any:
+    """The operator's view ``kind`` of ``object_id``: stored if current, else computed with
+    ``compute(operator_context)`` and stored. The caller checks access first and redacts
+    after (``ctx.require`` ... ``ctx.finish``). NotFound from ``compute`` passes through."""
+    version = ctx.memo(f"inputs_version:{model}", lambda: inputs_version(ctx.store, model))
+    view = load_view(ctx.store, kind, str(object_id), variant, version)
+    if view is not None:
+        return view
+    fresh = json.loads(_json(compute(ctx.operator_context())))
+    try:
+        save_views(ctx.store, [(kind, str(object_id), variant, fresh)], version)
+    except sa.exc.IntegrityError:  # another worker stored it meanwhile: same inputs, same view
+        pass
+    return fresh
+
+
+# -- building them all at plan time ----------------------------------------------------------
+
+#: (kind, variant, compute(operator_context, object_id)) per class, filled in by the service
+#: modules (mastery, planning, progress) so the compute code exists once.
+CLASS_VIEWS: dict[str, tuple[str, Callable[[Context, str], Any]]] = {}
+STUDENT_VIEWS: dict[str, tuple[str, Callable[[Context, str], Any]]] = {}
+SCHOOL_VIEWS: dict[str, tuple[str, Callable[[Context, str], Any]]] = {}
+
+
+def persist_views(store: Any, *, model: str = "graph", seed: dict[str, Any] | None = None,
+                  on_progress: Callable[[str], None] | None = None,
+                  only: dict[str, Iterable[str]] | None = None,
+                  batch: int = 500) -> dict[str, Any]:
+    """Compute and store every class's, student's and school's views (the operator's), from
+    the store's current inputs. Called after mastery and the plan are computed (``sounding
+    plan``, the demo build). ``seed``: Context cache entries the caller already has (the
+    pipeline's planning inputs). ``only``: ``{"class": ids, "student": ids, "school": ids}``
+    to build just those (the others are left as they are); otherwise every object is built
+    and views of objects that no longer exist are dropped. Views are written every ``batch``
+    objects, so a long build is readable (and resumable) as it goes. Returns counts and
+    seconds per kind."""
+    import sounding.services  # noqa: F401  (registers the views of every service module)
+    from sounding.services._data import mastery_source_with_icebergs, roster
+    from sounding.services.snapshots import snapshot_mastery
+
+    t0 = time.perf_counter()
+    snap = snapshot_mastery(store, model)
+    version = inputs_version(store, model)
+    op = Context.operator(store)
+    op.cache.update(seed or {})
+    op.cache[f"mastery:{model}"] = mastery_source_with_icebergs(op, model)
+    op.cache["responses:all"] = store.responses()
+    students, classes, _ = roster(op)
+    src = op.cache[f"mastery:{model}"]
+    class_ids = [] if classes is None else [str(c) for c in classes["class_id"]]
+    student_ids = [str(s) for s in students["student_id"]]
+    orgs = store.orgs()
+    school_ids = sorted(orgs.loc[orgs["type"] == "school", "org_id"].astype(str))
+    if only is not None:
+        keep = {k: {str(i) for i in v} for k, v in only.items()}
+        class_ids = [c for c in class_ids if c in keep.get("class", ())]
+        student_ids = [s for s in student_ids if s in keep.get("student", ())]
+        school_ids = [s for s in school_ids if s in keep.get("school", ())]
+    stats: dict[str, Any] = {"version": version, "snapshot": snap,
+                             "read_s": round(time.perf_counter() - t0, 1), "written": 0}
+    if only is None:  # a full rebuild: views of objects gone from the roster go too
+        v = T.stored_views.c
+        with store.engine.begin() as conn:
+            conn.execute(T.stored_views.delete().where(
+                v.kind.in_([*CLASS_VIEWS, *SCHOOL_VIEWS, *STUDENT_VIEWS])))
+    for table, ids in ((CLASS_VIEWS, class_ids), (SCHOOL_VIEWS, school_ids),
+                       (STUDENT_VIEWS, student_ids)):
+        for kind, (variant, compute) in table.items():
+            t = time.perf_counter()
+            n = 0
+            rows: list[tuple[str, str, str, Any]] = []
+            for obj in ids:
+                if table is STUDENT_VIEWS and obj not in src._student_str:
+                    continue
+                try:
+                    view = compute(op, obj)
+                except NotFound:
+                    continue
+                rows.append((kind, obj, variant, json.loads(_json(view))))
+                n += 1
+                if len(rows) >= batch:
+                    stats["written"] += save_views(store, rows, version)
+                    rows = []
+            stats["written"] += save_views(store, rows, version)
+            stats[kind] = {"n": n, "s": round(time.perf_counter() - t, 1)}
+            if on_progress is not None:
+                on_progress(f"{kind}: {n} in {stats[kind]['s']} s")
+    stats["total_s"] = round(time.perf_counter() - t0, 1)
+    return stats
