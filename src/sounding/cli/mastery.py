@@ -254,12 +254,8 @@ def fit_cmd(
     fmt: OutFormat = FormatOpt,
 ) -> None:
     """Estimate P(mastered) of every student on every standard, and the iceberg profiles."""
-    from sounding.mastery.pipeline import (
-        fit_files,
-        fit_store_mastery,
-        rich_progress,
-        text_summary,
-    )
+    from sounding.cli.render_mastery import rich_progress, text_summary
+    from sounding.mastery.pipeline import fit_files, fit_store_mastery
     from sounding.store import Store
 
     if (responses is None) != (roster is None):
@@ -304,7 +300,7 @@ def show_cmd(
 ) -> None:
     """One student's iceberg, or a class's: secure levels per strand and unfinished standards."""
     from sounding.cli.acting import principal
-    from sounding.mastery.pipeline import text_class, text_student
+    from sounding.cli.render_mastery import text_class, text_student
     from sounding.services import Context, class_view, student_view
     from sounding.store import Store
 
