@@ -156,12 +156,9 @@ def report_data(store, *, level: str, providers: Path | None, min_n: int,  # noq
     from sounding.services import Context
     from sounding.services.growth import release_tables
 
-    if level == "provider" and providers is None and not len(
-            store.table("provider_assignments")):
-        raise InvalidInput("--level provider needs --providers FILE (provider_id,school_id) or "
-                           "a mapping imported with `sounding import providers FILE`")
     data = release_tables(Context.operator(store), min_n=min_n, public=public,
-                          providers_file=providers, windows=windows, legacy=legacy)
+                          providers_file=providers, windows=windows, legacy=legacy,
+                          level=level)
     return {"level": level, **data}
 
 

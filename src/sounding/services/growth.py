@@ -46,7 +46,7 @@ def growth_frames(ctx: Context, *, windows: Any = None,
 
 def release_tables(ctx: Context, *, min_n: int = MIN_N, public: bool = True,
                    providers_file: Any = None, windows: Any = None,
-                   legacy: bool = False) -> dict[str, Any]:
+                   legacy: bool = False, level: str | None = None) -> dict[str, Any]:
     """The whole release of every level (school, district, provider tables, suppressed
     *together*), computed once per Context and settings: what ``growth report`` and the
     release audit (``scripts/audit_release.py``) start from.
@@ -54,11 +54,15 @@ def release_tables(ctx: Context, *, min_n: int = MIN_N, public: bool = True,
     ``providers_file``: a provider mapping CSV (provider_id, school_id), else the stored one;
     ``windows``: spring-window answers for grade-span growth spring to spring (else the
     default beside a SQLite store); ``legacy`` rebuilds the earlier, weaker release
-    (exact shares, a count audit blind to the published reasons) for the audit's comparison.
+    (exact shares, a count audit blind to the published reasons) for the audit's comparison;
+    ``level="provider"`` checks that a provider mapping exists.
     Only the operator and admins may take the whole release (``Resource.district_summary``
     write: nobody else); every other principal reads it through :func:`growth_release`.
     """
     ctx.require(Resource.district_summary, action=Action.write)
+    if level == "provider" and providers_file is None and not _has_stored_providers(ctx):
+        raise InvalidInput("--level provider needs --providers FILE (provider_id,school_id) "
+                           "or a mapping imported with `sounding import providers FILE`")
     return _release(ctx, min_n=min_n, public=public, providers_file=providers_file,
                     windows=windows, legacy=legacy)
 

@@ -1,4 +1,5 @@
-"""Writes into the store: the district's files (imports), checked by the access policy.
+"""Writes into the store (imports, mastery fits) and the whole-roster export, checked by the
+access policy.
 
 Every ``sounding import ...`` command calls :func:`import_file`, as the local operator or as
 an account (``--as``). Loading a district's data changes what everyone sees, so it is a
@@ -129,3 +130,24 @@ def import_quality(ctx: Context) -> Any:
     from sounding.store import data_quality
 
     return data_quality(ctx.store)
+
+
+def fit_mastery(ctx: Context, **options: Any) -> Any:
+    """Estimate mastery of every stored student and write it to the store
+    (:func:`sounding.mastery.pipeline.fit_store_mastery` with ``options``): a write of the
+    district's data, so for those who may import (admins, district staff)."""
+    if not may_import(ctx, "responses"):
+        raise NotFound(f"no mastery fit for {ctx.principal}")
+    from sounding.mastery.pipeline import fit_store_mastery
+
+    return fit_store_mastery(ctx.store, **options)
+
+
+def export_roster(ctx: Context, out: Path) -> Any:
+    """Write the stored roster as a OneRoster 1.2 bulk export (every student row of the
+    store): for those who may load the roster (admins, district staff)."""
+    if not may_import(ctx, "roster"):
+        raise NotFound(f"no roster export for {ctx.principal}")
+    from sounding.roster.export import export_roster as run
+
+    return run(ctx.store, out)
