@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
+from sounding.cli.render_mastery import text_class, text_student, text_summary
 from sounding.errors import InvalidEvidence, InvalidInput, NotFound
 from sounding.mastery.graph_model import GraphMastery
 from sounding.mastery.pipeline import (
@@ -24,9 +25,6 @@ from sounding.mastery.pipeline import (
     responses_for_model,
     roster_from_oneroster,
     student_grades,
-    text_class,
-    text_student,
-    text_summary,
 )
 from sounding.progression import load_default
 from sounding.services.views import class_view, student_view
@@ -173,7 +171,7 @@ def test_progress_callback_reports_every_stage(fitted):
 
 
 def test_rich_progress_draws_per_iteration_bars():
-    from sounding.mastery.pipeline import rich_progress
+    from sounding.cli.render_mastery import rich_progress
 
     con = Console(record=True, width=120, color_system=None, force_terminal=True)
     with rich_progress(con, transient=False) as cb:

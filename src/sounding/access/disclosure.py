@@ -41,8 +41,29 @@ def redact(data: Any, reach: Reach) -> Any:
     """``data`` with everything outside ``reach`` removed (a copy; ``data`` is untouched)."""
     if reach.everything:
         return data
+    reach.prefetch("student", _student_ids(data))  # one query, not one per id
     out = _redact(data, reach)
     return None if out is _DROP else out
+
+
+def _student_ids(data: Any) -> list[Any]:
+    """Every value that :func:`_redact` will look up as a student id."""
+    out: list[Any] = []
+    todo = [data]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, Mapping):
+            for k, v in x.items():
+                if ID_KEYS.get(k) == "student" and isinstance(v, str | int):
+                    out.append(v)
+                elif LIST_KEYS.get(k) == "student" and isinstance(v, list | tuple):
+                    out.extend(i for i in v if isinstance(i, str | int))
+                    todo.extend(i for i in v if isinstance(i, Mapping | list | tuple))
+                else:
+                    todo.append(v)
+        elif isinstance(x, list | tuple):
+            todo.extend(x)
+    return out
 
 
 def _out(kind: str, value: Any, reach: Reach) -> bool:

@@ -82,10 +82,10 @@ _PUBLIC = Disclosure(student_rows=False, min_n=MIN_N)
 #: Role -> resource -> actions. Anything not listed is denied.
 POLICY: dict[Role, dict[Resource, frozenset[Action]]] = {
     Role.admin: {r: W for r in Resource},
-    Role.district: {
+    Role.district: {  # district write: loading the district's files (sounding import)
         Resource.student: R, Resource.class_: R, Resource.class_summary: R,
         Resource.school: R, Resource.school_summary: R,
-        Resource.district: R, Resource.district_summary: R,
+        Resource.district: W, Resource.district_summary: R,
     },
     Role.school_leader: {
         Resource.student: R, Resource.class_: R, Resource.class_summary: R,

@@ -4,7 +4,10 @@ The scope is worked out once per principal from the stored roster (SQL over ``en
 ``roles``, ``classes``, ``orgs``, ``provider_assignments``) into a :class:`Reach`; services
 then ask ``reach.has(kind, id)`` before reading an object and filter every list they return
 through it, and store reads take ``reach.student_filter(column)`` as a SQL condition. The org
-tree (state > district > school) is small and is walked in Python; rows of people are not.
+tree (state > district > school) is small and is walked in Python; rows of people are not:
+a scope built from schools (district, school leader, state, researcher, provider) holds its
+org ids only and answers "is this student / class inside?" by SQL, so a state's reach holds
+no student id at all.
 
 A role reaches:
 
@@ -25,7 +28,6 @@ teacher's reach when the roster says the old enrollment is gone.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,18 +43,57 @@ _ADMIN_ROSTER_ROLES = ("administrator", "principal", "siteAdministrator",
                        "districtAdministrator")
 
 
-@dataclass(frozen=True)
 class Reach:
-    """The ids a principal reaches, by kind (``everything``: no limit)."""
+    """The ids a principal reaches, by kind (``everything``: no limit).
 
-    principal: Principal
-    everything: bool = False
-    students: frozenset[str] = field(default_factory=frozenset)
-    classes: frozenset[str] = field(default_factory=frozenset)
-    schools: frozenset[str] = field(default_factory=frozenset)
-    districts: frozenset[str] = field(default_factory=frozenset)
-    states: frozenset[str] = field(default_factory=frozenset)
-    providers: frozenset[str] = field(default_factory=frozenset)
+    Small scopes (a teacher's classes, a guardian's children) hold their ids. Scopes built
+    from schools (district, school leader, state, researcher, provider) hold only their org
+    ids; whether a student or class is inside is answered by SQL on the roster
+    (:class:`_SchoolMembers`), one id at a time or as a subquery (:meth:`student_filter`), so
+    a state's or a large district's reach never holds millions of ids. :attr:`students` and
+    :attr:`classes` still give the whole set to callers that ask for it (built from the same
+    SQL, once, on first use).
+    """
+
+    def __init__(self, principal: Principal, everything: bool = False, *,
+                 students: Iterable[str] = frozenset(), classes: Iterable[str] = frozenset(),
+                 schools: Iterable[str] = frozenset(), districts: Iterable[str] = frozenset(),
+                 states: Iterable[str] = frozenset(), providers: Iterable[str] = frozenset(),
+                 members: _SchoolMembers | None = None) -> None:
+        self.principal = principal
+        self.everything = everything
+        self._students = None if members is not None else frozenset(students)
+        self._classes = None if members is not None else frozenset(classes)
+        self.schools = frozenset(schools)
+        self.districts = frozenset(districts)
+        self.states = frozenset(states)
+        self.providers = frozenset(providers)
+        self._members = members
+
+    def __repr__(self) -> str:
+        if self.everything:
+            return f"Reach({self.principal}, everything)"
+        how = "by SQL" if self._members is not None else f"{len(self.students)} students"
+        return (f"Reach({self.principal}, {len(self.schools)} schools, "
+                f"{len(self.districts)} districts, {how})")
+
+    @property
+    def students(self) -> frozenset[str]:
+        """Every reached student id (for a school-based scope: one SQL read, on first use)."""
+        if self._students is None:
+            self._students = self._members.student_ids()  # type: ignore[union-attr]
+        return self._students
+
+    @property
+    def classes(self) -> frozenset[str]:
+        if self._classes is None:
+            self._classes = self._members.class_ids()  # type: ignore[union-attr]
+        return self._classes
+
+    @property
+    def by_sql(self) -> bool:
+        """Whether students and classes are answered by SQL rather than held."""
+        return self._members is not None and self._students is None
 
     @property
     def disclosure(self) -> Disclosure:
@@ -60,24 +101,47 @@ class Reach:
 
     def ids(self, kind: str) -> frozenset[str]:
         """The ids of one kind (meaningless when ``everything``)."""
-        return {"student": self.students, "class": self.classes, "school": self.schools,
-                "district": self.districts, "state": self.states,
+        if kind == "student":
+            return self.students
+        if kind == "class":
+            return self.classes
+        return {"school": self.schools, "district": self.districts, "state": self.states,
                 "provider": self.providers}[kind]
 
     def has(self, kind: str, obj_id: Any) -> bool:
         """Whether the object ``obj_id`` of ``kind`` is inside the scope."""
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}")
-        return self.everything or (obj_id is not None and str(obj_id) in self.ids(kind))
+        if self.everything:
+            return True
+        if obj_id is None:
+            return False
+        if kind == "student" and self._students is None:
+            return self._members.has_student(str(obj_id))  # type: ignore[union-attr]
+        if kind == "class" and self._classes is None:
+            return self._members.has_class(str(obj_id))  # type: ignore[union-attr]
+        return str(obj_id) in self.ids(kind)
+
+    def prefetch(self, kind: str, ids: Iterable[Any]) -> None:
+        """Answer membership of many ids at once (one query per 5,000) before they are asked
+        one by one (redacting a district-wide result); a no-op for held ids."""
+        if kind == "student" and self._students is None and not self.everything:
+            self._members.prefetch_students(  # type: ignore[union-attr]
+                str(i) for i in ids if i is not None)
 
     def keep(self, kind: str, ids: Iterable[Any]) -> list[Any]:
         """``ids`` inside the scope, in their order."""
+        ids = list(ids)
+        self.prefetch(kind, ids)
         return [i for i in ids if self.has(kind, i)]
 
     def student_filter(self, column: sa.ColumnElement) -> sa.ColumnElement:
-        """A SQL condition keeping only rows of reached students (``true`` for everything)."""
+        """A SQL condition keeping only rows of reached students (``true`` for everything;
+        a subquery on the roster for a school-based scope)."""
         if self.everything:
             return sa.true()
+        if self._students is None:
+            return column.in_(self._members.student_select())  # type: ignore[union-attr]
         return column.in_(sorted(self.students))
 
 
@@ -119,31 +183,10 @@ class _Roster:
             todo.extend(self.children.get(org, []))
         return frozenset(out)
 
-    def classes_of_schools(self, schools: frozenset[str]) -> frozenset[str]:
-        c = T.classes.c
-        return self.ids(sa.select(c.class_id).where(_active(c.status))
-                        .where(c.school_id.in_(sorted(schools))))
-
     def students_of_classes(self, classes: frozenset[str]) -> frozenset[str]:
         e = T.enrollments.c
         return self.ids(sa.select(e.user_id).where(e.role == "student").where(_active(e.status))
                         .where(e.class_id.in_(sorted(classes))))
-
-    def students_of_schools(self, schools: frozenset[str]) -> frozenset[str]:
-        """Students whose school (primary org, else student-role org) is one of ``schools``,
-        and students enrolled in those schools' classes."""
-        r, u = T.roles.c, T.users.c
-        students = sa.select(r.user_id).where(r.role == "student").where(_active(r.status))
-        primary = self.ids(sa.select(u.user_id).where(_active(u.status))
-                           .where(u.user_id.in_(students))
-                           .where(u.primary_org_id.in_(sorted(schools))))
-        by_role = self.ids(students.where(r.org_id.in_(sorted(schools))))
-        # a role at this school counts only when the primary org is not some other school
-        elsewhere = self.ids(sa.select(u.user_id).where(u.user_id.in_(sorted(by_role)))
-                             .where(u.primary_org_id.in_(sorted(self.of_type("school")
-                                                                - schools))))
-        enrolled = self.students_of_classes(self.classes_of_schools(schools))
-        return primary | (by_role - elsewhere) | enrolled
 
     def classes_of_students(self, students: frozenset[str]) -> frozenset[str]:
         e = T.enrollments.c
@@ -240,6 +283,83 @@ def resolve(store: Any, principal: Principal) -> Reach:
 def _from_schools(q: _Roster, principal: Principal, schools: frozenset[str], *,
                   districts: frozenset[str] = frozenset(), states: frozenset[str] = frozenset(),
                   providers: frozenset[str] = frozenset()) -> Reach:
-    classes = q.classes_of_schools(schools)
-    return Reach(principal, students=q.students_of_schools(schools), classes=classes,
-                 schools=schools, districts=districts, states=states, providers=providers)
+    members = _SchoolMembers(q.conn.engine, schools, q.of_type("school") - schools)
+    return Reach(principal, schools=schools, districts=districts, states=states,
+                 providers=providers, members=members)
+
+
+class _SchoolMembers:
+    """The students and classes of a set of schools, answered by SQL on the roster.
+
+    A school's students: those whose primary org is the school, those with a student role
+    at the school unless their primary org is another school, and those enrolled in the
+    school's classes (active rows only) -- written as one union query, so membership is a
+    lookup and the scope a subquery. Answers are cached per id asked (never more ids than
+    were asked about).
+    """
+
+    def __init__(self, engine: sa.engine.Engine, schools: frozenset[str],
+                 other_schools: frozenset[str]) -> None:
+        self.engine = engine
+        self.schools = sorted(schools)
+        self.other_schools = sorted(other_schools)
+        self._student: dict[str, bool] = {}
+        self._class: dict[str, bool] = {}
+
+    def class_select(self) -> sa.Select:
+        c = T.classes.c
+        return (sa.select(c.class_id).where(_active(c.status))
+                .where(c.school_id.in_(self.schools)))
+
+    def student_select(self, only: list[str] | None = None) -> sa.CompoundSelect:
+        """The reached students' ids; ``only``: just those of these ids (the filter sits in
+        every branch, so each is an index lookup rather than a scan)."""
+        r, u, e = T.roles.c, T.users.c, T.enrollments.c
+
+        def limit(stmt: sa.Select, col: sa.ColumnElement) -> sa.Select:
+            return stmt if only is None else stmt.where(col.in_(only))
+
+        student_roles = (sa.select(r.user_id).where(r.role == "student")
+                         .where(_active(r.status)))
+        primary = limit(sa.select(u.user_id.label("student_id")).where(_active(u.status))
+                        .where(u.user_id.in_(student_roles))
+                        .where(u.primary_org_id.in_(self.schools)), u.user_id)
+        elsewhere = sa.select(u.user_id).where(u.primary_org_id.in_(self.other_schools))
+        by_role = limit(sa.select(r.user_id.label("student_id")).where(r.role == "student")
+                        .where(_active(r.status)).where(r.org_id.in_(self.schools))
+                        .where(r.user_id.not_in(elsewhere)), r.user_id)
+        enrolled = limit(sa.select(e.user_id.label("student_id")).where(e.role == "student")
+                         .where(_active(e.status)).where(e.class_id.in_(self.class_select())),
+                         e.user_id)
+        return sa.union(primary, by_role, enrolled)
+
+    def _ids(self, stmt: sa.Select | sa.CompoundSelect) -> frozenset[str]:
+        with self.engine.connect() as conn:
+            return frozenset(str(r[0]) for r in conn.execute(stmt) if r[0] is not None)
+
+    def student_ids(self) -> frozenset[str]:
+        return self._ids(self.student_select())
+
+    def class_ids(self) -> frozenset[str]:
+        return self._ids(self.class_select())
+
+    def prefetch_students(self, ids: Iterable[str]) -> None:
+        """Answer membership for many ids in one query (in chunks)."""
+        todo = sorted({i for i in ids if i not in self._student})
+        for start in range(0, len(todo), 5000):
+            chunk = todo[start:start + 5000]
+            found = self._ids(self.student_select(chunk))
+            for i in chunk:
+                self._student[i] = i in found
+
+    def has_student(self, student_id: str) -> bool:
+        if student_id not in self._student:
+            self.prefetch_students([student_id])
+        return self._student[student_id]
+
+    def has_class(self, class_id: str) -> bool:
+        if class_id not in self._class:
+            c = T.classes.c
+            self._class[class_id] = bool(self._ids(self.class_select()
+                                                   .where(c.class_id == class_id)))
+        return self._class[class_id]

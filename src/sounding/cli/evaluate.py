@@ -85,30 +85,6 @@ def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def _store_sample(db: str, provider: str, subject: str | None, year: int | None
-                  ) -> pd.DataFrame:
-    """The program's students (the provider's schools) and comparison candidates, from a store."""
-    from sounding.growth.evaluation import program_students
-    from sounding.mastery.pipeline import normalize_students
-    from sounding.store import Store
-
-    with Store.open(db) as store:
-        mapping = store.table("provider_assignments")
-        scores = store.scores()
-        students = normalize_students(store.students())
-    if mapping.empty:
-        raise InvalidInput(f"{db} holds no provider assignments: import them with "
-                           "`sounding import providers FILE`")
-    schools = mapping.loc[mapping["provider_id"].astype(str) == provider, "school_id"]
-    if schools.empty:
-        known = ", ".join(sorted(mapping["provider_id"].astype(str).unique()))
-        raise InvalidInput(f"provider {provider!r} is not in the stored mapping ({known})")
-    if scores.empty:
-        raise InvalidInput(f"no scale scores in {db}: run `sounding import scores` first")
-    return program_students(scores, students, schools.astype(str).tolist(), subject=subject,
-                            year=year)
-
-
 @app.command("program")
 def program(
     students: Path | None = typer.Option(None, "--students",
@@ -152,29 +128,24 @@ def program(
     if provider is not None:
         if students is not None:
             raise InvalidInput("use either --students FILE or --db DB --provider P, not both")
-        df = _store_sample(db or "sounding.db", provider, subject, year)
-        info = dict(df.attrs)
-        treatment_col, outcome_col_used = "treated", "outcome"
-        baselines = ["baseline"]
-        exact = list(info["match_on"]) + [c for c in _split(match_on)
-                                          if c not in info["match_on"]]
-        cluster = "school_id"
-        source = f"{db or 'sounding.db'} (provider {provider})"
-    else:
-        if students is None:
-            raise InvalidInput("give --students FILE, or --db DB --provider P")
-        if outcome_col is None:
-            raise InvalidInput("--outcome-col is required with --students")
-        baselines = _split(baseline_cols)
-        exact = _split(match_on)
-        cluster = cluster_col.strip() or None
-        required = [treatment_col, outcome_col, *baselines, *exact] + (
-            [cluster] if cluster else [])
-        df = read_students(students, required)
-        _check_values(df, str(students), treatment_col, [outcome_col, *baselines])
-        outcome_col_used = outcome_col
-        info = {}
-        source = str(students)
+        _from_store(db or "sounding.db", provider, subject=subject, year=year,
+                    match_on=_split(match_on), design=design.value,
+                    matching=None if matching is None else matching.value,
+                    attrition=attrition.value, fmt=fmt)
+        return
+    if students is None:
+        raise InvalidInput("give --students FILE, or --db DB --provider P")
+    if outcome_col is None:
+        raise InvalidInput("--outcome-col is required with --students")
+    baselines = _split(baseline_cols)
+    exact = _split(match_on)
+    cluster = cluster_col.strip() or None
+    required = [treatment_col, outcome_col, *baselines, *exact] + (
+        [cluster] if cluster else [])
+    df = read_students(students, required)
+    _check_values(df, str(students), treatment_col, [outcome_col, *baselines])
+    outcome_col_used = outcome_col
+    source = str(students)
     try:
         result = evaluate_program(
             df, treatment_col=treatment_col, outcome_col=outcome_col_used,
@@ -183,20 +154,29 @@ def program(
             matching=None if matching is None else matching.value)
     except InvalidInput as exc:
         raise InvalidInput(f"{source}: {exc}") from None
-    if provider is not None:
-        result.outcome = (f"{info['subject']} scale score {info['year']} (z within grade), "
-                          f"provider {provider} ({len(info['schools'])} schools)")
     if fmt == OutFormat.json:
-        doc = result.to_dict()
-        if provider is not None:
-            doc["program"] = {"provider": provider, "schools": info["schools"],
-                              "subject": info["subject"], "outcome_year": info["year"],
-                              "baseline_year": info["baseline_year"],
-                              "matched_exactly_on": exact}
-        typer.echo(json.dumps(doc, indent=2))
+        typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
-        if provider is not None:
-            typer.echo(f"Program: provider {provider}, schools {', '.join(info['schools'])}; "
-                       f"comparison: matched students of the other schools (exactly on "
-                       f"{', '.join(exact)}); baseline {info['baseline_year']} score.")
         typer.echo(result.to_text())
+
+
+def _from_store(db: str, provider: str, *, fmt: OutFormat, **options: object) -> None:
+    """``evaluate program --db DB --provider P`` through the query layer, for the operator
+    or the ``--as`` account (a provider evaluates itself; district staff any provider)."""
+    from sounding.cli.acting import principal
+    from sounding.services import Context
+    from sounding.services.evaluation import provider_evaluation
+    from sounding.store import Store
+
+    with Store.open(db) as store:
+        doc = provider_evaluation(Context(store, principal(store)), provider,
+                                  with_text=fmt != OutFormat.json, store_label=db, **options)
+    if fmt == OutFormat.json:
+        typer.echo(json.dumps(doc, indent=2))
+        return
+    info = doc["program"]
+    typer.echo(f"Program: provider {provider}, schools {', '.join(info['schools'])}; "
+               f"comparison: matched students of the other schools (exactly on "
+               f"{', '.join(info['matched_exactly_on'])}); baseline {info['baseline_year']} "
+               "score.")
+    typer.echo(doc["text"])

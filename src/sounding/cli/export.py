@@ -35,15 +35,17 @@ def roster(
     """Write the stored roster as a OneRoster 1.2 CSV bulk export (manifest.csv, orgs.csv,
     ... demographics.csv): spec column order, status and dateLastModified blank,
     extension columns as metadata.* last."""
+    from sounding.cli.acting import principal
     from sounding.errors import NotFound
-    from sounding.roster.export import export_roster
+    from sounding.services import Context
+    from sounding.services.imports import export_roster
     from sounding.store import Store, normalize_url
 
     url = normalize_url(db)
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         raise NotFound(f"database {db} not found (import a roster first)")
     with Store.open(db) as store:
-        summary = export_roster(store, out)
+        summary = export_roster(Context(store, principal(store)), out)
     if fmt is OutFormat.json:
         typer.echo(json.dumps(summary.to_dict(), indent=2))
         return

@@ -146,45 +146,20 @@ def _text_rows(table: pd.DataFrame, level: str) -> tuple[list[str], list[list[st
 
 def report_data(store, *, level: str, providers: Path | None, min_n: int,  # noqa: ANN001
                 public: bool, windows: Path | None = None, legacy: bool = False) -> dict:
-    """Everything `growth report` prints, from a store (shared by the text and JSON output).
+    """The whole release as the operator sees it (every level's table, ``tables``, and the
+    provider mapping, ``provider_map``): :func:`sounding.services.growth.release_tables`.
 
-    SGPs (order 2), lagged catch-up / keep-up targets judged against this year's SGPs,
-    proficiency, grade-span growth (spring to spring from ``windows`` when given, else
-    between the store's mastery snapshots: :func:`sounding.growth.grade_span.
-    grade_span_for_release`, the function the HTML report uses too), and the school,
-    district and provider tables suppressed *together* (each printed level is safe to
-    publish beside the others). ``legacy`` rebuilds the earlier, weaker release (exact
-    shares, a count audit blind to the published reasons): only for
-    ``scripts/audit_release.py --legacy``, to show what the adversary recovers from it.
+    Kept for ``scripts/audit_release.py`` (``legacy`` rebuilds the earlier, weaker release
+    to show what the adversary recovers from it); ``growth report`` itself reads one level
+    through :func:`sounding.services.growth.growth_release`, for whoever is acting.
     """
+    from sounding.services import Context
+    from sounding.services.growth import release_tables
 
-    from sounding.growth.aggregates import accountability_tables, read_provider_assignments
-    from sounding.growth.imports import known_schools
-    from sounding.growth.release import growth_inputs
-    from sounding.growth.students import accountability_students
-
-    if providers is not None:
-        prov = read_provider_assignments(providers, known_schools=known_schools(store))
-        prov_source = str(providers)
-    else:
-        stored = store.table("provider_assignments")
-        prov = stored[["provider_id", "school_id"]].astype(str) if len(stored) else None
-        prov_source = "the store" if prov is not None else None
-    if level == "provider" and prov is None:
-        raise InvalidInput("--level provider needs --providers FILE (provider_id,school_id) or "
-                           "a mapping imported with `sounding import providers FILE`")
-    f = growth_inputs(store, windows=windows, min_n=min_n)
-    if f is None:
-        raise InvalidInput("no scale scores in the store: run `sounding import scores` first")
-    scores = f["scores"]
-    span_info = f["grade_span_info"]
-    rows = accountability_students(f["sgp"], scores, f["students"], f["targets"],
-                                   grade_span=f["grade_span"], cuts=f["cuts"])
-    extra = {"coding": None, "strict_audit": False} if legacy else {}
-    tables = accountability_tables(rows, providers=prov, min_n=min_n, public=public, **extra)
-    return {"level": level, "year": int(scores["year"].max()), "min_n": min_n,
-            "public": public, "providers": prov_source, "grade_span": span_info,
-            "tables": tables, "released_together": list(tables), "provider_map": prov}
+    data = release_tables(Context.operator(store), min_n=min_n, public=public,
+                          providers_file=providers, windows=windows, legacy=legacy,
+                          level=level)
+    return {"level": level, **data}
 
 
 @app.command("report")
@@ -213,6 +188,9 @@ def report_command(
     codes shares in n-dependent bands ("≤5%", "30-39%") and blurs further whatever the
     tables together would still reveal.
     """
+    from sounding.cli.acting import principal
+    from sounding.services import Context
+    from sounding.services.growth import growth_release
     from sounding.store import Store
 
     if level not in ("school", "district", "provider"):
@@ -220,16 +198,16 @@ def report_command(
     if out is not None and out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise InvalidInput(f"--out {out}: use a .csv or .parquet file name")
     with Store.open(db) as store:
-        data = report_data(store, level=level, providers=providers, min_n=min_n,
-                           public=public, windows=windows)
-    table = data["tables"][level]
+        data = growth_release(Context(store, principal(store)), level, min_n=min_n,
+                              public=public, providers_file=providers, windows=windows,
+                              frame=True)
+    table = data.pop("table")
+    min_n, public = data["min_n"], data["public"]  # an aggregate role's are forced
     if out is not None:
         _write(table, out)
     span = data["grade_span"]
     if fmt == OutFormat.json:
-        doc = {k: v for k, v in data.items() if k not in ("tables", "provider_map")}
-        doc["rows"] = json.loads(table.to_json(orient="records"))
-        typer.echo(json.dumps(doc, default=str))
+        typer.echo(json.dumps(data, default=str))
         return
     t = Table(title=f"Growth and achievement by {level}, {data['year']}"
               + (f" (* = on fewer than {min_n} students, or would reveal such a group; "
@@ -280,11 +258,9 @@ def import_providers(
     roster: each named by file, line and field); then written in one transaction, so a
     rejected file changes nothing and importing the same file again changes nothing.
     """
-    from sounding.cli.importing import store_for_import
-    from sounding.growth.imports import import_providers as run
+    from sounding.cli.importing import run_import
 
-    with store_for_import(db) as store:
-        summary = {"import": run(store, path)}
+    summary = {"import": run_import(db, "providers", path)}
     if fmt is OutFormat.json:
         typer.echo(json.dumps(summary))
         return

@@ -29,12 +29,27 @@ console = Console(highlight=False)
 DB_HELP = "Database: a SQLite file (created if missing) or a postgresql:// URL."
 
 
+def run_import(db: str, kind: str, path: Path | None, **options: Any) -> Any:
+    """Run one import through the query layer (:func:`sounding.services.imports.
+    import_file`), for the local operator or the ``--as`` account, in
+    :func:`store_for_import`'s store handling."""
+    from sounding.cli.acting import principal
+    from sounding.services import Context
+    from sounding.services.imports import import_file
+
+    with store_for_import(db) as store:
+        return import_file(Context(store, principal(store)), kind, path, **options)
+
+
 def _show(report: ImportReport, db: str, fmt: OutFormat) -> None:
     """Print an import report and the data-quality summary of the store after it."""
-    from sounding.store import Store, data_quality
+    from sounding.cli.acting import principal
+    from sounding.services import Context
+    from sounding.services.imports import import_quality
+    from sounding.store import Store
 
     with Store.open(db) as store:
-        dq = data_quality(store)
+        dq = import_quality(Context(store, principal(store)))
     if fmt is OutFormat.json:
         typer.echo(json.dumps({"import": report.to_dict(), "quality": dq.to_dict(limit=50)},
                               indent=2, default=str))
@@ -108,11 +123,7 @@ def roster(
 ) -> None:
     """Import a OneRoster CSV export: checked in full first, then written in one go. A delta
     export adds, updates and deletes (tobedeleted) rows of the stored roster."""
-    from sounding.roster import import_roster
-
-    with store_for_import(db) as store:
-        report = import_roster(store, path)
-    _show(report, db, fmt)
+    _show(run_import(db, "roster", path), db, fmt)
 
 
 @app.command("responses")
@@ -125,11 +136,7 @@ def responses(
 ) -> None:
     """Import item responses (students must be in the roster, standards in the
     progression); rows already stored are skipped."""
-    from sounding.evidence.read import import_responses
-
-    with store_for_import(db) as store:
-        report = import_responses(store, path)
-    _show(report, db, fmt)
+    _show(run_import(db, "responses", path), db, fmt)
 
 
 @app.command("scores")
@@ -148,12 +155,10 @@ def scores(
     replaced."""
     from sounding.errors import InvalidInput
     from sounding.evidence.checks import Limits
-    from sounding.evidence.read import import_scores
 
     if min_score > max_score:
         raise InvalidInput("--min-score must not exceed --max-score")
-    with store_for_import(db) as store:
-        report = import_scores(store, path, limits=Limits(score=(min_score, max_score)))
+    report = run_import(db, "scores", path, limits=Limits(score=(min_score, max_score)))
     _show(report, db, fmt)
 
 
@@ -171,18 +176,14 @@ def framework(
     """Use a district's own learning progression (CASE 1.1) for everything in this database:
     which standards evidence may name, what mastery is estimated on, what plans point at."""
     from sounding.errors import InvalidInput
-    from sounding.store.frameworks import import_framework
 
     if reset == (path is not None):
         raise InvalidInput("give a CASE framework file, or --reset (not both)")
-    with store_for_import(db) as store:
-        if reset:
-            store.reset_framework()
-            st = store.progression().stats()
-            if fmt is OutFormat.json:
-                typer.echo(json.dumps({"framework": st["name"], "reset": True}))
-            else:
-                console.print(f"Back to the shipped progression: {st['name']}.")
-            return
-        report = import_framework(store, path)
-    _show(report, db, fmt)
+    if reset:
+        done = run_import(db, "framework", None, reset=True)
+        if fmt is OutFormat.json:
+            typer.echo(json.dumps(done))
+        else:
+            console.print(f"Back to the shipped progression: {done['framework']}.")
+        return
+    _show(run_import(db, "framework", path), db, fmt)

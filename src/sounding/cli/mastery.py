@@ -254,12 +254,11 @@ def fit_cmd(
     fmt: OutFormat = FormatOpt,
 ) -> None:
     """Estimate P(mastered) of every student on every standard, and the iceberg profiles."""
-    from sounding.mastery.pipeline import (
-        fit_files,
-        fit_store_mastery,
-        rich_progress,
-        text_summary,
-    )
+    from sounding.cli.acting import principal
+    from sounding.cli.render_mastery import rich_progress, text_summary
+    from sounding.mastery.pipeline import fit_files
+    from sounding.services import Context
+    from sounding.services.imports import fit_mastery
     from sounding.store import Store
 
     if (responses is None) != (roster is None):
@@ -285,8 +284,8 @@ def fit_cmd(
             result = fit_files(responses, roster, model=model, progress=progress, **options)
         else:
             with Store.open(db) as store:
-                result = fit_store_mastery(store, model=model, progress=progress, keep=False,
-                                           **options)
+                result = fit_mastery(Context(store, principal(store)), model=model,
+                                     progress=progress, keep=False, **options)
     summary = result.summary()
     if fmt == OutFormat.json:
         typer.echo(json.dumps(summary, indent=2, default=str))
@@ -304,7 +303,7 @@ def show_cmd(
 ) -> None:
     """One student's iceberg, or a class's: secure levels per strand and unfinished standards."""
     from sounding.cli.acting import principal
-    from sounding.mastery.pipeline import text_class, text_student
+    from sounding.cli.render_mastery import text_class, text_student
     from sounding.services import Context, class_view, student_view
     from sounding.store import Store
 

@@ -15,7 +15,6 @@ line and field), then writes in one transaction, so nothing is half-written.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -280,24 +279,19 @@ def interventions(
     fmt: OutFormat = FormatOpt,
 ) -> None:
     """Progress monitoring: mastery change on each intervention's standards since it began."""
+    import pandas as pd
     from rich.table import Table
 
-    from sounding.planning.from_store import load_inputs
-    from sounding.planning.interventions import read_intervention_log
+    from sounding.cli.acting import principal
+    from sounding.services import Context, intervention_progress
+    from sounding.store import Store
 
-    inputs = load_inputs(db)
-    if log is not None:
-        records = read_intervention_log(log, graph=inputs.graph)
-        source = log.name
-    else:
-        records = inputs.intervention_log()
-        source = "the store"
-        if records is None:
-            raise InvalidInput("no intervention log in the store: import one with "
-                               "`sounding import interventions FILE`, or give --log FILE")
-    report = inputs.progress_report(records, as_of=as_of)
+    with Store.lazy(db) as store:
+        report = intervention_progress(Context(store, principal(store)), log_file=log,
+                                       as_of=as_of, missing_ok=False)
+    source = log.name if log is not None else "the store"
     if fmt == OutFormat.json:
-        typer.echo(json.dumps(report.to_dict(), indent=2, default=str))
+        typer.echo(json.dumps(report, indent=2, default=str))
         return
     table = Table(title=f"Progress since each intervention started ({source}; graph-aware "
                         "mastery before the start vs up to the end)")
@@ -309,12 +303,13 @@ def interventions(
     def num(v: Any) -> str:
         return "-" if v is None or v != v else f"{v:.2f}"
 
-    for r in report.records.itertuples(index=False):
-        table.add_row(str(r.student_id), str(r.intervention), ", ".join(r.standards),
-                      str(r.start_date), str(r.n_answers_since_start), num(r.mean_p_before),
-                      num(r.mean_p_after), num(r.mean_change), str(r.status))
+    for r in report["records"]:
+        table.add_row(str(r["student_id"]), str(r["intervention"]), ", ".join(r["standards"]),
+                      str(r["start_date"]), str(r["n_answers_since_start"]),
+                      num(r["mean_p_before"]), num(r["mean_p_after"]), num(r["mean_change"]),
+                      str(r["status"]))
     console.print(table)
-    summary = report.by_intervention()
+    summary = pd.DataFrame(report["by_intervention"])
     for r in summary.itertuples(index=False):
         console.print(f"{r.intervention}: {r.n_records} records, {r.n_students} students, "
                       f"{r.minutes} minutes, mean change {num(r.mean_change)}", markup=False)
@@ -326,15 +321,14 @@ ImportDb = typer.Option("sounding.db", "--db", help="Database: a SQLite file (cr
                         "missing) or a postgresql:// URL.")
 
 
-def _run_import(kind: str, run: Callable[..., dict[str, Any]], path: Path, db: str,
-                fmt: OutFormat, *args: Any) -> None:
-    """``run(store, path, *args)`` in the same store handling as every other import (a
-    rejected first import leaves no database file behind), then report its counts."""
-    from sounding.cli.importing import store_for_import
+def _run_import(kind: str, name: str, path: Path, db: str, fmt: OutFormat,
+                **options: Any) -> None:
+    """The ``name`` import through the query layer, in the same store handling as every
+    other import (a rejected first import leaves no database file behind), then report its
+    counts."""
+    from sounding.cli.importing import run_import
 
-    with store_for_import(db) as store:
-        counts = run(store, path, *args)
-    _report(kind, path, counts, fmt)
+    _report(kind, path, run_import(db, name, path, **options), fmt)
 
 
 def _report(kind: str, path: Path, counts: dict[str, Any], fmt: OutFormat) -> None:
@@ -356,9 +350,7 @@ def import_scope(
     fmt: OutFormat = FormatOpt,
 ) -> None:
     """Import a district's scope and sequence (replaces that district's previous one)."""
-    from sounding.planning.imports import import_scope
-
-    _run_import("scope and sequence", import_scope, path, db, fmt, district)
+    _run_import("scope and sequence", "scope", path, db, fmt, district=district)
 
 
 @import_app.command("interventions")
@@ -370,9 +362,7 @@ def import_interventions(
 ) -> None:
     """Import an intervention log; a record already stored (same student, intervention,
     standards, start date and provider) is updated, not repeated."""
-    from sounding.planning.imports import import_interventions
-
-    _run_import("interventions", import_interventions, path, db, fmt)
+    _run_import("interventions", "interventions", path, db, fmt)
 
 
 @import_app.command("family")
@@ -384,9 +374,7 @@ def import_family(
 ) -> None:
     """Import family-connection signals (contacts, conferences...; value >= 0.5 = a
     successful contact); a row with the same student, signal, date and source is replaced."""
-    from sounding.planning.imports import import_family_signals
-
-    _run_import("family signals", import_family_signals, path, db, fmt)
+    _run_import("family signals", "family", path, db, fmt)
 
 
 def register(app: typer.Typer) -> None:

@@ -6,12 +6,10 @@ Algebra I placements. This module is the one place that translates, so the CLI
 (``sounding mastery fit`` / ``show``), the report and the planning layer all see the same
 numbers:
 
-* :func:`read_responses` / :func:`responses_for_model` check the evidence format
-  (``student_id, item_id, standard, correct, timestamp, source``) with the importer's own
-  checks -- every problem names the file, its line and the file's column -- and turn it into
-  the model's frame;
-* :func:`student_grades` gives each student the grade the model should measure them against
-  (a grade-8 student enrolled in Algebra I is measured against the Algebra I course, HS);
+* responses are read with the evidence importer's own reader and checks and turned into the
+  model's frame by :func:`sounding.mastery.model_input.responses_for_model`; the roster is
+  normalised by :mod:`sounding.roster.normalize` (``student_grades`` gives each student the
+  grade the model measures them against); both are re-exported here for older callers;
 * :func:`fit_mastery`, :func:`fit_files` and :func:`fit_store_mastery` fit the parameters on
   a stratified sample of at most :data:`FIT_SAMPLE` students (:func:`fit_sample`; a smaller
   district is fitted on everyone, exactly as before), then compute the posterior and the
@@ -19,12 +17,9 @@ numbers:
   store reading each chunk's answers and writing its rows in one transaction, so peak memory
   is set by the chunk, not by the district (``bench/bench_graph.py`` measures it at 100k and
   1M students); progress is reported per EM iteration and per chunk;
-* :func:`student_view` / :func:`class_view` give what ``sounding mastery show`` prints, as plain
-  JSON-ready dicts, and :func:`text_student` / :func:`text_class` render them for Rich.
-
-Roster tables arrive spelled many ways (the store's ``student_id``, OneRoster's ``sourcedId``,
-``metadata.englishLearner``, grades ``"08"``/``"KG"``); the ``normalize_*`` functions accept
-all of them so callers never rename columns themselves.
+* :class:`ViewSource` (:func:`view_source`) indexes a result or a store once for the views
+  (``sounding.services.views``); rendering them for a terminal is the CLI's
+  (``sounding.cli.render_mastery``).
 """
 
 from __future__ import annotations
@@ -42,19 +37,53 @@ import pandas as pd
 
 from sounding.errors import (
     InvalidData,
-    InvalidEvidence,
     InvalidInput,
     NotFound,
-    Problem,
 )
 from sounding.mastery.graph_model import GraphMastery, PosteriorMatrix
+from sounding.mastery.model_input import (  # re-exported for callers of this module
+    responses_for_model,
+    rollup_responses,
+)
 from sounding.mastery.models import MODEL_NAMES, make_model
 from sounding.mastery.profile import (
     BELOW_BUCKETS,
     IcebergTables,
     compute_icebergs,
 )
-from sounding.progression import STRANDS, StandardsGraph, grade_label, grade_number, load_default
+from sounding.progression import STRANDS, StandardsGraph, grade_label, load_default
+from sounding.roster.normalize import (  # re-exported for callers of this module
+    Roster,
+    first_column,
+    is_blank,
+    none_if_empty,
+    normalize_classes,
+    normalize_enrollments,
+    normalize_students,
+    read_roster,
+    student_grades,
+)
+from sounding.roster.normalize import (
+    algebra1_students as algebra1_students,
+)
+from sounding.roster.normalize import (
+    as_bool as as_bool,
+)
+from sounding.roster.normalize import (
+    grade_value as grade_value,
+)
+from sounding.roster.normalize import (
+    is_algebra1_class as is_algebra1_class,
+)
+from sounding.roster.normalize import (
+    race_from_booleans as race_from_booleans,
+)
+from sounding.roster.normalize import (
+    roster_from_oneroster as roster_from_oneroster,
+)
+from sounding.roster.normalize import (
+    roster_from_store as roster_from_store,
+)
 
 #: Model names accepted by :func:`fit_mastery` and written with the posterior to the store.
 MODELS: tuple[str, ...] = MODEL_NAMES
@@ -158,7 +187,7 @@ class MasteryResult:
 
     def student_posterior(self, student_id: Any) -> pd.DataFrame:
         """One student's rows of the posterior (fast: indexed once, then looked up)."""
-        return _source(self, None, self.model_name).posterior([student_id])
+        return view_source(self, None, self.model_name).posterior([student_id])
 
     def summary(self) -> dict[str, Any]:
         """What ``sounding mastery fit`` reports: counts and the district's iceberg (JSON-ready).
@@ -206,479 +235,6 @@ def posterior_for_store(posterior: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-# ============================================================================ normalising
-
-
-def _first(df: pd.DataFrame, *names: str) -> str | None:
-    for n in names:
-        if n in df.columns:
-            return n
-    return None
-
-
-def _coalesce(df: pd.DataFrame, *names: str) -> list[str]:
-    """Per row, the first non-blank value among the columns ``names`` ("" when none)."""
-    out = [""] * len(df)
-    for n in reversed([n for n in names if n in df.columns]):
-        out = [str(v).strip() if not _blank(v) else o
-               for v, o in zip(df[n], out, strict=True)]
-    return out
-
-
-def _blank(v: Any) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, float) and math.isnan(v):
-        return True
-    try:
-        if v is pd.NA or v is pd.NaT:
-            return True
-    except TypeError:  # pragma: no cover - exotic scalars
-        pass
-    return isinstance(v, str) and not v.strip()
-
-
-def grade_value(v: Any) -> int | None:
-    """A grade spelled any common way (4, "04", "KG", "HS", "07,08") as 0..9, or None.
-
-    A OneRoster ``grades`` field may list several grades; the highest counts (the level the
-    student is placed at).
-    """
-    if _blank(v):
-        return None
-    if isinstance(v, bool | np.bool_):
-        return None
-    if isinstance(v, int | np.integer):
-        return min(int(v), 9) if 0 <= int(v) <= 12 else None
-    if isinstance(v, float | np.floating):
-        return min(int(v), 9) if float(v).is_integer() and 0 <= v <= 12 else None
-    parts = [p for p in str(v).replace(";", ",").split(",") if p.strip()]
-    best = None
-    for p in parts:
-        try:
-            g = grade_number(p.strip())
-        except ValueError:
-            continue
-        best = g if best is None else max(best, g)
-    return best
-
-
-def _as_bool(v: Any) -> Any:
-    if isinstance(v, bool | np.bool_):
-        return bool(v)
-    if _blank(v):
-        return pd.NA
-    s = str(v).strip().lower()
-    if s in ("true", "t", "yes", "y", "1"):
-        return True
-    if s in ("false", "f", "no", "n", "0"):
-        return False
-    return pd.NA
-
-
-_SUBGROUP_ALIASES: dict[str, tuple[str, ...]] = {
-    "english_learner": ("english_learner", "metadata.englishLearner", "englishLearner", "el"),
-    "disability": ("disability", "metadata.disability", "students_with_disabilities", "swd"),
-    "economically_disadvantaged": ("economically_disadvantaged", "econ_disadvantaged",
-                                   "metadata.economicallyDisadvantaged",
-                                   "economicallyDisadvantaged", "frl"),
-}
-#: (label, column spellings): OneRoster's race booleans, then the store's snake_case ones.
-_RACE_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("american_indian", ("americanIndianOrAlaskaNative", "american_indian_or_alaska_native")),
-    ("asian", ("asian",)),
-    ("black", ("blackOrAfricanAmerican", "black_or_african_american")),
-    ("pacific_islander", ("nativeHawaiianOrOtherPacificIslander",
-                          "native_hawaiian_or_other_pacific_islander")),
-    ("white", ("white",)),
-)
-_TWO_OR_MORE = ("demographicRaceTwoOrMoreRaces", "two_or_more_races")
-_HISPANIC = ("hispanicOrLatinoEthnicity", "hispanic_or_latino")
-
-
-def _race_from_booleans(df: pd.DataFrame) -> pd.Series | None:
-    """``race_ethnicity`` from race booleans (Hispanic first, then two or more races)."""
-    cols = [(lab, _first(df, *names)) for lab, names in _RACE_COLUMNS]
-    cols = [(lab, c) for lab, c in cols if c is not None]
-    if not cols and _first(df, *_HISPANIC) is None:
-        return None
-
-    def flag(col: str | None) -> np.ndarray:
-        if col is None:
-            return np.zeros(len(df), dtype=bool)
-        return np.array([_as_bool(v) is True for v in df[col]], dtype=bool)
-
-    hits = (np.column_stack([flag(c) for _, c in cols]) if cols
-            else np.zeros((len(df), 1), dtype=bool))
-    n = hits.sum(axis=1)
-    labels = np.array([lab for lab, _ in cols] or ["none"], dtype=object)
-    out = np.where(n == 1, labels[hits.argmax(axis=1)], None).astype(object)
-    out = np.where(n > 1, "two_or_more", out)
-    out = np.where(flag(_first(df, *_TWO_OR_MORE)), "two_or_more", out)
-    out = np.where(flag(_first(df, *_HISPANIC)), "hispanic", out)
-    return pd.Series(out, index=df.index, dtype=object)
-
-
-def normalize_students(students_df: pd.DataFrame) -> pd.DataFrame:
-    """Roster students in one spelling: ``student_id, grade (0..9 or NA), school_id, name``.
-
-    Subgroup flags become ``english_learner, disability, economically_disadvantaged`` (bool or
-    NA) and ``race_ethnicity`` when present (OneRoster ``metadata.*`` extension columns and race
-    booleans included). Other columns are kept. Why: the store, OneRoster files and the
-    simulator's truth all name these differently, and every view needs the same few.
-    """
-    if not isinstance(students_df, pd.DataFrame):
-        raise InvalidInput("students must be a pandas DataFrame")
-    df = students_df.copy()
-    key = _first(df, "student_id", "user_id", "sourcedId", "userSourcedId")
-    if key is None:
-        raise InvalidInput("students need a student_id column (or user_id / sourcedId)")
-    if key != "student_id":
-        df = df.rename(columns={key: "student_id"})
-    gcol = _first(df, "grade", "grades", "grade_level")
-    df["grade"] = (pd.array([grade_value(v) for v in df[gcol]], dtype="Int64") if gcol
-                   else pd.array([None] * len(df), dtype="Int64"))
-    scol = _first(df, "school_id", "schoolSourcedId", "primaryOrgSourcedId", "primary_org_id",
-                  "orgSourcedId", "org_id")
-    if scol and scol != "school_id":
-        df["school_id"] = df[scol]
-    elif not scol:
-        df["school_id"] = None
-    if "name" not in df.columns:
-        given = _coalesce(df, "preferred_given_name", "preferredGivenName", "given_name",
-                          "givenName", "first_name")
-        family = _coalesce(df, "preferred_family_name", "preferredFamilyName", "family_name",
-                           "familyName", "last_name")
-        df["name"] = [f"{g} {f}".strip() for g, f in zip(given, family, strict=True)]
-    df["name"] = [str(n).strip() if not _blank(n) else str(s)
-                  for n, s in zip(df["name"], df["student_id"], strict=True)]
-    for target, aliases in _SUBGROUP_ALIASES.items():
-        col = _first(df, *aliases)
-        if col is not None:
-            df[target] = pd.array([_as_bool(v) for v in df[col]], dtype="boolean")
-    if "race_ethnicity" not in df.columns:
-        race = _race_from_booleans(df)
-        if race is not None:
-            df["race_ethnicity"] = race
-    return df.drop_duplicates("student_id").reset_index(drop=True)
-
-
-def is_algebra1_class(*values: Any) -> bool:
-    """True when a class's title / course title / course code names Algebra I (not II)."""
-    for v in values:
-        if _blank(v):
-            continue
-        s = str(v).upper().replace(" ", "").replace("-", "").replace("_", "")
-        if ("ALGEBRAI" in s and "ALGEBRAII" not in s) or "ALG1" in s or "ALGEBRA1" in s:
-            return True
-    return False
-
-
-def normalize_classes(classes_df: pd.DataFrame | None,
-                      courses_df: pd.DataFrame | None = None) -> pd.DataFrame | None:
-    """Classes as ``class_id, title, grade (0..9, 9 for Algebra I), school_id, algebra1``.
-
-    ``algebra1`` is read from an explicit ``algebra1`` / ``is_algebra1`` column when present,
-    else from the title, class code, course id and (with ``courses_df``) course title/code,
-    the same way planning reads placements.
-    """
-    if classes_df is None:
-        return None
-    df = classes_df.copy()
-    key = _first(df, "class_id", "sourcedId", "classSourcedId")
-    if key is None:
-        raise InvalidInput("classes need a class_id column (or sourcedId)")
-    if key != "class_id":
-        df = df.rename(columns={key: "class_id"})
-    scol = _first(df, "school_id", "schoolSourcedId")
-    if scol and scol != "school_id":
-        df["school_id"] = df[scol]
-    elif not scol:
-        df["school_id"] = None
-    if "title" not in df.columns:
-        df["title"] = df["class_id"].astype(str)
-    df["title"] = [str(t) if not _blank(t) else str(c)
-                   for t, c in zip(df["title"], df["class_id"], strict=True)]
-    ccol = _first(df, "course_id", "courseSourcedId")
-    if courses_df is not None and ccol is not None and len(courses_df):
-        ck = _first(courses_df, "course_id", "sourcedId")
-        if ck is not None:
-            extra = courses_df.rename(columns={ck: "_course"})
-            keep = [c for c in ("title", "courseCode", "course_code") if c in extra.columns]
-            extra = extra[["_course", *keep]].rename(
-                columns={"title": "course_title", "courseCode": "course_code"})
-            df = df.merge(extra.drop_duplicates("_course"), how="left", left_on=ccol,
-                          right_on="_course").drop(columns="_course")
-    explicit = _first(df, "algebra1", "is_algebra1")
-    texts = [c for c in ("title", "classCode", "class_code", "course_title", "course_code",
-                         "courseSourcedId", "course_id") if c in df.columns]
-    alg = np.array([is_algebra1_class(*row) for row in df[texts].itertuples(index=False)],
-                   dtype=bool) if texts else np.zeros(len(df), dtype=bool)
-    if explicit is not None:
-        ex = np.array([_as_bool(v) is True for v in df[explicit]], dtype=bool)
-        alg = alg | ex
-    df["algebra1"] = alg
-    gcol = _first(df, "grade", "grades", "grade_level")
-    grades = [grade_value(v) for v in df[gcol]] if gcol else [None] * len(df)
-    df["grade"] = pd.array([9 if a else g for a, g in zip(alg, grades, strict=True)],
-                           dtype="Int64")
-    return df.drop_duplicates("class_id").reset_index(drop=True)
-
-
-def normalize_enrollments(enrollments_df: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Student enrollments as ``class_id, student_id`` (teachers and other roles dropped)."""
-    if enrollments_df is None:
-        return None
-    df = enrollments_df
-    ck = _first(df, "class_id", "classSourcedId")
-    sk = _first(df, "student_id", "user_id", "userSourcedId")
-    if ck is None or sk is None:
-        raise InvalidInput("enrollments need class_id and student_id columns "
-                           "(or classSourcedId / userSourcedId)")
-    if "role" in df.columns:
-        df = df[df["role"].astype(str).str.strip().str.lower() == "student"]
-    if "status" in df.columns:
-        df = df[df["status"].astype(str).str.lower() != "tobedeleted"]
-    out = pd.DataFrame({"class_id": df[ck].to_numpy(dtype=object),
-                        "student_id": df[sk].to_numpy(dtype=object)})
-    return out.drop_duplicates().reset_index(drop=True)
-
-
-# ============================================================================ roster files
-
-
-@dataclass
-class Roster:
-    """The three roster tables the mastery pipeline needs, normalised."""
-
-    students: pd.DataFrame
-    classes: pd.DataFrame | None
-    enrollments: pd.DataFrame | None
-
-
-def roster_from_oneroster(tables: Mapping[str, pd.DataFrame]) -> Roster:
-    """Students, classes and enrollments from OneRoster 1.2 tables (file name -> DataFrame of
-    text, as the files hold them).
-
-    The tables go through the one OneRoster reader (:func:`sounding.roster.read_roster`, what
-    ``sounding import roster`` uses), so files and frames give the same roster, checked the
-    same way (every problem names file, line and field).
-    """
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="sounding-roster-") as tmp:
-        for name, df in tables.items():
-            file = name if name.endswith(".csv") else f"{name}.csv"
-            df.to_csv(Path(tmp) / file, index=False, na_rep="")
-        return read_roster(tmp)
-
-
-def roster_from_store(store: Any) -> Roster:
-    """The normalised roster of a store (its schools named)."""
-    students = normalize_students(store.students())
-    courses = store.table("courses") if hasattr(store, "table") else None
-    classes = normalize_classes(_none_if_empty(store.classes()), courses)
-    orgs = store.orgs()
-    names = dict(zip(orgs["org_id"], orgs["name"], strict=True))
-    students["school_name"] = students["school_id"].map(names)
-    if classes is not None:
-        classes["school_name"] = classes["school_id"].map(names)
-    return Roster(students, classes, normalize_enrollments(_none_if_empty(store.enrollments())))
-
-
-def read_roster(path: str | Path) -> Roster:
-    """Read a OneRoster CSV export (a folder or a zip) into a :class:`Roster`.
-
-    Why through a store: the roster package's reader validates the export and resolves each
-    student's school the way ``sounding import roster`` does; a throwaway SQLite file holds
-    the result, so ``sounding mastery fit --roster DIR`` (no store) and a fit on an imported
-    store see the same roster.
-    """
-    import tempfile
-
-    from sounding.roster import import_roster
-    from sounding.store import Store
-
-    p = Path(path)
-    if not p.exists():
-        raise NotFound(f"no roster at {str(p)!r} (expected a OneRoster folder or zip)")
-    with tempfile.TemporaryDirectory(prefix="sounding-roster-") as tmp:
-        with Store.open(Path(tmp) / "roster.db") as store:
-            import_roster(store, p)
-            return roster_from_store(store)
-
-
-def read_responses(path: str | Path, graph: StandardsGraph | None = None) -> pd.DataFrame:
-    """Read and check a responses file (CSV or Parquet, the documented evidence format).
-
-    The same reader and checks as ``sounding import responses`` (every problem names the file,
-    its line and the file's own column), so a file that fits imports and vice versa.
-
-    Raises
-    ------
-    InvalidEvidence
-        Missing columns or values, ``correct`` not 0/1, timestamps that are blank or not ISO
-        8601, standards not in ``graph``.
-    """
-    from sounding.evidence.read import read_responses as read_evidence
-
-    p = Path(path)
-    if not p.exists():
-        raise NotFound(f"no responses file {str(p)!r}")
-    return read_evidence(p, graph=graph)
-
-
-# ============================================================================ model inputs
-
-_PYBKT = ("user_id", "skill_name", "correct", "order_id")
-
-
-def responses_for_model(responses_df: pd.DataFrame, graph: StandardsGraph | None = None, *,
-                        source: str = "responses", trusted: bool = False) -> pd.DataFrame:
-    """The evidence format as the pyBKT-style frame the learner models take.
-
-    ``student_id, item_id, standard, correct, timestamp`` (plus ``source``, kept) become
-    ``user_id, skill_name, correct (int8), order_id (datetime)``. Validated once here, with
-    the evidence importer's own checks (:func:`sounding.evidence.checks.check_responses`), so
-    every model sees clean input and every problem names ``source``, the file line (header =
-    1) and the column as the file spells it. A frame in pyBKT columns is checked the pyBKT
-    way (:func:`sounding.mastery.responses.validate_responses`: ``order_id`` required).
-
-    Parameters
-    ----------
-    graph : StandardsGraph, optional
-        When given, a code that is not one of its standards (or sub-standards) is a problem.
-    trusted : bool
-        Skip the checks (rows read back from the store, which checked them on import).
-
-    Raises
-    ------
-    InvalidEvidence
-        A required column is missing (``timestamp`` included: without it the order of the
-        answers is unknown), or a row has no student, no standard, a ``correct`` that is not
-        0/1 (``true``/``false`` text is not accepted, as on import), a blank or unreadable
-        timestamp, or an unknown standard.
-    """
-    if not isinstance(responses_df, pd.DataFrame):
-        raise InvalidInput("responses must be a pandas DataFrame")
-    df = responses_df
-    if all(c in df.columns for c in _PYBKT[:3]) and "student_id" not in df.columns:
-        return _pybkt_frame(df, graph, source)
-    if not trusted:
-        from sounding.evidence.checks import check_responses
-
-        if "correct" in df.columns and df["correct"].dtype == object:
-            # numbers in a mixed column as the text a file would hold (the checker reads an
-            # object column as text)
-            df = df.assign(correct=df["correct"].map(_correct_text))
-        df = check_responses(df, graph=graph, file=source)
-    out = pd.DataFrame({
-        "user_id": df["student_id"].to_numpy(dtype=object),
-        "skill_name": df["standard"].astype(str).str.strip().to_numpy(dtype=object),
-        "correct": df["correct"].to_numpy().astype(np.int8),
-        "order_id": pd.to_datetime(df["timestamp"]).to_numpy(),
-    })
-    for extra in ("item_id", "source"):
-        if extra in df.columns:
-            out[extra] = df[extra].to_numpy()
-    return out
-
-
-def _correct_text(v: Any) -> Any:
-    """A correctness cell as file text: 1/0 numbers and booleans as "1"/"0", else as is."""
-    if isinstance(v, bool | np.bool_):
-        return "1" if v else "0"
-    if isinstance(v, int | np.integer) or (isinstance(v, float | np.floating)
-                                           and float(v).is_integer()):
-        return str(int(v))
-    return v
-
-
-def _pybkt_frame(df: pd.DataFrame, graph: StandardsGraph | None, source: str) -> pd.DataFrame:
-    """A pyBKT-column frame, checked (order required) and with the model's dtypes."""
-    from sounding.mastery.responses import validate_responses
-
-    checked = validate_responses(df, source=source)
-    blank = checked["user_id"].astype(str).str.strip().eq("").to_numpy() | \
-        checked["skill_name"].astype(str).str.strip().eq("").to_numpy()
-    if blank.any():
-        raise InvalidEvidence([
-            Problem(source, int(r) + 2, "user_id" if not str(checked["user_id"].iloc[r]).strip()
-                    else "skill_name", "missing value") for r in np.flatnonzero(blank)[:20]])
-    out = pd.DataFrame({
-        "user_id": checked["user_id"].to_numpy(dtype=object),
-        "skill_name": checked["skill_name"].astype(str).str.strip().to_numpy(dtype=object),
-        "correct": checked["correct"].to_numpy().astype(np.int8),
-        "order_id": checked["order_id"].to_numpy(),
-    })
-    if graph is not None:
-        rollup_responses(out, graph, source=source, field="skill_name")
-    return out
-
-
-def rollup_responses(responses: pd.DataFrame, graph: StandardsGraph, *,
-                     source: str = "responses", field: str = "standard") -> pd.DataFrame:
-    """Model-frame responses with ``skill_name`` at the graph's standard level.
-
-    Sub-standards (4.NF.B.3a) roll up to their standard so every model estimates the same
-    units the iceberg and the store speak of.
-
-    Raises
-    ------
-    InvalidEvidence
-        A code that is not in the progression (``field`` of ``source``).
-    """
-    codes = set(graph.standard_codes)
-    uniq = pd.unique(responses["skill_name"])
-    mapping: dict[Any, str] = {}
-    problems = []
-    for u in uniq:
-        c = str(u)
-        if c in codes:
-            mapping[u] = c
-        elif c in graph and graph.rollup(c) in codes:
-            mapping[u] = graph.rollup(c)
-        else:
-            first = int(np.flatnonzero((responses["skill_name"] == u).to_numpy())[0])
-            problems.append(Problem(source, first + 2, field,
-                                    f"unknown standard {c!r}: not a standard of {graph.name}"))
-    if problems:
-        raise InvalidEvidence(problems)
-    return responses.assign(skill_name=responses["skill_name"].map(mapping))
-
-
-def student_grades(students_df: pd.DataFrame, classes_df: pd.DataFrame | None = None,
-                   enrollments_df: pd.DataFrame | None = None) -> dict[Any, int]:
-    """Each student's grade for the model's ``grades=`` (0..9), Algebra I placements as HS.
-
-    A student enrolled in an Algebra I class is measured against the course they are in
-    (HS = 9): their "current grade" work is Algebra I and all of grade 8 is below grade, which
-    is what the model's grade offsets and the iceberg mean. Students without a readable grade
-    are left out (the model then uses the grade most of their answers are on).
-    """
-    st = normalize_students(students_df)
-    grades = {sid: int(g) for sid, g in zip(st["student_id"], st["grade"], strict=True)
-              if not _blank(g)}
-    rostered = set(st["student_id"])
-    for sid in algebra1_students(classes_df, enrollments_df):
-        if sid in rostered:
-            grades[sid] = 9
-    return grades
-
-
-def algebra1_students(classes_df: pd.DataFrame | None,
-                      enrollments_df: pd.DataFrame | None) -> set[Any]:
-    """Students enrolled in a class that is an Algebra I course."""
-    if classes_df is None or enrollments_df is None:
-        return set()
-    cl = classes_df if "algebra1" in classes_df.columns and "class_id" in classes_df.columns \
-        else normalize_classes(classes_df)
-    en = enrollments_df if list(enrollments_df.columns[:2]) == ["class_id", "student_id"] \
-        else normalize_enrollments(enrollments_df)
-    alg = set(cl.loc[cl["algebra1"].astype(bool), "class_id"])
-    return set(en.loc[en["class_id"].isin(alg), "student_id"])
-
-
 # ============================================================================ fitting
 
 
@@ -710,44 +266,6 @@ def _tick(progress: ProgressCallback | None, stage: str, done: int, total: int) 
     _Progress(progress)(stage, done, total)
 
 
-@contextmanager
-def rich_progress(console: Any = None, *, transient: bool = True
-                  ) -> Iterator[ProgressCallback]:
-    """A progress callback drawing Rich bars (on stderr by default, so JSON stdout stays clean).
-
-        with rich_progress() as cb:
-            result = fit_store_mastery(store, progress=cb)
-
-    One bar per stage: the EM bar moves per iteration and shows the log-likelihood, the
-    posterior bar per chunk of students.
-    """
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        SpinnerColumn,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    con = console if console is not None else Console(stderr=True)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                  MofNCompleteColumn(), TimeElapsedColumn(), console=con,
-                  transient=transient) as prog:
-        tasks: dict[str, Any] = {}
-
-        def callback(stage: str, done: int, total: int, detail: str | None = None) -> None:
-            label = STAGE_LABELS.get(stage, stage)
-            if detail:
-                label = f"{label} ({detail})"
-            if stage not in tasks:
-                tasks[stage] = prog.add_task(label, total=total)
-            prog.update(tasks[stage], completed=done, total=total, description=label)
-
-        yield callback
-
-
 def _make_model(model: Any, graph: StandardsGraph, block_size: int,
                 options: Mapping[str, Any]) -> tuple[Any, str]:
     if not isinstance(model, str):
@@ -758,13 +276,13 @@ def _make_model(model: Any, graph: StandardsGraph, block_size: int,
                       **options), model
 
 
-def _normalize_posterior(df: pd.DataFrame) -> pd.DataFrame:
+def normalize_posterior(df: pd.DataFrame) -> pd.DataFrame:
     """Any model's / store's posterior frame in :data:`POSTERIOR_COLUMNS`."""
     ren = {}
     for target, aliases in (("student_id", ("user_id",)), ("standard", ("skill_name", "skill")),
                             ("p_mastered", ("p", "mastery", "p_mastery", "state_predictions"))):
         if target not in df.columns:
-            hit = _first(df, *aliases)
+            hit = first_column(df, *aliases)
             if hit is not None:
                 ren[hit] = target
     df = df.rename(columns=ren)
@@ -773,7 +291,7 @@ def _normalize_posterior(df: pd.DataFrame) -> pd.DataFrame:
         raise InvalidInput(f"mastery table lacks column(s): {', '.join(missing)}")
     out = df[["student_id", "standard", "p_mastered"]].copy()
     out["sd"] = df["sd"].to_numpy(dtype=float) if "sd" in df.columns else np.nan
-    ev = _first(df, "n_evidence", "n_answers")
+    ev = first_column(df, "n_evidence", "n_answers")
     out["n_evidence"] = (pd.to_numeric(df[ev], errors="coerce").fillna(0)
                          .to_numpy(dtype=np.int64) if ev is not None else 0)
     out["p_mastered"] = out["p_mastered"].astype(float)
@@ -1125,7 +643,7 @@ class _Run:
         if isinstance(fitted, pd.DataFrame):  # skills the fit sample never practised
             resp = resp[resp["skill_name"].isin(fitted.index)]
         if len(resp):
-            post = _normalize_posterior(self.est.posterior(
+            post = normalize_posterior(self.est.posterior(
                 resp[["user_id", "skill_name", "correct", "order_id"]], grades))
         else:
             post = _empty_posterior()
@@ -1171,7 +689,7 @@ class _Run:
             if frame is not None and "school_name" in frame.columns:
                 names.update({k: str(v) for k, v in zip(frame["school_id"],
                                                         frame["school_name"], strict=True)
-                              if not _blank(k) and not _blank(v)})
+                              if not is_blank(k) and not is_blank(v)})
         posterior = icebergs = None
         if self.keep:
             posterior = (pd.concat(self.frames, ignore_index=True) if self.frames
@@ -1263,6 +781,17 @@ def _grades_for_icebergs(ids: list[Any], grades: Mapping[Any, int],
     return pd.DataFrame(rows, columns=["student_id", "grade"])
 
 
+def _read_responses(path: str | Path, graph: StandardsGraph | None) -> pd.DataFrame:
+    """A responses file through the evidence importer's reader and checks (the same as
+    ``sounding import responses``: every problem names the file, its line and column)."""
+    from sounding.evidence.read import read_responses
+
+    p = Path(path)
+    if not p.exists():
+        raise NotFound(f"no responses file {str(p)!r}")
+    return read_responses(p, graph=graph)
+
+
 def fit_files(responses: str | Path | pd.DataFrame, roster: str | Path | Roster,
               graph: StandardsGraph | None = None, *, model: Any = "graph",
               progress: ProgressCallback | None = None, **options: Any) -> MasteryResult:
@@ -1273,7 +802,7 @@ def fit_files(responses: str | Path | pd.DataFrame, roster: str | Path | Roster,
         if isinstance(responses, pd.DataFrame):
             resp, source = responses, "responses"
         else:
-            resp, source = read_responses(responses, graph), str(responses)
+            resp, source = _read_responses(responses, graph), str(responses)
     _tick(progress, "read", 1, 2)
     with _nothing_written():
         ros = roster if isinstance(roster, Roster) else read_roster(roster)
@@ -1327,8 +856,8 @@ def fit_store_mastery(store: Any, *, model: Any = "graph", graph: StandardsGraph
         raise InvalidInput("the store holds no students; import a roster first "
                            "(sounding import roster DIR)")
     tick("read", 1, 3, "roster")
-    classes = _none_if_empty(st.classes())
-    enrollments = _none_if_empty(st.enrollments())
+    classes = none_if_empty(st.classes())
+    enrollments = none_if_empty(st.enrollments())
     tick("read", 3, 3, "roster")
     roster = Roster(normalize_students(students), normalize_classes(classes),
                     normalize_enrollments(enrollments))
@@ -1342,7 +871,7 @@ def fit_store_mastery(store: Any, *, model: Any = "graph", graph: StandardsGraph
     result = run.result()
     if hasattr(st, "orgs"):
         orgs = st.orgs()
-        key = _first(orgs, "org_id", "sourcedId")
+        key = first_column(orgs, "org_id", "sourcedId")
         if key is not None and "name" in orgs.columns:
             schools = orgs[orgs["type"] == "school"] if "type" in orgs.columns else orgs
             result.school_names.update(
@@ -1356,14 +885,10 @@ def _store_mastery_columns() -> tuple[str, ...]:
                  if c in ("student_id", "standard", "p_mastered", "sd", "n_evidence", "as_of"))
 
 
-def _none_if_empty(df: pd.DataFrame | None) -> pd.DataFrame | None:
-    return None if df is None or not len(df.columns) else df
-
-
 # ============================================================================ views
 
 
-class _Rows:
+class Rows:
     """Rows of a frame by key, found through a prebuilt position index (no scans per lookup)."""
 
     def __init__(self, df: pd.DataFrame, key: str = "student_id") -> None:
@@ -1378,7 +903,7 @@ class _Rows:
         return self.df.iloc[np.concatenate(parts)]
 
 
-class _Source:
+class ViewSource:
     """What the views need, from a result or from a store, indexed once.
 
     A :class:`MasteryResult` keeps its source, so the report's hundreds of student and class
@@ -1393,7 +918,7 @@ class _Source:
         self.classes = classes
         self.enrollments = enrollments
         self.icebergs = icebergs
-        self.posterior = _Rows(posterior)
+        self.posterior = Rows(posterior)
         self._student_pos = {s: i for i, s in enumerate(students["student_id"])}
         self._student_str = {str(s): s for s in students["student_id"]}
         self._classes_of: dict[Any, list[Any]] = {}
@@ -1405,9 +930,9 @@ class _Source:
         self._class_pos = ({c: i for i, c in enumerate(classes["class_id"])}
                            if classes is not None else {})
         if icebergs is not None:
-            self._strands = _Rows(icebergs.strands)
-            self._unfinished = _Rows(icebergs.unfinished)
-            self._ice_students = _Rows(icebergs.students)
+            self._strands = Rows(icebergs.strands)
+            self._unfinished = Rows(icebergs.unfinished)
+            self._ice_students = Rows(icebergs.students)
         self._grades: dict[Any, int] | None = None
 
     def student(self, student_id: Any) -> pd.Series:
@@ -1434,7 +959,7 @@ class _Source:
         for c in dict.fromkeys(self._classes_of.get(student_id, [])):
             if c in self._class_pos:
                 r = self.classes.iloc[self._class_pos[c]]  # type: ignore[union-attr]
-                out.append({"class_id": _py(c), "title": str(r["title"]),
+                out.append({"class_id": py_value(c), "title": str(r["title"]),
                             "algebra1": bool(r["algebra1"])})
         return out
 
@@ -1452,7 +977,7 @@ class _Source:
         return post, cap_strand_ends(compute_icebergs(post, st, self.graph), self.graph)
 
 
-def _source(src: Any, graph: StandardsGraph | None, model: str) -> _Source:
+def view_source(src: Any, graph: StandardsGraph | None, model: str) -> ViewSource:
     if isinstance(src, MasteryResult):
         if graph is not None and graph is not src.graph and graph != src.graph:
             raise InvalidInput("the graph differs from the one the result was fitted on")
@@ -1460,7 +985,7 @@ def _source(src: Any, graph: StandardsGraph | None, model: str) -> _Source:
             raise InvalidInput("this result streamed its posterior to the store without "
                                "keeping it; show students and classes from the store")
         if src._views is None:
-            src._views = _Source(src.posterior, src.students, src.classes, src.enrollments,
+            src._views = ViewSource(src.posterior, src.students, src.classes, src.enrollments,
                                  src.graph, src.icebergs)
         return src._views
     st = _open_store(src)
@@ -1481,14 +1006,14 @@ def _source(src: Any, graph: StandardsGraph | None, model: str) -> _Source:
         raw = raw[raw["model"].astype(str) == model]
         if raw.empty:
             raise InvalidInput(f"the store has no mastery estimates from model {model!r}")
-    return _Source(_normalize_posterior(raw), normalize_students(st.students()),
-                   normalize_classes(_none_if_empty(st.classes())),
-                   normalize_enrollments(_none_if_empty(st.enrollments())), g, None)
+    return ViewSource(normalize_posterior(raw), normalize_students(st.students()),
+                   normalize_classes(none_if_empty(st.classes())),
+                   normalize_enrollments(none_if_empty(st.enrollments())), g, None)
 
 
-def _py(v: Any) -> Any:
+def py_value(v: Any) -> Any:
     """JSON-ready scalars (numpy -> python, NaN/NA -> None)."""
-    if _blank(v) and not isinstance(v, str):
+    if is_blank(v) and not isinstance(v, str):
         return None
     if isinstance(v, np.bool_ | bool):
         return bool(v)
@@ -1500,15 +1025,15 @@ def _py(v: Any) -> Any:
     return v
 
 
-def _round(v: Any, d: int = 3) -> float | None:
-    v = _py(v)
+def round_value(v: Any, d: int = 3) -> float | None:
+    v = py_value(v)
     return None if v is None else round(float(v), d)
 
 
 _SUCC_GRADES: dict[int, tuple[StandardsGraph, dict[str, np.ndarray]]] = {}
 
 
-def _successor_grades(graph: StandardsGraph, code: str) -> np.ndarray:
+def successor_grades(graph: StandardsGraph, code: str) -> np.ndarray:
     """Grades of everything resting on ``code`` (transitively); cached per graph object."""
     hit = _SUCC_GRADES.get(id(graph))
     if hit is None or hit[0] is not graph:
@@ -1527,7 +1052,7 @@ def _successor_grades(graph: StandardsGraph, code: str) -> np.ndarray:
 READY_SURE = 0.75
 
 
-def _ready_to_learn(p: Mapping[str, float], grade: int, graph: StandardsGraph,
+def ready_to_learn(p: Mapping[str, float], grade: int, graph: StandardsGraph,
                     n: int, min_sure: float = READY_SURE) -> list[dict[str, Any]]:
     """What the student most probably has not mastered and is most probably ready for.
 
@@ -1552,7 +1077,7 @@ def _ready_to_learn(p: Mapping[str, float], grade: int, graph: StandardsGraph,
             sure = (1.0 - float(pm)) * p_ready
             if sure < min_sure:
                 continue
-            dep = int((_successor_grades(graph, code) >= grade).sum())
+            dep = int((successor_grades(graph, code) >= grade).sum())
             out.append({"standard": code, "grade": s.grade_num,
                         "grade_label": grade_label(s.grade_num), "strand": s.strand,
                         "p_mastered": round(float(pm), 3), "p_ready": round(p_ready, 3),
@@ -1567,181 +1092,3 @@ def _ready_to_learn(p: Mapping[str, float], grade: int, graph: StandardsGraph,
     if not ready and grade < 9:
         ready = candidates(grade + 1)
     return ready[:n]
-
-
-# ============================================================================ text rendering
-
-
-def _below_style(n: int | None) -> str:
-    if n is None:
-        return "dim"
-    return ("green", "yellow", "dark_orange", "red")[min(max(n, 0), 3)]
-
-
-def _below_text(n: int | None) -> str:
-    return "?" if n is None else str(n)
-
-
-def text_summary(summary: Mapping[str, Any]) -> Any:
-    """A Rich renderable of :meth:`MasteryResult.summary` (what ``mastery fit`` prints)."""
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
-
-    head = Text()
-    head.append(f"{summary['n_students']:,} students x {summary['n_standards']} standards",
-                style="bold")
-    head.append(f" estimated by the {summary['model']} model from "
-                f"{summary['n_answers']:,} answers")
-    parts: list[Any] = [head]
-    fit = summary.get("fit") or {}
-    if fit.get("sampled"):
-        parts.append(Text(
-            f"Parameters fitted on a sample of {fit['fit_students']:,} of "
-            f"{fit['students']:,} students (stratified by grade and school; --fit-sample); "
-            f"every student's estimates use them, computed in {fit['chunks']:,} chunk(s) of "
-            f"{fit['chunk_size']:,}.", style="dim"))
-    if fit.get("em_iterations"):
-        parts.append(Text(f"EM: {fit['em_iterations']} iteration(s), log-likelihood "
-                          f"{fit['log_likelihood']:,.1f}.", style="dim"))
-    if summary["model"] == "bkt":
-        parts.append(Text("BKT knows nothing of untested standards: they are unknown (not "
-                          "secure, not unsecured), so placements rest on tested standards "
-                          "only; a strand with none is unknown.", style="yellow"))
-    if summary["n_students_without_answers"]:
-        parts.append(Text(f"{summary['n_students_without_answers']:,} students have no answers "
-                          "yet (their grade's prior).", style="yellow"))
-    parts.append(Text(f"{100 * summary['depth_2plus']:.0f}% of students have unfinished major "
-                      "work 2+ grades below their own."))
-    t = Table(title="Students by grades below, per strand", title_justify="left")
-    t.add_column("Strand")
-    unknown = any(c.get("unknown") for c in summary["grades_below"].values())
-    buckets = [*BELOW_BUCKETS, "unknown"] if unknown else list(BELOW_BUCKETS)
-    for b in buckets:
-        t.add_column("on grade" if b == "0" else b if b == "unknown" else f"{b} below",
-                     justify="right")
-    for s, counts in summary["grades_below"].items():
-        t.add_row(Text(strand_title(s)), *[Text(f"{counts.get(b, 0):,}") for b in buckets])
-    parts.append(t)
-    return Group(*parts)
-
-
-def text_student(view: Mapping[str, Any], *, n_unfinished: int = 12) -> Any:
-    """A Rich renderable of :func:`student_view` (user strings are never read as markup)."""
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
-
-    head = Text()
-    head.append(f"{view['name']}", style="bold")
-    head.append(f"  ({view['student_id']})  grade {view['grade_label']}")
-    if view.get("algebra1"):
-        rg = view.get("roster_grade")
-        head.append(f" (grade {'?' if rg is None else grade_label(rg)} student in Algebra I)")
-    if view.get("classes"):
-        head.append("  ·  " + ", ".join(c["title"] for c in view["classes"]))
-    parts: list[Any] = [head]
-    if not view.get("n_answers"):
-        parts.append(Text("No answers yet: these are the grade's prior estimates.",
-                          style="yellow"))
-    else:
-        parts.append(Text(f"{view['n_answers']} answers; deepest unfinished major work "
-                          f"{view['depth']} grade(s) below.", style="dim"))
-    if any(st.get("n_unknown") for st in view["strands"]):
-        parts.append(Text("Some standards have no estimate (a per-standard model knows nothing "
-                          "of untested ones): they are unknown, not unsecured, and the "
-                          "placements rest on the tested standards only.", style="yellow"))
-    t = Table(title="Foundations by strand", title_justify="left",
-              caption="How sure = probability that this placement is the right one")
-    for col, j in (("Strand", "left"), ("Secure through", "left"), ("Grades below", "right"),
-                   ("How sure", "right"), ("Unfinished", "right")):
-        t.add_column(col, justify=j)  # type: ignore[arg-type]
-    for s in view["strands"]:
-        gb = s["grades_below"]
-        t.add_row(Text(s["strand_title"]), Text(s["label"]),
-                  Text(_below_text(gb), style=_below_style(gb)),
-                  Text("-" if s["p_secure"] is None else f"{100 * s['p_secure']:.0f}%"),
-                  Text(str(s["n_unfinished"])))
-    parts.append(t)
-    un = view["unfinished"]
-    if un:
-        u = Table(title=f"Unfinished below grade ({len(un)}; most depended-on first)",
-                  title_justify="left")
-        for col, j in (("#", "right"), ("Standard", "left"), ("Grade", "left"),
-                       ("P(mastered)", "right"), ("Rests on it", "right"), ("", "left")):
-            u.add_column(col, justify=j)  # type: ignore[arg-type]
-        for r in un[:n_unfinished]:
-            u.add_row(Text(str(r["rank"])), Text(r["standard"]), Text(r["grade_label"]),
-                      Text(f"{r['p_mastered']:.2f}"), Text(str(r["n_dependents"])),
-                      Text("major" if r["is_major"] else "", style="bold"))
-        parts.append(u)
-        if len(un) > n_unfinished:
-            parts.append(Text(f"... {len(un) - n_unfinished} more (--format json lists all)",
-                              style="dim"))
-    else:
-        parts.append(Text("No unfinished standards below grade.", style="green"))
-    if view["ready_to_learn"]:
-        r = Table(title="Ready to learn next (probably not mastered, probably ready)",
-                  title_justify="left")
-        for col in ("Standard", "Grade", "P(mastered)", "How sure", "Unlocks", "Text"):
-            r.add_column(col)
-        for x in view["ready_to_learn"]:
-            text = x["text"] if len(x["text"]) <= 70 else x["text"][:67] + "..."
-            r.add_row(Text(x["standard"]), Text(x["grade_label"]),
-                      Text(f"{x['p_mastered']:.2f}"), Text(f"{x['sure']:.0%}"),
-                      Text(str(x["n_dependents"])), Text(text))
-        parts.append(r)
-    return Group(*parts)
-
-
-def text_class(view: Mapping[str, Any], *, n_standards: int = 15) -> Any:
-    """A Rich renderable of :func:`class_view`: students x strands, the iceberg, hot spots."""
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
-
-    strands = view["strands"]
-    head = Text()
-    head.append(view["title"], style="bold")
-    head.append(f"  ({view['class_id']})  grade {view['grade_label']}, "
-                f"{view['n_students']} students")
-    parts: list[Any] = [head]
-    t = Table(title="Grades below, per student and strand (deepest first)",
-              title_justify="left")
-    t.add_column("Student")
-    for s in strands:
-        t.add_column(strand_title(s), justify="right")
-    t.add_column("Depth", justify="right")
-    t.add_column("Unfinished", justify="right")
-    for r in view["students"]:
-        t.add_row(Text(r["name"]),
-                  *[Text(_below_text(r["grades_below"][s]),
-                         style=_below_style(r["grades_below"][s]))
-                    for s in strands],
-                  Text(str(r["depth"])), Text(str(r["n_unfinished"])))
-    parts.append(t)
-    d = Table(title="The iceberg: students by grades below", title_justify="left")
-    d.add_column("Strand")
-    for b in view["buckets"]:
-        d.add_column("on grade" if b == "0" else f"{b} below", justify="right")
-    for s in strands:
-        counts = view["distribution"].get(s, {})
-        d.add_row(Text(strand_title(s)), *[Text(str(counts.get(b, 0))) for b in view["buckets"]])
-    parts.append(d)
-    hot = sorted(view["standards"], key=lambda r: (-(r["share_not_secure"] or 0),
-                                                   -r["grade"], r["standard"]))
-    hot = [r for r in hot if r["n_not_secure"] > 0][:n_standards]
-    if hot:
-        h = Table(title=f"Standards the class has not secured (P(mastered) < "
-                        f"{view['secure']:.1f}); top {len(hot)} of {len(view['standards'])}",
-                  title_justify="left")
-        for col, j in (("Standard", "left"), ("Grade", "left"), ("Not secure", "right"),
-                       ("Unfinished", "right"), ("", "left")):
-            h.add_column(col, justify=j)  # type: ignore[arg-type]
-        for r in hot:
-            h.add_row(Text(r["standard"]), Text(r["grade_label"]),
-                      Text(f"{100 * r['share_not_secure']:.0f}% ({r['n_not_secure']})"),
-                      Text(f"{100 * r['share_unfinished']:.0f}%"),
-                      Text("major" if r["is_major"] else "", style="bold"))
-        parts.append(h)
-    return Group(*parts)

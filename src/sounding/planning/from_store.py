@@ -195,7 +195,7 @@ def _with_race(st: pd.DataFrame) -> pd.DataFrame:
     """``race_ethnicity`` from the OneRoster race booleans, as the mastery layer derives it."""
     if "race_ethnicity" in st.columns or st.empty:
         return st
-    from sounding.mastery.pipeline import _race_from_booleans
+    from sounding.roster.normalize import race_from_booleans as _race_from_booleans
 
     race = _race_from_booleans(st)
     if race is not None:

@@ -14,10 +14,21 @@ what the access sweep test iterates over.
 from sounding.services.admin import access_log, accounts, reset_password
 from sounding.services.context import Context
 from sounding.services.diagnostic import diagnostic_class_results, diagnostic_status
+from sounding.services.evaluation import provider_evaluation
 from sounding.services.extract import research_extract
 from sounding.services.family import display_name, family_report
-from sounding.services.growth import district_growth, provider_growth, school_growth, state_growth
-from sounding.services.interventions import record_intervention, student_interventions
+from sounding.services.growth import (
+    district_growth,
+    growth_release,
+    provider_growth,
+    school_growth,
+    state_growth,
+)
+from sounding.services.interventions import (
+    intervention_progress,
+    record_intervention,
+    student_interventions,
+)
 from sounding.services.mastery import class_summary, class_view, student_view
 from sounding.services.planning import class_plan, district_plan, groups, readiness, school_plan
 from sounding.services.progress import class_progress
@@ -32,7 +43,8 @@ __all__ = [
     "class_view", "classes", "diagnostic_class_results", "diagnostic_status", "display_name",
     "districts", "providers", "reset_password",
     "states", "district_growth", "district_plan",
-    "family_report", "groups", "provider_growth", "readiness", "research_extract",
+    "family_report", "groups", "growth_release", "intervention_progress", "provider_growth",
+    "provider_evaluation", "readiness", "research_extract",
     "record_intervention", "school_growth", "school_plan",
     "student_interventions", "schools", "service", "state_growth", "student_view",
     "students",

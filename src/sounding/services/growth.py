@@ -16,46 +16,150 @@ from typing import Any
 
 import pandas as pd
 
-from sounding.access.policy import Resource
+from sounding.access.policy import Action, Resource
 from sounding.core.thresholds import MIN_N
 from sounding.errors import InvalidInput, NotFound
 from sounding.services.context import Context
 from sounding.services.registry import service
 
 
-def growth_frames(ctx: Context) -> dict[str, Any] | None:
-    """Per-student growth inputs, computed once per Context: scores, roster students, SGPs
-    (order 2), lagged targets, grade-span growth (the one function every report uses), the
-    provider mapping. None when the store has no scale scores."""
+def growth_frames(ctx: Context, *, windows: Any = None,
+                  min_n: int = MIN_N) -> dict[str, Any] | None:
+    """Per-student growth inputs, computed once per Context (and per ``windows``, ``min_n``):
+    scores, roster students, SGPs (order 2), lagged targets, grade-span growth (the one
+    function every report uses), the stored provider mapping. None when the store has no
+    scale scores."""
     def make() -> dict[str, Any] | None:
         from sounding.growth.release import growth_inputs
 
-        f = growth_inputs(ctx.store)
+        f = growth_inputs(ctx.store, windows=windows, min_n=min_n)
         if f is None:
             return None
         stored = ctx.store.table("provider_assignments")
         f["providers"] = (stored[["provider_id", "school_id"]].astype(str) if len(stored)
                           else None)
         return f
-    return ctx.memo("growth_frames", make)
+    key = "growth_frames" if windows is None and min_n == MIN_N else \
+        f"growth_frames:{windows}:{min_n}"
+    return ctx.memo(key, make)
 
 
-def _tables(ctx: Context, *, min_n: int, public: bool) -> dict[str, Any]:
+def release_tables(ctx: Context, *, min_n: int = MIN_N, public: bool = True,
+                   providers_file: Any = None, windows: Any = None,
+                   legacy: bool = False, level: str | None = None) -> dict[str, Any]:
+    """The whole release of every level (school, district, provider tables, suppressed
+    *together*), computed once per Context and settings: what ``growth report`` and the
+    release audit (``scripts/audit_release.py``) start from.
+
+    ``providers_file``: a provider mapping CSV (provider_id, school_id), else the stored one;
+    ``windows``: spring-window answers for grade-span growth spring to spring (else the
+    default beside a SQLite store); ``legacy`` rebuilds the earlier, weaker release
+    (exact shares, a count audit blind to the published reasons) for the audit's comparison;
+    ``level="provider"`` checks that a provider mapping exists.
+    Only the operator and admins may take the whole release (``Resource.district_summary``
+    write: nobody else); every other principal reads it through :func:`growth_release`.
+    """
+    ctx.require(Resource.district_summary, action=Action.write)
+    if level == "provider" and providers_file is None and not _has_stored_providers(ctx):
+        raise InvalidInput("--level provider needs --providers FILE (provider_id,school_id) "
+                           "or a mapping imported with `sounding import providers FILE`")
+    return _release(ctx, min_n=min_n, public=public, providers_file=providers_file,
+                    windows=windows, legacy=legacy)
+
+
+def _providers_from(ctx: Context, path: Any) -> Any:
+    """The provider mapping of a file (checked against the roster's schools), or None."""
+    if path is None:
+        return None
+    from sounding.growth.aggregates import read_provider_assignments
+    from sounding.growth.imports import known_schools
+
+    return read_provider_assignments(path, known_schools=known_schools(ctx.store))
+
+
+def _release(ctx: Context, *, min_n: int = MIN_N, public: bool = True,
+             providers_file: Any = None, windows: Any = None,
+             legacy: bool = False) -> dict[str, Any]:
+    key = (f"growth:{min_n}:{public}" if providers_file is None and windows is None
+           and not legacy else f"growth:{min_n}:{public}:{providers_file}:{windows}:{legacy}")
+
     def make() -> dict[str, Any]:
         from sounding.growth.aggregates import accountability_tables
         from sounding.growth.students import accountability_students
 
-        f = growth_frames(ctx)
+        from_file = _providers_from(ctx, providers_file)
+        f = growth_frames(ctx, windows=windows, min_n=min_n)
         if f is None:
-            raise InvalidInput("no scale scores in the store: run `sounding import scores`")
+            raise InvalidInput("no scale scores in the store: run `sounding import scores` "
+                               "first")
+        prov = from_file if providers_file is not None else f["providers"]
+        source = str(providers_file) if providers_file is not None else (
+            "the store" if prov is not None else None)
         rows = accountability_students(f["sgp"], f["scores"], f["students"], f["targets"],
                                        grade_span=f["grade_span"], cuts=f["cuts"])
-        tables = accountability_tables(rows, providers=f["providers"], min_n=min_n,
-                                       public=public)
+        extra = {"coding": None, "strict_audit": False} if legacy else {}
+        tables = accountability_tables(rows, providers=prov, min_n=min_n, public=public,
+                                       **extra)
         return {"year": int(f["scores"]["year"].max()), "min_n": min_n, "public": public,
-                "grade_span": f["grade_span_info"], "tables": tables,
-                "released_together": list(tables)}
-    return ctx.memo(f"growth:{min_n}:{public}", make)
+                "providers": source, "grade_span": f["grade_span_info"], "tables": tables,
+                "released_together": list(tables), "provider_map": prov}
+    return ctx.memo(key, make)
+
+
+def _tables(ctx: Context, *, min_n: int, public: bool) -> dict[str, Any]:
+    return _release(ctx, min_n=min_n, public=public)
+
+
+#: ``growth report --level`` -> the resource its rows are, the id kind and id column.
+LEVELS: dict[str, tuple[Resource, str, str]] = {
+    "school": (Resource.school_summary, "school", "school_id"),
+    "district": (Resource.district_summary, "district", "district_id"),
+    "provider": (Resource.provider_summary, "provider", "provider_id"),
+}
+
+
+@service(Resource.school_summary, student_rows=False)
+def growth_release(ctx: Context, level: str = "school", *, min_n: int = MIN_N,
+                   public: bool = True, providers_file: Any = None, windows: Any = None,
+                   frame: bool = False) -> dict[str, Any]:
+    """The growth and achievement table of one level (``sounding growth report``): every
+    school, district or provider row the principal reaches, from the jointly suppressed
+    release; roles that publish outside the school (state, provider, researcher) always get
+    it suppressed with at least :data:`~sounding.core.MIN_N`.
+
+    ``frame=True`` adds ``table`` (the rows as a DataFrame, for the CLI's ``--out`` file).
+    """
+    if level not in LEVELS:
+        raise InvalidInput(f"--level must be school, district or provider, not {level!r}")
+    resource, kind, column = LEVELS[level]
+    ctx.require(resource)  # the role may read this level's tables at all
+    forced = ctx.disclosure.min_n
+    if forced is not None:
+        public, min_n = True, max(min_n, forced)
+    if level == "provider" and providers_file is None and not _has_stored_providers(ctx):
+        raise InvalidInput("--level provider needs --providers FILE (provider_id,school_id) "
+                           "or a mapping imported with `sounding import providers FILE`")
+    data = _release(ctx, min_n=min_n, public=public, providers_file=providers_file,
+                    windows=windows)
+    table = data["tables"][level]
+    if not ctx.reach.everything:
+        reach = ctx.reach
+        table = table[table[column].astype(str).map(lambda v: reach.has(kind, v)).astype(bool)]
+    out = {k: v for k, v in data.items() if k not in ("tables", "provider_map")}
+    out = {"level": level, **out, "rows": _records(table)}
+    out = ctx.finish(out, action=f"{level}_growth_table", resource=resource, obj_id=None,
+                     students=[])
+    if frame:
+        out["table"] = table
+    return out
+
+
+def _has_stored_providers(ctx: Context) -> bool:
+    return bool(len(ctx.store.table("provider_assignments")))
+
+
+#: Keys of the release that the per-object reads do not publish.
+_RELEASE_ONLY = ("tables", "provider_map", "providers")
 
 
 def _exists(ctx: Context, level: str, obj_id: Any) -> bool:
@@ -86,7 +190,7 @@ def _level(ctx: Context, level: str, column: str, obj_id: Any, resource: Resourc
     if not _exists(ctx, level, obj_id):
         raise NotFound(f"no {level} {obj_id!r}")
     rows = table[table[column].astype(str) == str(obj_id)] if column in table else table
-    out = {k: v for k, v in data.items() if k != "tables"}
+    out = {k: v for k, v in data.items() if k not in _RELEASE_ONLY}
     out.update(level=level, id=obj_id, rows=_records(rows))
     return ctx.finish(out, action=f"{level}_growth", resource=resource, obj_id=obj_id,
                       students=[])
@@ -134,7 +238,7 @@ def state_growth(ctx: Context, state_id: str, *, min_n: int = MIN_N,
     data = _tables(ctx, min_n=min_n, public=public)
     table = data["tables"]["district"]
     rows = table[table["district_id"].astype(str).isin(own.districts)]
-    out = {k: v for k, v in data.items() if k != "tables"}
+    out = {k: v for k, v in data.items() if k not in _RELEASE_ONLY}
     out.update(level="state", id=state_id, rows=_records(rows))
     return ctx.finish(out, action="state_growth", resource=Resource.state_summary,
                       obj_id=state_id, students=[])

@@ -62,6 +62,41 @@ def student_interventions(ctx: Context, student_id: str, *,
                       obj_id=student_id, students=[student_id])
 
 
+@service(Resource.class_)
+def intervention_progress(ctx: Context, *, log_file: Any = None, as_of: Any = None,
+                          missing_ok: bool = True) -> dict[str, Any]:
+    """Progress monitoring of every intervention record the principal reaches (``sounding
+    interventions``): mastery change on each record's standards since it began, from the
+    stored log or ``log_file`` (an intervention-log CSV).
+
+    Staff who read class rows only (the records are student rows); a teacher sees their own
+    students' records (and summaries over those alone). The model is fitted on all the
+    district's answers as for the operator, so each record's figures do not depend on who
+    asks. With no log: empty lists, or InvalidInput when ``missing_ok`` is False.
+    """
+    ctx.require(Resource.class_)
+    inp = planning_inputs(ctx)
+    if log_file is not None:
+        from sounding.planning.interventions import read_intervention_log
+
+        log = read_intervention_log(log_file, graph=inp.graph)
+    else:
+        log = inp.intervention_log()
+    if log is None:
+        if not missing_ok:
+            raise InvalidInput("no intervention log in the store: import one with "
+                               "`sounding import interventions FILE`, or give --log FILE")
+        return {"records": [], "detail": [], "by_intervention": []}
+    if not ctx.reach.everything:
+        reach = ctx.reach
+        log = log[log["student_id"].astype(str).map(
+            lambda s: reach.has("student", s)).astype(bool)].reset_index(drop=True)
+    report = inp.progress_report(log, as_of=as_of)
+    out = report.to_dict()
+    return ctx.finish(out, action="intervention_progress", resource=Resource.class_,
+                      obj_id=None)
+
+
 def record_intervention(ctx: Context, student_id: str, *, intervention: str,
                         standards: str, start_date: str, end_date: str | None = None,
                         minutes: int | None = None, provider: str | None = None) -> dict[str, Any]:

@@ -17,17 +17,17 @@ import pandas as pd
 
 from sounding.core.thresholds import SECURE, UNFINISHED
 from sounding.errors import NotFound
+from sounding.mastery.pipeline import ViewSource as _Source
+from sounding.mastery.pipeline import py_value as _py
+from sounding.mastery.pipeline import ready_to_learn as _ready_to_learn
+from sounding.mastery.pipeline import round_value as _round
 from sounding.mastery.pipeline import (
-    _blank,
-    _py,
-    _ready_to_learn,
-    _round,
-    _Source,
-    _source,
     strand_title,
 )
+from sounding.mastery.pipeline import view_source as _source
 from sounding.mastery.profile import BELOW_BUCKETS, group_distribution
 from sounding.progression import StandardsGraph, grade_label
+from sounding.roster.normalize import is_blank as _blank
 
 __all__ = ["class_standards", "class_view", "posterior_matrix", "student_view"]
 
