@@ -236,11 +236,17 @@ def test_no_suppressed_count_can_be_recovered(case):
     # no equation isolates a hidden cell, and no combination of equations determines one
     assert not subtraction_isolates(hidden, eqs)
     assert determined_by_equations(counts, hidden, eqs) == set()
-    # complementary cells are only there when needed: publishing any one of them discloses
+    # complementary cells are only there when needed: publishing any one of them discloses,
+    # to a reader who also knows what the published reasons say (a "primary" count is below
+    # min_n, a "complementary" one is not) -- the disclosure the rule protects against
     for cell in np.flatnonzero(status == COMPLEMENTARY):
         trial = hidden.copy()
         trial[cell] = False
-        assert subtraction_isolates(trial, eqs) or determined_by_equations(counts, trial, eqs), (
+        lower = np.where(trial & (status == COMPLEMENTARY), float(min_n), 0.0)
+        upper = np.where(trial & (status == PRIMARY) & (min_n > 1), float(min_n - 1), np.inf)
+        lower, upper = np.minimum(lower, counts), np.maximum(upper, counts)
+        assert (subtraction_isolates(trial, eqs) or determined_by_equations(counts, trial, eqs)
+                or disclosed_cells(counts, trial, eqs, lower, upper).size > 0), (
             f"complementary cell {cell} was not needed")
 
 
