@@ -348,7 +348,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                            "precision": float(gok.mean()) if len(gok) else None}
 
     # ready_to_learn of the student view, on a sample
-    from sounding.mastery.pipeline import ready_to_learn as _ready_to_learn
+    from sounding.mastery.view_source import ready_to_learn as _ready_to_learn
     rng = np.random.default_rng(a.seed)
     sample = rng.choice(np.flatnonzero(recent), size=min(a.sample, int(recent.sum())),
                         replace=False)

@@ -12,8 +12,8 @@ from typing import Any
 import pandas as pd
 
 from sounding.errors import InvalidInput
-from sounding.mastery.pipeline import ViewSource as _Source
 from sounding.mastery.pipeline import normalize_posterior as _normalize_posterior
+from sounding.mastery.view_source import ViewSource as _Source
 from sounding.roster.normalize import none_if_empty as _none_if_empty
 from sounding.roster.normalize import (
     normalize_classes,

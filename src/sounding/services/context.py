@@ -72,7 +72,7 @@ class Context:
         if self.disclosure.student_rows:
             ids = students if students is not None else student_ids_in(out)
             record(self.store, self.principal, action, resource.value, obj_id,
-                   [s for s in ids if self.reach.has("student", s)])
+                   self.reach.keep("student", ids))
         return out
 
     def operator_context(self) -> Context:

@@ -40,8 +40,8 @@ def research_extract(ctx: Context, district_id: str, *, model: str = "graph",
         raise NotFound(f"no district {district_id!r}")
     min_n = max(min_n, ctx.disclosure.min_n or 0)
     src = mastery_source(ctx, model)
-    ids = [s for s in src.students["student_id"] if str(s) in own.students
-           and ctx.reach.has("student", s)]
+    ids = ctx.reach.keep("student", [s for s in src.students["student_id"]
+                                     if str(s) in own.students])
     post, tables = src.tables(ids)
     st = tables.students
     roster = src.students.set_index("student_id")

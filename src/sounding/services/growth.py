@@ -19,6 +19,7 @@ import pandas as pd
 from sounding.access.policy import Action, Resource
 from sounding.core.thresholds import MIN_N
 from sounding.errors import InvalidInput, NotFound
+from sounding.services import stored
 from sounding.services.context import Context
 from sounding.services.registry import service
 
@@ -183,17 +184,39 @@ def _level(ctx: Context, level: str, column: str, obj_id: Any, resource: Resourc
     forced = ctx.disclosure.min_n
     if forced is not None:  # roles that publish outside the school: always suppressed
         public, min_n = True, max(min_n, forced)
-    data = _tables(ctx, min_n=min_n, public=public)
+    # the district's release costs tens of seconds on a big district (SGPs, targets, the
+    # joint suppression and its audit); one object's rows are stored with the other views
+    # (``services.stored``) and recomputed only when the inputs change
+    out = stored.persisted(ctx, f"{level}_growth", obj_id, f"{min_n}:{public}",
+                           lambda op: _level_rows(op, level, column, obj_id,
+                                                  min_n=min_n, public=public))
+    return ctx.finish(out, action=f"{level}_growth", resource=resource, obj_id=obj_id,
+                      students=[])
+
+
+def _level_rows(op: Context, level: str, column: str, obj_id: Any, *, min_n: int,
+                public: bool) -> dict[str, Any]:
+    """One object's rows of the released tables (as the operator reads them)."""
+    data = _tables(op, min_n=min_n, public=public)
     table = data["tables"].get(level)
     if table is None:
         raise NotFound(f"no {level} table (no {level} data in the store)")
-    if not _exists(ctx, level, obj_id):
+    if not _exists(op, level, obj_id):
         raise NotFound(f"no {level} {obj_id!r}")
     rows = table[table[column].astype(str) == str(obj_id)] if column in table else table
     out = {k: v for k, v in data.items() if k not in _RELEASE_ONLY}
     out.update(level=level, id=obj_id, rows=_records(rows))
-    return ctx.finish(out, action=f"{level}_growth", resource=resource, obj_id=obj_id,
-                      students=[])
+    return out
+
+
+def _stored_school_growth(op: Context, school_id: str) -> dict[str, Any]:
+    try:
+        return _level_rows(op, "school", "school_id", school_id, min_n=MIN_N, public=True)
+    except InvalidInput as exc:  # no scale scores yet: nothing to store for this school
+        raise NotFound(str(exc)) from exc
+
+
+stored.SCHOOL_VIEWS["school_growth"] = (f"{MIN_N}:True", _stored_school_growth)
 
 
 @service(Resource.school_summary, target="school_id", student_rows=False)

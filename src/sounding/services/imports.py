@@ -115,6 +115,7 @@ def _own_students_only(ctx: Context, path: Path) -> None:
 
     log = read_intervention_log(path, graph=ctx.store.progression().k8_algebra1())
     reach = ctx.reach
+    reach.prefetch("student", log["student_id"].astype(str))
     problems = [Problem(str(path), int(r.record_id), "student_id",
                         f"unknown student {r.student_id!r} (not on the roster)")
                 for r in log.itertuples(index=False) if not reach.has("student", r.student_id)]

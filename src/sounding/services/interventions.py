@@ -89,6 +89,7 @@ def intervention_progress(ctx: Context, *, log_file: Any = None, as_of: Any = No
         return {"records": [], "detail": [], "by_intervention": []}
     if not ctx.reach.everything:
         reach = ctx.reach
+        reach.prefetch("student", log["student_id"].astype(str))
         log = log[log["student_id"].astype(str).map(
             lambda s: reach.has("student", s)).astype(bool)].reset_index(drop=True)
     report = inp.progress_report(log, as_of=as_of)

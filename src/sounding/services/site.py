@@ -69,12 +69,12 @@ def _cut_plan(plan: Any, reach: Any) -> Any:
         classes = [c for c in r.classes if reach.has("class", c)]
         if r.classes and not classes:
             continue
-        recs.append(replace(r, students=[s for s in r.students if reach.has("student", s)],
+        recs.append(replace(r, students=reach.keep("student", r.students),
                             classes=classes))
     tiers = plan.tiers[plan.tiers["student_id"].astype(str).isin(reach.students)]
     cap = plan.capacity[plan.capacity["group"].astype(str).isin(reach.schools)] \
         if "group" in plan.capacity else plan.capacity
-    members = {c: [s for s in m if reach.has("student", s)]
+    members = {c: reach.keep("student", m)
                for c, m in plan.class_members.items() if reach.has("class", c)}
     schools = {c: s for c, s in plan.class_schools.items() if reach.has("class", c)}
     return replace(plan, recommendations=recs, tiers=tiers.reset_index(drop=True),

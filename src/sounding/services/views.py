@@ -17,15 +17,13 @@ import pandas as pd
 
 from sounding.core.thresholds import SECURE, UNFINISHED
 from sounding.errors import NotFound
-from sounding.mastery.pipeline import ViewSource as _Source
-from sounding.mastery.pipeline import py_value as _py
-from sounding.mastery.pipeline import ready_to_learn as _ready_to_learn
-from sounding.mastery.pipeline import round_value as _round
-from sounding.mastery.pipeline import (
-    strand_title,
-)
-from sounding.mastery.pipeline import view_source as _source
+from sounding.mastery.pipeline import strand_title
 from sounding.mastery.profile import BELOW_BUCKETS, group_distribution
+from sounding.mastery.view_source import ViewSource as _Source
+from sounding.mastery.view_source import py_value as _py
+from sounding.mastery.view_source import ready_to_learn as _ready_to_learn
+from sounding.mastery.view_source import round_value as _round
+from sounding.mastery.view_source import view_source as _source
 from sounding.progression import StandardsGraph, grade_label
 from sounding.roster.normalize import is_blank as _blank
 

@@ -150,7 +150,7 @@ def cached(ctx: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
             svc = fn.service
             ids = student_ids_in(result)
             record(ctx.store, ctx.principal, fn.__name__, svc.resource.value,
-                   args[0] if args else None, [s for s in ids if ctx.reach.has("student", s)])
+                   args[0] if args else None, ctx.reach.keep("student", ids))
         return result
     result = fn(ctx, *args, **kwargs)
     app.put(key, (time.monotonic(), result))
