@@ -179,7 +179,6 @@ def readiness(ctx: Context, school_id: str | None = None, *,
     """Algebra I readiness of grade-8 students (one school, or with ``school_id`` None the
     district, which needs the district resource)."""
     from sounding.errors import InvalidInput
-    from sounding.planning.algebra import algebra_readiness
 
     if foundations not in ("immediate", "all"):
         raise InvalidInput("--foundations must be immediate or all")
@@ -187,15 +186,25 @@ def readiness(ctx: Context, school_id: str | None = None, *,
         ctx.require(Resource.district, None)
         if not ctx.reach.everything and not ctx.reach.districts:
             raise NotFound("no district")
+        data = _readiness(ctx, None, foundations)
     else:
         ctx.require(Resource.school, school_id)
+        # stored with the school's other views: computing it reads the whole district's
+        # planning inputs (seconds on a big district), which held a server worker
+        data = stored.persisted(ctx, "readiness", school_id, foundations,
+                                lambda op: _readiness(op, school_id, foundations))
+    return ctx.finish(data, action="readiness", resource=Resource.school, obj_id=school_id)
+
+
+def _readiness(ctx: Context, school_id: str | None, foundations: str) -> dict[str, Any]:
+    from sounding.planning.algebra import algebra_readiness
+
     inputs = planning_inputs(ctx)
     part = inputs.only_school(school_id) if school_id is not None else inputs
     res = algebra_readiness(part.mastery, part.students, part.classes, part.enrollments,
                             scores=part.scores, foundations=foundations,  # type: ignore[arg-type]
                             graph=inputs.graph)
-    return ctx.finish(res.to_dict(), action="readiness", resource=Resource.school,
-                      obj_id=school_id)
+    return res.to_dict()
 
 
 _CLASS_PLAN = dict(threshold=0.2, stale_days=120, as_of=None, lead=LEAD)
@@ -206,3 +215,15 @@ stored.CLASS_VIEWS["class_plan"] = (_variant(_CLASS_PLAN),
 stored.CLASS_VIEWS["groups"] = (_variant(_GROUPS), lambda op, c: _groups(op, c, **_GROUPS))
 stored.SCHOOL_VIEWS["school_plan"] = (_variant(_SCHOOL_PLAN),
                                       lambda op, s: _school_plan(op, s, **_SCHOOL_PLAN))
+
+
+def _stored_readiness(op: Context, school_id: str) -> dict[str, Any]:
+    from sounding.errors import InvalidInput
+
+    try:
+        return _readiness(op, school_id, "immediate")
+    except InvalidInput as exc:  # nothing to read for this school (no grade 8, no mastery)
+        raise NotFound(str(exc)) from exc
+
+
+stored.SCHOOL_VIEWS["readiness"] = ("immediate", _stored_readiness)
