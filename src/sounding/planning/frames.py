@@ -59,6 +59,7 @@ from sounding.core.thresholds import NOT_SECURE as NOT_SECURE
 from sounding.core.thresholds import SECURE as SECURE
 from sounding.errors import InvalidData, InvalidInput, Problem
 from sounding.progression import HS, StandardsGraph, grade_number
+from sounding.roster.normalize import as_bool
 
 #: Direct answers on a standard that make a "not secure" estimate flaggable on their own.
 MIN_EVIDENCE = 2
@@ -206,21 +207,8 @@ def check_students(students: pd.DataFrame) -> pd.DataFrame:
     df["grade"] = grades
     for c in ("english_learner", "disability", "econ_disadvantaged"):
         if c in df.columns:
-            df[c] = df[c].map(_as_bool)
+            df[c] = df[c].map(as_bool)
     return df.reset_index(drop=True)
-
-
-def _as_bool(v: Any) -> Any:
-    if isinstance(v, bool | np.bool_):
-        return bool(v)
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return pd.NA
-    s = str(v).strip().lower()
-    if s in ("true", "t", "yes", "y", "1"):
-        return True
-    if s in ("false", "f", "no", "n", "0"):
-        return False
-    return pd.NA
 
 
 def is_algebra1_course(*values: Any) -> bool:
