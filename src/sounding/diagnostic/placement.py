@@ -153,14 +153,8 @@ class PlacementModel:
         ``pi_rows`` has shape ``(..., n_cols)``; returns ``(..., 4)``.
         """
         lead = pi_rows.shape[:-1]
-        flat = np.ascontiguousarray(pi_rows.reshape(-1, pi_rows.shape[-1]), dtype=np.float64)
-        surv = np.empty((flat.shape[0], len(sg.group_end)))
-        _kernels.survival(flat, sg.group_end, float(self.tolerance), surv)
-        levels = np.empty((flat.shape[0], len(sg.group_end) + 1))
-        levels[:, 0] = 1.0 - surv[:, 0]
-        levels[:, 1:-1] = surv[:, :-1] - surv[:, 1:]
-        levels[:, -1] = surv[:, -1]
-        out = np.zeros((flat.shape[0], NB))
+        levels = self._levels(pi_rows.reshape(-1, pi_rows.shape[-1]), sg)
+        out = np.zeros((levels.shape[0], NB))
         for i, b in enumerate(sg.bucket):
             out[:, b] += levels[:, i]
         return np.clip(out, 0.0, 1.0).reshape(*lead, NB)
@@ -168,14 +162,19 @@ class PlacementModel:
     def level_distribution(self, pi: np.ndarray, m_s: np.ndarray, sg: StrandGrade
                            ) -> np.ndarray:
         """P(secure level) over ``[below first grade] + sg.grades`` (mixed over the grid)."""
-        flat = np.ascontiguousarray(pi[sg.cols].T, dtype=np.float64)  # (K, n)
+        return np.clip(m_s @ self._levels(pi[sg.cols].T, sg), 0.0, 1.0)  # pi: (K, n)
+
+    def _levels(self, rows: np.ndarray, sg: StrandGrade) -> np.ndarray:
+        """P(secure level) per row of conditional mastery ``(rows, n_cols)``: the
+        Poisson-binomial survival per grade group, differenced into levels."""
+        flat = np.ascontiguousarray(rows, dtype=np.float64)
         surv = np.empty((flat.shape[0], len(sg.group_end)))
         _kernels.survival(flat, sg.group_end, float(self.tolerance), surv)
         levels = np.empty((flat.shape[0], len(sg.group_end) + 1))
         levels[:, 0] = 1.0 - surv[:, 0]
         levels[:, 1:-1] = surv[:, :-1] - surv[:, 1:]
         levels[:, -1] = surv[:, -1]
-        return np.clip(m_s @ levels, 0.0, 1.0)
+        return levels
 
     # ------------------------------------------------------------------ the posterior now
     def current(self, state: MasteryState) -> Current:

@@ -209,14 +209,9 @@ def _level_rows(op: Context, level: str, column: str, obj_id: Any, *, min_n: int
     return out
 
 
-def _stored_school_growth(op: Context, school_id: str) -> dict[str, Any]:
-    try:
-        return _level_rows(op, "school", "school_id", school_id, min_n=MIN_N, public=True)
-    except InvalidInput as exc:  # no scale scores yet: nothing to store for this school
-        raise NotFound(str(exc)) from exc
-
-
-stored.SCHOOL_VIEWS["school_growth"] = (f"{MIN_N}:True", _stored_school_growth)
+stored.SCHOOL_VIEWS["school_growth"] = (
+    f"{MIN_N}:True",
+    lambda op, s: _level_rows(op, "school", "school_id", s, min_n=MIN_N, public=True))
 
 
 @service(Resource.school_summary, target="school_id", student_rows=False)

@@ -216,14 +216,4 @@ stored.CLASS_VIEWS["groups"] = (_variant(_GROUPS), lambda op, c: _groups(op, c, 
 stored.SCHOOL_VIEWS["school_plan"] = (_variant(_SCHOOL_PLAN),
                                       lambda op, s: _school_plan(op, s, **_SCHOOL_PLAN))
 
-
-def _stored_readiness(op: Context, school_id: str) -> dict[str, Any]:
-    from sounding.errors import InvalidInput
-
-    try:
-        return _readiness(op, school_id, "immediate")
-    except InvalidInput as exc:  # nothing to read for this school (no grade 8, no mastery)
-        raise NotFound(str(exc)) from exc
-
-
-stored.SCHOOL_VIEWS["readiness"] = ("immediate", _stored_readiness)
+stored.SCHOOL_VIEWS["readiness"] = ("immediate", lambda op, s: _readiness(op, s, "immediate"))
