@@ -16,7 +16,13 @@ answers (the estimate planning sees in production, never the truth), plans it, a
    report's "working on next" (its first ``n_next`` steps), the groups' focus standards
    (checked for every member of the group), and ``ready_to_learn`` of the student view
    (``sounding mastery show``), on a sample of students;
-4. **tier shares** among students with recent evidence.
+4. **tier shares** among students with recent evidence;
+5. **after the checks** (``--check-rounds N``, default 3) -- the plan's unsure findings ask
+   for short checks (``TriagePlan.checks``: a few items per standard for every student of the
+   class); the simulated students answer them from their truth
+   (:func:`sounding.simulate.checks.answer_checks`), the model is refitted on all the
+   answers, the district planned again, and the level agreement measured again, round after
+   round, with what the checks cost (answers per student).
 
 Usage::
 
@@ -55,6 +61,7 @@ from sounding.planning.pathways import pathways_from_matrix
 from sounding.planning.triage import TriageConfig
 from sounding.progression import load_default
 from sounding.simulate import DistrictSpec, simulate_district
+from sounding.simulate.checks import answer_checks
 from sounding.testing import estimated_posterior, planning_tables
 
 
@@ -119,6 +126,39 @@ def oracle_calibrated(post: pd.DataFrame, other: tuple[Any, pd.DataFrame], graph
         sel = ans_new == a
         out[sel] = np.interp(q_new[sel], mq, mt)
     return post.assign(p_mastered=1 - out)
+
+
+def check_rounds(d, post, plan_of, truth, row_of, ga, thr: float, rounds: int,
+                 graph, **sizes: int) -> list[dict[str, Any]]:
+    """Plan, give the checks the plan asks for, refit, plan again: ``rounds`` times. Each
+    round's level agreement (the same measure as the first plan's) and what it cost."""
+    out = []
+    responses = d.responses
+    plan = plan_of(post, responses)
+    n_students = len(row_of)
+    total = 0
+    for k in range(rounds):
+        checks = plan.checks(**sizes)
+        if not checks:
+            break
+        day = (pd.Timestamp(responses["timestamp"].max()).normalize()
+               + pd.offsets.BDay(1)).date()
+        new = answer_checks(d, checks, on=day, seed=1000 * (k + 1) + d.spec.seed)
+        total += len(new)
+        responses = pd.concat([responses, new], ignore_index=True)
+        t0 = time.perf_counter()
+        post = estimated_posterior(d, graph, responses)
+        plan = plan_of(post, responses)
+        lv = level_agreement(plan, truth, row_of, ga, thr)
+        out.append({"round": k + 1, "classes_checked": len(checks),
+                    "standards_checked": sum(len(c.standards) for c in checks),
+                    "answers": len(new),
+                    "answers_per_checked_student": round(len(new) / max(
+                        new["student_id"].nunique(), 1), 1),
+                    "answers_per_student_so_far": round(total / max(n_students, 1), 2),
+                    "refit_plan_s": round(time.perf_counter() - t0, 1),
+                    "checks_left": len(plan.checks(**sizes)), **lv})
+    return out
 
 
 def level_agreement(plan, truth: np.ndarray, row_of: dict, ga, thr: float) -> dict[str, Any]:
@@ -254,6 +294,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--oracle-calibration", type=int, default=None, metavar="SEED",
                     help="recalibrate the posterior with a map fitted on seed SEED's truth "
                          "(a measuring device: planning if the model were calibrated)")
+    ap.add_argument("--check-rounds", type=int, default=3, metavar="N",
+                    help="rounds of plan -> the checks it asks for -> refit -> plan "
+                         "(0: the first plan only)")
+    ap.add_argument("--check-items", type=int, default=None, metavar="K",
+                    help="items per standard in a check (default: the plan's, 3)")
+    ap.add_argument("--check-max-standards", type=int, default=None, metavar="S",
+                    help="standards per sitting of a check (default: the plan's, 6)")
     ap.add_argument("--class-effects", action="store_true",
                     help="shift class estimates by the empirical-Bayes class effect "
                          "(TriageConfig.class_effects)")
@@ -281,6 +328,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                            "fit_s": round(t_fit, 1), "plan_s": round(t_plan, 1)}
     out["summary"] = plan.summary()["by_level"]
     out["levels"] = level_agreement(plan, truth, row_of, ga, plan.config.threshold)
+    out["first_plan_checks"] = {"classes": len(plan.checks()),
+                                "standards": sum(len(c.standards) for c in plan.checks())}
+
+    def plan_of(p, responses):
+        return triage(p, students, classes, en, evidence=evidence_summary(responses),
+                      graph=graph, responses=responses, scope=scope,
+                      config=TriageConfig(class_effects=a.class_effects))
+
+    sizes = {k: v for k, v in (("items_per_standard", a.check_items),
+                                ("max_standards", a.check_max_standards)) if v is not None}
+    out["after_checks"] = check_rounds(d, post, plan_of, truth, row_of, ga,
+                                       plan.config.threshold, a.check_rounds, graph, **sizes)
     out["stands_out"] = stands_out(plan, d)
     s = plan.summary()
     out["tiers"] = s["tier_shares"]
@@ -404,6 +463,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             extra = {x: (round(y, 3) if isinstance(y, float) else y) for x, y in v.items()
                      if x not in ("n", "precision")}
             print(f"  {k}: precision {prec} of {v['n']} {extra}")
+        for rd in out["after_checks"]:
+            print(f"  after check round {rd['round']}: level agreement {rd['agreement']:.1%} "
+                  f"of {rd['n_findings']} findings (classroom {rd['classroom']}, student "
+                  f"{rd['student']}; hedged {rd['hedged']}, stated plainly {rd['plain']}); "
+                  f"classes listed by system findings truly over "
+                  f"{rd['system_classes_truly_over']:.1%}; checks given to "
+                  f"{rd['classes_checked']} classes on {rd['standards_checked']} (class, "
+                  f"standard) pairs, {rd['answers']} answers "
+                  f"({rd['answers_per_checked_student']} per checked student; "
+                  f"{rd['answers_per_student_so_far']} per student of the district so far); "
+                  f"{rd['checks_left']} checks asked for next")
         print(f"  tiers 1/2/3: {out['tiers']}")
         print(f"  class plans: {out['class_plans']}")
     return out

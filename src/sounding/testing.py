@@ -39,16 +39,17 @@ def write_tiny_district(path: str | Path, seed: int = 0, n_students: int = 360) 
     return out
 
 
-def estimated_posterior(district: District, graph):  # noqa: ANN001, ANN201
-    """The graph-aware model fitted on a simulated district's answers, and its posterior
-    (``student_id, standard, p_mastered, ...``): what a district's mastery fit would give,
-    for measuring decisions against the simulator's truth."""
+def estimated_posterior(district: District, graph, responses=None):  # noqa: ANN001, ANN201
+    """The graph-aware model fitted on a simulated district's answers (or on ``responses``:
+    its answers and more, e.g. to the plan's checks), and its posterior (``student_id,
+    standard, p_mastered, ...``): what a district's mastery fit would give, for measuring
+    decisions against the simulator's truth."""
     import numpy as np
     import pandas as pd
 
     from sounding.mastery.graph_model import GraphMastery
 
-    r = district.responses
+    r = district.responses if responses is None else responses
     resp = pd.DataFrame({"user_id": r.student_id, "skill_name": r.standard,
                          "correct": r.correct, "order_id": np.arange(len(r))})
     ts = district.truth_students

@@ -76,3 +76,26 @@ def test_groups_and_readiness(store_tables, capsys):
     assert main(["readiness", "algebra", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["students"] == []  # no grade-8 students in these classes
+
+
+
+def test_plan_lists_the_checks_its_unsure_findings_ask_for(build_class, monkeypatch, capsys):
+    m, st, cl = build_class(low={"5.NF.A.1": 4}, class_id="c3")  # exactly 20%
+    en = pd.DataFrame({"classSourcedId": "c3", "userSourcedId": st["student_id"],
+                       "role": "student"})
+    resp = pd.DataFrame({"student_id": st["student_id"], "standard": "5.NF.A.1",
+                         "correct": 1, "timestamp": "2026-01-10T09:00:00Z"})
+    inputs = inputs_from_frames(mastery=m, students=st.drop(columns=["district_id", "class_id"]),
+                                classes=cl, enrollments=en, responses=resp, scores=None)
+    monkeypatch.setattr(from_store, "load_inputs", lambda db: inputs)
+    assert main(["plan", "--class", "c3", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    (r,) = out["recommendations"]
+    # at the threshold: student level, but its 90% interval reaches above it
+    assert r["level"] == "student" and r["numbers"]["near_threshold"]
+    (chk,) = out["checks"]
+    assert chk["class_id"] == "c3" and chk["standards"] == ["5.NF.A.1"]
+    assert chk["n_students"] == 20 and chk["n_items"] == 3
+    assert main(["plan", "--class", "c3"]) == 0
+    text = capsys.readouterr().out
+    assert "Checks to give first (1)" in text and "c3: 5.NF.A.1 -- 3 items" in text

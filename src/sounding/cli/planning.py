@@ -189,6 +189,14 @@ def plan(
             console.print(f"[bold]Targeted help[/]: {len(student)} finding(s)")
             for r in student:
                 show(r)
+    checks = data.get("checks") or []
+    if checks:
+        console.print(f"[bold]Checks to give first[/] ({len(checks)}): the plan is unsure about "
+                      "these classes on these standards; import the answers (source 'check') "
+                      "and plan again")
+        for c in checks:
+            console.print(f"  {c['class_id']}: {', '.join(c['standards'])} -- {c['reason']}",
+                          markup=False)
     if class_id is not None and len(result.tiers):
         console.print("[bold]Tiers[/]")
         for t in result.tier_records():
