@@ -99,3 +99,4 @@ def test_plan_lists_the_checks_its_unsure_findings_ask_for(build_class, monkeypa
     assert main(["plan", "--class", "c3"]) == 0
     text = capsys.readouterr().out
     assert "Checks to give first (1)" in text and "c3: 5.NF.A.1 -- 3 items" in text
+    assert "sounding items export -o check-c3.zip --standard 5.NF.A.1" in text

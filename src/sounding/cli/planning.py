@@ -197,6 +197,9 @@ def plan(
         for c in checks:
             console.print(f"  {c['class_id']}: {', '.join(c['standards'])} -- {c['reason']}",
                           markup=False)
+            std = " ".join(f"--standard {code}" for code in c["standards"])
+            console.print(f"    items: sounding items export -o check-{c['class_id']}.zip {std}",
+                          markup=False, soft_wrap=True)
     if class_id is not None and len(result.tiers):
         console.print("[bold]Tiers[/]")
         for t in result.tier_records():
