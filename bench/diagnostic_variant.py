@@ -14,6 +14,7 @@ import argparse
 import json
 
 from sounding.diagnostic.engine import DiagnosticEngine
+from sounding.diagnostic.levels import default_levels
 from sounding.diagnostic.model import default_model
 from sounding.diagnostic.readout import Readout
 from sounding.diagnostic.simulate import run_students
@@ -33,12 +34,17 @@ def main() -> None:
     ap.add_argument("--min-per-strand", type=int, default=1,
                     help="answers a strand needs before it may settle (0: the prior may settle it)")
     ap.add_argument("--identity", action="store_true", help="no readout correction")
+    ap.add_argument("--levels", default="default",
+                    help="level model file (levels.json); 'none': place with the graph model")
     ap.add_argument("--tag", default="")
     a = ap.parse_args()
     model = default_model()
     readout = Readout.identity(tuple(model.params_.strands)) if a.identity else None
     engine = DiagnosticEngine(model, ItemBank.default(), stop_certainty=a.stop,
-                              readout=readout, loss=a.loss, min_per_strand=a.min_per_strand)
+                              readout=readout, loss=a.loss, min_per_strand=a.min_per_strand,
+                              levels=None if a.levels == "none" else "default")
+    if a.levels not in ("none", "default"):
+        engine.levels = default_levels(engine.placement, a.levels)
     district = simulate_district(DistrictSpec(n_students=a.n, seed=a.seed))
     students = students_from_district(district, rng_seed=a.seed)[a.offset::a.stride]
     s = run_students(engine, students, name=a.tag, curve_points=(0, 5, 10, 15, 20, 25)).summary()

@@ -19,6 +19,9 @@ from sounding.diagnostic.readout import READOUT_FILE, Readout, fit_readout
 from sounding.items.bank import CALIBRATION_FILE, ItemBank
 from sounding.items.calibration import fit_irt
 
+#: Latent classes of the level model's mixture (chosen on seed 11, see notes/diagnostic.md).
+LEVEL_CLASSES = 8
+
 
 def write_calibration(out_dir: str | Path | None = None, *, n_students: int = 3000,
                       seed: int = 101, answers_per_student: int = 40) -> dict:
@@ -106,7 +109,48 @@ def write_readout(out_dir: str | Path | None = None, *, n_students: int = 3000,
     return {**meta, "seconds": round(time.perf_counter() - t0, 1)}
 
 
+def levels_sample(pm, *, n_students: int = 20000, seed: int = 101  # noqa: ANN001
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Grades and true mastery (graph order) of the calibration district's students."""
+    from sounding.diagnostic.students import students_from_district, truth_matrix
+    from sounding.simulate import DistrictSpec, simulate_district
+
+    district = simulate_district(DistrictSpec(n_students=n_students, seed=seed))
+    students = students_from_district(district, rng_seed=seed)
+    codes = tuple(pm.model.standards)
+    return np.array([s.grade for s in students]), truth_matrix(students, codes)
+
+
+def fit_level_model(model, *, n_students: int = 20000, seed: int = 101,  # noqa: ANN001
+                    classes: int = LEVEL_CLASSES, **kw):
+    """The placement-level model (:mod:`sounding.diagnostic.levels`) fitted on the true
+    mastery of the calibration district's students."""
+    from sounding.diagnostic.levels import fit_levels
+    from sounding.diagnostic.placement import PlacementModel
+
+    pm = PlacementModel(model)
+    grades, mastered = levels_sample(pm, n_students=n_students, seed=seed)
+    meta = {"made_by": "sounding.diagnostic.calibrate.write_levels",
+            "simulated_students": n_students, "seed": seed, "classes": classes}
+    return fit_levels(pm, grades, mastered, classes=classes, provenance={**meta, **kw}, **kw)
+
+
+def write_levels(out_dir: str | Path | None = None, *, n_students: int = 20000,
+                 seed: int = 101, classes: int = LEVEL_CLASSES, **kw) -> dict:
+    """Refit only ``levels.json`` for the shipped (or ``out_dir``'s) ``params.json``."""
+    from sounding.diagnostic.levels import LEVELS_FILE
+    from sounding.diagnostic.model import default_model
+
+    t0 = time.perf_counter()
+    pdir = Path(out_dir) if out_dir else Path(__file__).parent
+    model = default_model(path=pdir / PARAMS_FILE)
+    lm = fit_level_model(model, n_students=n_students, seed=seed, classes=classes, **kw)
+    (pdir / LEVELS_FILE).write_text(json.dumps(lm.to_json()))
+    return {**lm.provenance, "seconds": round(time.perf_counter() - t0, 1)}
+
+
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if a != "--readout-only"]
-    write = write_readout if "--readout-only" in sys.argv else write_calibration
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    write = (write_readout if "--readout-only" in sys.argv
+             else write_levels if "--levels-only" in sys.argv else write_calibration)
     print(write(args[0] if args else None))

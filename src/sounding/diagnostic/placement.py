@@ -24,6 +24,7 @@ changes, the general ability's posterior moves with it, and every strand's margi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -274,3 +275,6 @@ class Current:
     LB: dict[int, np.ndarray]
     D: dict[int, np.ndarray]      # placement posterior per strand, as reported (corrected)
     raw: dict[int, np.ndarray] = field(default_factory=dict)  # the model's, uncorrected
+    #: the placement-level model's posterior when the engine places with it
+    #: (:class:`sounding.diagnostic.levels.LevelPosterior`); ``D`` is then its buckets
+    levels: Any = None
