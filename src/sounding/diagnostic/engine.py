@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sounding.diagnostic.model import grade_number, model_tables
 from sounding.diagnostic.levels import LevelModel, default_levels
+from sounding.diagnostic.model import grade_number, model_tables
 from sounding.diagnostic.placement import BUCKETS, LOSSES, Current, PlacementModel, entropy
 from sounding.diagnostic.readout import Readout, default_readout
 from sounding.diagnostic.session import Answer, DiagnosticSession, now_iso
@@ -50,7 +50,9 @@ from sounding.progression import grade_label
 STRATEGIES = ("entropy", "variance", "half", "random")
 MAX_ITEMS = 25
 STOP_CERTAINTY = 0.9
-MAX_PER_STANDARD = 2
+#: Answers per standard at most (a third answer on a key standard pays with the level
+#: model: notes/diagnostic.md).
+MAX_PER_STANDARD = 3
 #: Answers a strand needs before its placement may settle (the prior never settles it alone).
 MIN_PER_STRAND = 1
 #: Candidate standards evaluated by the expected-entropy look-ahead at each step.

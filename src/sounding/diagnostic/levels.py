@@ -90,6 +90,7 @@ class LevelPosterior:
     post: np.ndarray              # (C, S, H) P(level | class, the strand's answers)
     m: np.ndarray                 # (S, H) marginal posterior of each strand's level
     buckets: np.ndarray           # (S, 4) placement posterior per strand
+    log_evidence: float = 0.0     # log P(the answers) under the model
 
     def bucket(self, strand: int) -> np.ndarray:
         return self.buckets[self.strands.index(strand)]
@@ -192,12 +193,13 @@ class LevelModel:
         joint = t.logP + logL                                          # (C, S, H)
         Z = _lse(joint, axis=2)                                        # (C, S)
         lw = t.logpi + Z.sum(axis=1)
+        log_evidence = float(_lse(lw, axis=0))
         w = np.exp(lw - lw.max())
         w /= w.sum()
         post = np.exp(joint - Z[:, :, None])
         m = np.einsum("c,csh->sh", w, post)
         buckets = np.einsum("sh,shb->sb", m, t.bmap)
-        return LevelPosterior(G, list(t.strands), logL, w, post, m, buckets)
+        return LevelPosterior(G, list(t.strands), logL, w, post, m, buckets, log_evidence)
 
     # ------------------------------------------------------------------ look-ahead
     def expected_loss(self, lp: LevelPosterior, n_correct: np.ndarray, n_wrong: np.ndarray,
@@ -221,19 +223,31 @@ class LevelModel:
                       _log_mix(q, A1 + ls, A0 + l1g) - old], axis=1)   # (N, 2, C, H)
         F = np.exp(f) * t.valid[si][:, None, None, :]
         own_post = lp.post[:, si, :].transpose(1, 0, 2)                # (N, C, H)
-        u = np.einsum("nch,noch->noc", own_post, F)                     # (N, 2, C)
-        po = u @ lp.w                                                   # (N, 2)
-        po = np.maximum(po, 1e-300)
-        w2 = lp.w[None, None, :] * u / po[:, :, None]
+        # J[n, o, c, h]: joint posterior of class and own level after outcome o
+        J = lp.w[None, None, :, None] * own_post[:, None] * F
+        po = J.sum(axis=(2, 3))                                         # (N, 2) P(outcome)
+        J /= np.maximum(po, 1e-300)[:, :, None, None]
+        w2 = J.sum(axis=3)                                              # (N, 2, C)
         act = [pos[s] for s in active if s in pos]
         m2 = np.einsum("noc,csh->nosh", w2, lp.post[:, act, :])         # (N, 2, A, H)
         for k, a in enumerate(act):
             own = np.flatnonzero(si == a)
             if len(own):
-                m2[own, :, k, :] = np.einsum("c,nch,noch->noh", lp.w, own_post[own], F[own]
-                                             ) / po[own][:, :, None]
+                m2[own, :, k, :] = J[own].sum(axis=2)
         B = np.einsum("nosh,shb->nosb", m2, t.bmap[act])
         return (po * loss(B).sum(axis=2)).sum(axis=1)
+
+    def predict_correct(self, lp: LevelPosterior, n_correct: np.ndarray, n_wrong: np.ndarray,
+                        standard: int) -> float:
+        """P(the next answer on ``standard`` is right) under the posterior ``lp``."""
+        t = self.tables(lp.grade)
+        i = lp.strands.index(int(self.pm.sidx[standard]))
+        q = self.q[lp.grade][:, standard, t.hidx[i]]                    # (C, H)
+        a1, a0 = self._answer_terms(n_correct, n_wrong)
+        A1, A0 = a1[standard], a0[standard]
+        f = (_log_mix(q, A1 + np.log1p(-self.slip[standard]), A0 + np.log(self.guess[standard]))
+             - _log_mix(q, A1, A0))
+        return float(np.einsum("c,ch,ch->", lp.w, lp.post[:, i, :], np.exp(f) * t.valid[i]))
 
     # ------------------------------------------------------------------ persistence
     def to_json(self) -> dict[str, Any]:
@@ -267,7 +281,8 @@ def default_levels(pm: PlacementModel, path: str | Path | None = None) -> LevelM
 def fit_levels(pm: PlacementModel, grades: np.ndarray, mastered: np.ndarray, *,
                classes: int = 8, seed: int = 0, iters: int = 300, alpha: float = 0.5,
                shrink_grade: float = 20.0, shrink_level: float = 10.0,
-               shrink_class: float | None = 20.0, provenance: dict[str, Any] | None = None) -> LevelModel:
+               shrink_class: float | None = None,
+               provenance: dict[str, Any] | None = None) -> LevelModel:
     """Fit the tables from true mastery (``mastered``: students x standards, 0/1, graph
     order) and grades (0-9) of calibration students."""
     grades = np.asarray(grades, dtype=int)

@@ -73,8 +73,13 @@ def error_rate(d: np.ndarray) -> np.ndarray:
     return 1.0 - d.max(axis=-1)
 
 
+def gini(d: np.ndarray) -> np.ndarray:
+    """Gini impurity ``1 - sum p^2`` along the last axis (between entropy and error)."""
+    return 1.0 - (d * d).sum(axis=-1)
+
+
 #: Losses the look-ahead can minimise (``PlacementModel.expected_entropy``'s ``loss``).
-LOSSES = {"entropy": entropy, "error": error_rate}
+LOSSES = {"entropy": entropy, "error": error_rate, "gini": gini}
 
 
 class PlacementModel:
