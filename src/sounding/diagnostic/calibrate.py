@@ -1,8 +1,11 @@
 """Make the shipped calibration: ``python -m sounding.diagnostic.calibrate`` (or the CLI's
 ``sounding diagnostic calibrate``) fits the diagnostic's graph model and the bank's IRT
 calibration on simulated students and writes ``params.json`` and ``calibration.json``, then
-runs the adaptive test on a third of the same students and fits the placement readout's
-correction (``readout.json``, :mod:`sounding.diagnostic.readout`) on their final posteriors.
+runs the graph-model engine on a third of the same students and fits the placement readout's
+correction (``readout.json``, :mod:`sounding.diagnostic.readout`) on their final posteriors,
+and fits the placement-level model (``levels.json``, :mod:`sounding.diagnostic.levels`) on the
+calibration district's true mastery (20,000 students of seed 101).
+``--readout-only`` and ``--levels-only`` refit one file for the shipped ``params.json``.
 """
 
 from __future__ import annotations
@@ -50,9 +53,10 @@ def write_calibration(out_dir: str | Path | None = None, *, n_students: int = 30
                                       n_students=n_students, seed=seed)
     (pdir / READOUT_FILE).write_text(json.dumps({
         **readout.to_json(), "provenance": {**meta, "readout_students": n_ro}}))
+    levels = write_levels(pdir, seed=seed)
     return {**meta, "seconds": round(time.perf_counter() - t0, 1),
             "em_iterations": model.n_iter_, "templates_calibrated": len(irt),
-            "readout_students": n_ro}
+            "readout_students": n_ro, "level_model_students": levels["simulated_students"]}
 
 
 def readout_sample(model, bank: ItemBank, *, n_students: int = 3000, seed: int = 101,  # noqa: ANN001
