@@ -3,11 +3,14 @@
 One answer at a time:
 
 1. the session's answers are replayed (or taken from a cache) into the graph model's online
-   state (:meth:`GraphMastery.update`: the posterior over every standard's mastery);
-2. each strand's placement posterior is computed exactly on the ability grid
-   (:mod:`sounding.diagnostic.placement`) and corrected by the shipped readout
-   (:mod:`sounding.diagnostic.readout`: the graph model's posterior is biased for some
-   strands and grades; the correction is fitted on calibration-district students);
+   state (:meth:`GraphMastery.update`: the posterior over every standard's mastery, which the
+   result reports and the store receives);
+2. each strand's placement posterior is read from the level model
+   (:mod:`sounding.diagnostic.levels`: a discrete posterior over every strand's secure level,
+   coupled across strands, fitted on calibration-district students); without one (another
+   progression, or ``levels=None``) the graph model's exact placement posterior
+   (:mod:`sounding.diagnostic.placement`) corrected by the shipped readout
+   (:mod:`sounding.diagnostic.readout`) is used;
 3. a strand whose most probable placement has probability >= ``stop_certainty`` is settled,
    but only once the student has answered at least ``min_per_strand`` items in it (the prior
    alone places most young students on grade with 0.9 certainty: a test that settles a strand
@@ -18,8 +21,9 @@ One answer at a time:
    ``notes/diagnostic.md``: ``"variance"`` -- the standard whose mastery is most uncertain,
    ``"half"`` -- the item a student gets right with probability closest to 50 %, and
    ``"random"``; ``loss="error"`` scores the expected probability of a wrong placement
-   instead of the entropy), and an item is generated on it from the bank (a seed per session
-   and position, so a resumed session serves the same item).
+   instead of the entropy, ``loss="gini"`` the Gini impurity), and an item is generated on
+   it from the bank (a seed per session and position, so a resumed session serves the same
+   item).
 
 Only standards at or below the student's grade are asked: placement is about the grades
 already taught, and the graph model carries what they say to the rest.
