@@ -109,3 +109,23 @@ def test_engine_reports_the_level_models_placement_and_the_graph_models_mastery(
     graph_only = DiagnosticEngine(engine.model, engine.bank, levels=None)
     assert graph_only.levels is None and graph_only.current(s).levels is None
     assert default_levels(PlacementModel(engine.model), path=None) is not None
+
+
+def test_write_levels_makes_a_file_the_engine_loads(tmp_path):
+    """`python -m sounding.diagnostic.calibrate --levels-only DIR` (here with a small
+    calibration district) writes levels.json for DIR's params.json, and it loads."""
+    import shutil
+    from importlib import resources
+
+    from sounding.diagnostic.calibrate import write_levels
+
+    shutil.copy(resources.files("sounding.diagnostic").joinpath("params.json"),
+                tmp_path / "params.json")
+    info = write_levels(tmp_path, n_students=800, classes=2)
+    assert info["seed"] == 101 and info["classes"] == 2
+    model = default_model(path=tmp_path / "params.json")
+    lm = default_levels(PlacementModel(model), path=tmp_path / "levels.json")
+    assert lm is not None and lm.pi.shape == (10, 2)
+    eng = DiagnosticEngine(model, ItemBank.default(), levels=lm)
+    s = eng.start("w-1", 6)
+    assert eng.next_item(s) is not None and eng.current(s).levels is not None
