@@ -4,25 +4,29 @@
 
 Simulated students (a district from ``sounding.simulate`` with a seed other than the
 calibration's) whose true knowledge is known take three tests built on the same item bank and
-scored by the same graph-aware model, so only the choice of items differs:
+scored by the same models (the graph-aware mastery posterior, the level model's placement),
+so only the choice of items differs:
 
-* **adaptive** -- Sounding's engine: next item by expected entropy reduction of the per-strand
-  placements, a strand settled at 90 % certainty, at most 25 items;
+* **adaptive** -- Sounding's engine: placements read from the level model
+  (:mod:`sounding.diagnostic.levels`), next item by expected entropy reduction of the
+  per-strand placements, a strand settled at 90 % certainty, at most 25 items;
 * **fixed form** -- 25 items chosen in advance per grade: round robin over the strands, the
   most recently taught grade first, major work first;
 * **catsim MFI** -- 25 items picked by catsim's ``MaxInfoSelector`` with its
   ``NumericalSearchEstimator`` over a unidimensional 4PL calibration of the same templates
   (``src/sounding/items/calibration.json``), restricted like ours to the student's grades.
 
-All three read the placement through the same corrected readout
-(:mod:`sounding.diagnostic.readout`, fitted on the calibration district, seed 101).
+All three read the placement through the same level model (fitted on the calibration
+district, seed 101); "model MAP" is the graph model's own placement posterior after the same
+answers.
 
 Reported: items used (mean, p95), exact per-strand placement accuracy against the truth,
 within one grade, the same final posterior read two other ways (the model's own MAP without
 the correction; thresholding every standard's P(mastered) at 0.5), and the accuracy had each
 test stopped after k items (the curve). With ``--alternatives N`` the engine's other rules
-run on the first N students for the note: the engine without the readout correction
-("uncorrected"), the expected-error look-ahead ("error"), and the other selection rules
+run on the first N students for the note: the previous engine that placed with the graph
+model and the corrected readout ("graph"), the expected-error look-ahead ("error"), and the
+other selection rules
 (max-variance standard, closest to 50 % success, random). catsim is a bench peer only
 (``pip install catsim``), not a runtime dependency.
 """
@@ -112,12 +116,16 @@ def run_method(args: tuple) -> dict:
     district = simulate_district(DistrictSpec(n_students=n_students, seed=seed))
     students = students_from_district(district, rng_seed=seed)[lo:hi]
     strategy = method if method in ("variance", "half", "random") else "entropy"
-    # "uncorrected": the engine with the model's own placement posterior (no readout
-    # correction) for reporting, stopping and look-ahead; "error": the look-ahead minimises
-    # the expected probability of a wrong placement instead of the expected entropy
+    # "graph": the previous engine -- the graph model's placement posterior through the
+    # corrected readout reports, stops and looks ahead (no level model); "uncorrected": the
+    # same without the readout correction; "error": the level model's look-ahead minimises the
+    # expected probability of a wrong placement instead of the expected entropy
+    graph = method in ("graph", "uncorrected")
     readout = Readout.identity(tuple(model.params_.strands)) if method == "uncorrected" else None
     engine = DiagnosticEngine(model, bank, strategy=strategy, readout=readout,
-                              loss="error" if method == "error" else "entropy")
+                              loss="error" if method == "error" else "entropy",
+                              levels=None if graph else "default",
+                              **({"max_per_standard": 2} if graph else {}))
     if method == "fixed":
         forms = {G: fixed_form(engine, G, engine.max_items) for G in range(10)}
 
@@ -164,7 +172,7 @@ def main() -> None:
     if a.alternatives:
         n = min(a.alternatives, a.students)
         runs += [(f"{m} ({n} students)", m, n)
-                 for m in ("entropy", "uncorrected", "error", "variance", "half", "random")]
+                 for m in ("entropy", "graph", "error", "variance", "half", "random")]
     jobs = []
     for tag, m, n in runs:
         step = -(-n // w)

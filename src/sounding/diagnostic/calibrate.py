@@ -1,8 +1,11 @@
 """Make the shipped calibration: ``python -m sounding.diagnostic.calibrate`` (or the CLI's
 ``sounding diagnostic calibrate``) fits the diagnostic's graph model and the bank's IRT
 calibration on simulated students and writes ``params.json`` and ``calibration.json``, then
-runs the adaptive test on a third of the same students and fits the placement readout's
-correction (``readout.json``, :mod:`sounding.diagnostic.readout`) on their final posteriors.
+runs the graph-model engine on a third of the same students and fits the placement readout's
+correction (``readout.json``, :mod:`sounding.diagnostic.readout`) on their final posteriors,
+and fits the placement-level model (``levels.json``, :mod:`sounding.diagnostic.levels`) on the
+calibration district's true mastery (20,000 students of seed 101).
+``--readout-only`` and ``--levels-only`` refit one file for the shipped ``params.json``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from sounding.diagnostic.model import PARAMS_FILE, calibrate, params_to_json
 from sounding.diagnostic.readout import READOUT_FILE, Readout, fit_readout
 from sounding.items.bank import CALIBRATION_FILE, ItemBank
 from sounding.items.calibration import fit_irt
+
+#: Latent classes of the level model's mixture (chosen on seed 11, see notes/diagnostic.md).
+LEVEL_CLASSES = 8
 
 
 def write_calibration(out_dir: str | Path | None = None, *, n_students: int = 3000,
@@ -47,9 +53,10 @@ def write_calibration(out_dir: str | Path | None = None, *, n_students: int = 30
                                       n_students=n_students, seed=seed)
     (pdir / READOUT_FILE).write_text(json.dumps({
         **readout.to_json(), "provenance": {**meta, "readout_students": n_ro}}))
+    levels = write_levels(pdir, seed=seed)
     return {**meta, "seconds": round(time.perf_counter() - t0, 1),
             "em_iterations": model.n_iter_, "templates_calibrated": len(irt),
-            "readout_students": n_ro}
+            "readout_students": n_ro, "level_model_students": levels["simulated_students"]}
 
 
 def readout_sample(model, bank: ItemBank, *, n_students: int = 3000, seed: int = 101,  # noqa: ANN001
@@ -106,7 +113,48 @@ def write_readout(out_dir: str | Path | None = None, *, n_students: int = 3000,
     return {**meta, "seconds": round(time.perf_counter() - t0, 1)}
 
 
+def levels_sample(pm, *, n_students: int = 20000, seed: int = 101  # noqa: ANN001
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Grades and true mastery (graph order) of the calibration district's students."""
+    from sounding.diagnostic.students import students_from_district, truth_matrix
+    from sounding.simulate import DistrictSpec, simulate_district
+
+    district = simulate_district(DistrictSpec(n_students=n_students, seed=seed))
+    students = students_from_district(district, rng_seed=seed)
+    codes = tuple(pm.model.standards)
+    return np.array([s.grade for s in students]), truth_matrix(students, codes)
+
+
+def fit_level_model(model, *, n_students: int = 20000, seed: int = 101,  # noqa: ANN001
+                    classes: int = LEVEL_CLASSES, **kw):
+    """The placement-level model (:mod:`sounding.diagnostic.levels`) fitted on the true
+    mastery of the calibration district's students."""
+    from sounding.diagnostic.levels import fit_levels
+    from sounding.diagnostic.placement import PlacementModel
+
+    pm = PlacementModel(model)
+    grades, mastered = levels_sample(pm, n_students=n_students, seed=seed)
+    meta = {"made_by": "sounding.diagnostic.calibrate.write_levels",
+            "simulated_students": n_students, "seed": seed, "classes": classes}
+    return fit_levels(pm, grades, mastered, classes=classes, provenance={**meta, **kw}, **kw)
+
+
+def write_levels(out_dir: str | Path | None = None, *, n_students: int = 20000,
+                 seed: int = 101, classes: int = LEVEL_CLASSES, **kw) -> dict:
+    """Refit only ``levels.json`` for the shipped (or ``out_dir``'s) ``params.json``."""
+    from sounding.diagnostic.levels import LEVELS_FILE
+    from sounding.diagnostic.model import default_model
+
+    t0 = time.perf_counter()
+    pdir = Path(out_dir) if out_dir else Path(__file__).parent
+    model = default_model(path=pdir / PARAMS_FILE)
+    lm = fit_level_model(model, n_students=n_students, seed=seed, classes=classes, **kw)
+    (pdir / LEVELS_FILE).write_text(json.dumps(lm.to_json()))
+    return {**lm.provenance, "seconds": round(time.perf_counter() - t0, 1)}
+
+
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if a != "--readout-only"]
-    write = write_readout if "--readout-only" in sys.argv else write_calibration
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    write = (write_readout if "--readout-only" in sys.argv
+             else write_levels if "--levels-only" in sys.argv else write_calibration)
     print(write(args[0] if args else None))

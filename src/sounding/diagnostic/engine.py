@@ -3,11 +3,14 @@
 One answer at a time:
 
 1. the session's answers are replayed (or taken from a cache) into the graph model's online
-   state (:meth:`GraphMastery.update`: the posterior over every standard's mastery);
-2. each strand's placement posterior is computed exactly on the ability grid
-   (:mod:`sounding.diagnostic.placement`) and corrected by the shipped readout
-   (:mod:`sounding.diagnostic.readout`: the graph model's posterior is biased for some
-   strands and grades; the correction is fitted on calibration-district students);
+   state (:meth:`GraphMastery.update`: the posterior over every standard's mastery, which the
+   result reports and the store receives);
+2. each strand's placement posterior is read from the level model
+   (:mod:`sounding.diagnostic.levels`: a discrete posterior over every strand's secure level,
+   coupled across strands, fitted on calibration-district students); without one (another
+   progression, or ``levels=None``) the graph model's exact placement posterior
+   (:mod:`sounding.diagnostic.placement`) corrected by the shipped readout
+   (:mod:`sounding.diagnostic.readout`) is used;
 3. a strand whose most probable placement has probability >= ``stop_certainty`` is settled,
    but only once the student has answered at least ``min_per_strand`` items in it (the prior
    alone places most young students on grade with 0.9 certainty: a test that settles a strand
@@ -18,8 +21,9 @@ One answer at a time:
    ``notes/diagnostic.md``: ``"variance"`` -- the standard whose mastery is most uncertain,
    ``"half"`` -- the item a student gets right with probability closest to 50 %, and
    ``"random"``; ``loss="error"`` scores the expected probability of a wrong placement
-   instead of the entropy), and an item is generated on it from the bank (a seed per session
-   and position, so a resumed session serves the same item).
+   instead of the entropy, ``loss="gini"`` the Gini impurity), and an item is generated on
+   it from the bank (a seed per session and position, so a resumed session serves the same
+   item).
 
 Only standards at or below the student's grade are asked: placement is about the grades
 already taught, and the graph model carries what they say to the rest.
@@ -35,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sounding.diagnostic.levels import LevelModel, default_levels
 from sounding.diagnostic.model import grade_number, model_tables
 from sounding.diagnostic.placement import BUCKETS, LOSSES, Current, PlacementModel, entropy
 from sounding.diagnostic.readout import Readout, default_readout
@@ -49,7 +54,9 @@ from sounding.progression import grade_label
 STRATEGIES = ("entropy", "variance", "half", "random")
 MAX_ITEMS = 25
 STOP_CERTAINTY = 0.9
-MAX_PER_STANDARD = 2
+#: Answers per standard at most (a third answer on a key standard pays with the level
+#: model: notes/diagnostic.md).
+MAX_PER_STANDARD = 3
 #: Answers a strand needs before its placement may settle (the prior never settles it alone).
 MIN_PER_STRAND = 1
 #: Candidate standards evaluated by the expected-entropy look-ahead at each step.
@@ -135,7 +142,8 @@ class DiagnosticEngine:
     def __init__(self, model: GraphMastery, bank: ItemBank, *, max_items: int = MAX_ITEMS,
                  stop_certainty: float = STOP_CERTAINTY, strategy: str = "entropy",
                  max_per_standard: int = MAX_PER_STANDARD, readout: Readout | None = None,
-                 loss: str = "entropy", min_per_strand: int = MIN_PER_STRAND) -> None:
+                 loss: str = "entropy", min_per_strand: int = MIN_PER_STRAND,
+                 levels: LevelModel | None | str = "default") -> None:
         if strategy not in STRATEGIES:
             raise InvalidInput(f"unknown strategy {strategy!r}: one of {', '.join(STRATEGIES)}")
         if loss not in LOSSES:
@@ -156,6 +164,11 @@ class DiagnosticEngine:
         if readout is None:
             readout = default_readout(tuple(model_tables(model).params.strands))
         self.placement = PlacementModel(model, readout=readout)
+        #: the placement-level model that reports placements, stops strands and chooses
+        #: items (:mod:`sounding.diagnostic.levels`); None: the graph model does (corrected
+        #: by the readout)
+        self.levels: LevelModel | None = (default_levels(self.placement)
+                                          if isinstance(levels, str) else levels)
         self.codes = model.standards
         self._index = {c: j for j, c in enumerate(self.codes)}
         self._has_items = np.array([c in bank.templates for c in self.codes])
@@ -196,8 +209,20 @@ class DiagnosticEngine:
         c = self._cur
         if c is not None and c[0] == session.session_id and c[1] == session.n_answered:
             return c[2]
-        cur = self.placement.current(self.state(session))
+        cur = self.placement_now(self.state(session))
         self._cur = (session.session_id, session.n_answered, cur)
+        return cur
+
+    def placement_now(self, st: MasteryState) -> Current:
+        """The placement posterior of a state: the graph model's, with ``D`` replaced by the
+        level model's buckets when the engine has one."""
+        cur = self.placement.current(st)
+        if self.levels is not None:
+            lp = self.levels.posterior(st.grade, st.n_correct, st.n_wrong)
+            cur.levels = lp
+            for s in lp.strands:
+                if s in cur.D:
+                    cur.D[s] = lp.bucket(s)
         return cur
 
     def next_item(self, session: DiagnosticSession) -> Item | None:
@@ -315,6 +340,10 @@ class DiagnosticEngine:
             pm = st.p_mastered[cand]
             g, s = self.placement.guess[cand], self.placement.slip[cand]
             score = np.abs(pm * (1 - s) + (1 - pm) * g - 0.5)
+        elif cur.levels is not None:
+            # the level model's look-ahead is cheap: every candidate is scored
+            score = self.levels.expected_loss(cur.levels, st.n_correct, st.n_wrong, cand,
+                                              active, LOSSES[self.loss])
         else:
             if len(cand) > self.lookahead:
                 # look ahead only on the standards whose answer is least predictable (the
@@ -329,7 +358,7 @@ class DiagnosticEngine:
     # ------------------------------------------------------------------ results
     def result(self, session: DiagnosticSession) -> DiagnosticResult:
         st = self.state(session)
-        cur = self.placement.current(st)
+        cur = self.placement_now(st)
         per_strand = {}
         for a in session.answers:
             s = self.placement.strands[self.placement.sidx[self._index[a.standard]]]
@@ -343,7 +372,10 @@ class DiagnosticEngine:
                 continue
             D = cur.D[sg.strand]
             b = int(np.argmax(D))
-            lv = self.placement.level_distribution(cur.pi, cur.m[sg.strand], sg)
+            if cur.levels is not None and sg.strand in cur.levels.strands:
+                lv = cur.levels.level(sg.strand)
+            else:
+                lv = self.placement.level_distribution(cur.pi, cur.m[sg.strand], sg)
             levels = np.concatenate([[sg.grades[0] - 1], sg.grades])
             h = int(len(lv) - 1 - np.argmax(lv[::-1]))
             placements.append(StrandPlacement(name, b, BUCKETS[b], round(float(D[b]), 4),
@@ -387,5 +419,5 @@ class DiagnosticEngine:
                 .to_dict(orient="records")]
 
     def placement_entropy(self, session: DiagnosticSession) -> float:
-        cur = self.placement.current(self.state(session))
+        cur = self.placement_now(self.state(session))
         return float(sum(entropy(cur.D[sg.strand]) for sg in cur.rows if sg.applicable))

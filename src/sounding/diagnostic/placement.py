@@ -24,6 +24,7 @@ changes, the general ability's posterior moves with it, and every strand's margi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -72,8 +73,13 @@ def error_rate(d: np.ndarray) -> np.ndarray:
     return 1.0 - d.max(axis=-1)
 
 
+def gini(d: np.ndarray) -> np.ndarray:
+    """Gini impurity ``1 - sum p^2`` along the last axis (between entropy and error)."""
+    return 1.0 - (d * d).sum(axis=-1)
+
+
 #: Losses the look-ahead can minimise (``PlacementModel.expected_entropy``'s ``loss``).
-LOSSES = {"entropy": entropy, "error": error_rate}
+LOSSES = {"entropy": entropy, "error": error_rate, "gini": gini}
 
 
 class PlacementModel:
@@ -274,3 +280,6 @@ class Current:
     LB: dict[int, np.ndarray]
     D: dict[int, np.ndarray]      # placement posterior per strand, as reported (corrected)
     raw: dict[int, np.ndarray] = field(default_factory=dict)  # the model's, uncorrected
+    #: the placement-level model's posterior when the engine places with it
+    #: (:class:`sounding.diagnostic.levels.LevelPosterior`); ``D`` is then its buckets
+    levels: Any = None
