@@ -40,6 +40,7 @@ STUDENT_READY = 8
 def inputs_version(store: Any, model: str = "graph") -> str:
     """A short digest of what the stored views are computed from (one SQL round trip)."""
     m, i, f, iv = T.mastery.c, T.imports.c, T.frameworks.c, T.interventions.c
+    sn = T.mastery_snapshots.c
     stmt = sa.select(
         sa.select(sa.func.count()).where(m.model == model).scalar_subquery(),
         sa.select(sa.func.min(m.as_of)).where(m.model == model).scalar_subquery(),
@@ -49,6 +50,9 @@ def inputs_version(store: Any, model: str = "graph") -> str:
         sa.select(sa.func.max(f.id)).where(f.active.is_(True)).scalar_subquery(),
         sa.select(sa.func.count()).select_from(T.interventions).scalar_subquery(),
         sa.select(sa.func.max(iv.id)).scalar_subquery(),
+        # the class's mastery over time is drawn from the snapshots
+        sa.select(sa.func.count()).where(sn.model == model).scalar_subquery(),
+        sa.select(sa.func.max(sn.as_of)).where(sn.model == model).scalar_subquery(),
     )
     with store.engine.connect() as conn:
         row = conn.execute(stmt).one()
