@@ -39,8 +39,9 @@ def student_view(ctx: Context, student_id: str, *, model: str = "graph", n_ready
     prefix of its ``ready_to_learn`` and ``unfinished`` lists, which are in rank order)."""
     ctx.require(Resource.student, student_id)
     if n_ready <= stored.STUDENT_READY:
-        view = dict(stored.persisted(ctx, "student_view", student_id, model,
-                                     lambda op: _student(op, student_id, model), model=model))
+        # a fresh object of this call: cut in place, so finish knows it as the stored view
+        view = stored.persisted(ctx, "student_view", student_id, model,
+                                lambda op: _student(op, student_id, model), model=model)
         view["ready_to_learn"] = view["ready_to_learn"][:max(n_ready, 0)]
         if n_unfinished is not None:
             view["unfinished"] = view["unfinished"][:max(n_unfinished, 0)]

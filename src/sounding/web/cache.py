@@ -147,11 +147,13 @@ def cached(ctx: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
     if hit and time.monotonic() - value[0] <= RESULT_TTL:
         result = value[1]
         if ctx.disclosure.student_rows:
+            if value[2] is None:  # the students a hit logs, found once per cached result
+                value[2] = student_ids_in(result)
+            ids = value[2]
             svc = fn.service
-            ids = student_ids_in(result)
             record(ctx.store, ctx.principal, fn.__name__, svc.resource.value,
                    args[0] if args else None, ctx.reach.keep("student", ids))
         return result
     result = fn(ctx, *args, **kwargs)
-    app.put(key, (time.monotonic(), result))
+    app.put(key, [time.monotonic(), result, None])
     return result

@@ -161,8 +161,10 @@ def class_page(request: Request, class_id: str, who: Principal = Who) -> HTMLRes
     """The teacher's class: what to do first, the heat map, who misses which foundations of
     the next unit, small groups, whole-class topics to reteach."""
     from sounding import services as S
+    from sounding.services.stored import prefetch_for
 
     ctx = context(request, who)
+    prefetch_for(ctx, "class", class_id)  # the class's five stored views in one SELECT
     view = cached(ctx, S.class_view, class_id)
     plan, plan_note = optional(cached, ctx, S.class_plan, class_id)
     groups, groups_note = optional(cached, ctx, S.groups, class_id)
@@ -270,8 +272,10 @@ def family_print(request: Request, student_id: str, who: Principal = Who) -> HTM
 def school_page(request: Request, school_id: str, who: Principal = Who) -> HTMLResponse:
     """A school's plan (coach / school leader), or its aggregates for summary roles."""
     from sounding import services as S
+    from sounding.services.stored import prefetch_for
 
     ctx = context(request, who)
+    prefetch_for(ctx, "school", school_id)  # the school's stored views in one SELECT
     growth, growth_note = optional(cached, ctx, S.school_growth, school_id)
     if not ctx.can(Resource.school):
         if growth is None:
