@@ -55,7 +55,9 @@ def named_ids(data: Any) -> dict[str, list[Any]]:
     found: dict[str, dict[Any, None]] = {"student": {}, "class": {}, "school": {}}
 
     def note(kind: str, value: Any) -> None:
-        if value is not None and not isinstance(value, bool) and value not in TOTAL_LABELS:
+        if isinstance(value, Mapping | list | tuple | set):  # not an id: never inside, so
+            found[kind][repr(value)] = None                 # such data is redacted as ever
+        elif value is not None and not isinstance(value, bool) and value not in TOTAL_LABELS:
             found[kind][value] = None
 
     todo = [data]
