@@ -117,16 +117,19 @@ def is_student(ctx: Context, student_id: str) -> bool:
         return conn.execute(stmt).first() is not None
 
 
-def intervention_rows(ctx: Context, student_id: str) -> pd.DataFrame:
+def intervention_rows(ctx: Context, student_id: str, *, frame: bool = True) -> Any:
     """One student's intervention records, read by the indexed ``student_id`` (not the
-    whole table), in the columns of ``store.table("interventions")``."""
+    whole table), in the columns of ``store.table("interventions")``: a DataFrame, or with
+    ``frame=False`` a list of rows with the same attributes (what a page lists; a
+    DataFrame costs more to build than the query)."""
     import sqlalchemy as sa
 
     from sounding.store import tables as T
 
     iv = T.interventions
+    stmt = sa.select(iv).where(iv.c.student_id == str(student_id))
     with ctx.store.engine.connect() as conn:
-        return pd.read_sql(sa.select(iv).where(iv.c.student_id == str(student_id)), conn)
+        return pd.read_sql(stmt, conn) if frame else conn.execute(stmt).all()
 
 
 def class_members(ctx: Context, class_id: str) -> tuple[Any, list[str]]:

@@ -30,14 +30,14 @@ def student_interventions(ctx: Context, student_id: str, *,
     ctx.require(Resource.student, student_id)
     if not is_student(ctx, student_id):  # one lookup: the records page needs no planning
         raise NotFound(f"no student {student_id!r}")
-    rows = intervention_rows(ctx, student_id)
+    rows = intervention_rows(ctx, student_id, frame=False)
     records = [{"record_id": str(r.id), "student_id": str(r.student_id),
                 "intervention": str(r.intervention), "standards": str(r.standards or ""),
                 "start_date": None if pd.isna(r.start_date) else str(r.start_date)[:10],
                 "end_date": None if pd.isna(r.end_date) else str(r.end_date)[:10],
                 "minutes": None if pd.isna(r.minutes) else int(r.minutes),
                 "provider": None if pd.isna(r.provider) else str(r.provider)}
-               for r in rows.itertuples(index=False)]
+               for r in rows]
     records.sort(key=lambda x: x["start_date"] or "", reverse=True)
     monitoring, note = None, None
     if progress and records:
@@ -45,7 +45,8 @@ def student_interventions(ctx: Context, student_id: str, *,
             from dataclasses import replace
 
             inp = planning_inputs(ctx)
-            rep = replace(inp, interventions=rows).progress_report()  # fresh rows, not cached
+            rep = replace(inp, interventions=intervention_rows(ctx, student_id)
+                          ).progress_report()  # fresh rows, not cached
             monitoring = rep.to_dict() if rep is not None else None
         except (InvalidInput, NotFound) as exc:
             note = str(exc)

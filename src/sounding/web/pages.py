@@ -20,7 +20,7 @@ from sounding.access.policy import Resource
 from sounding.access.principal import Principal
 from sounding.access.roles import Role
 from sounding.errors import InvalidInput, NotFound
-from sounding.web import charts
+from sounding.web import charts, tables
 from sounding.web.auth import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -38,10 +38,9 @@ Who = Depends(page_principal)
 
 
 def context(request: Request, who: Principal) -> Any:
-    from sounding.services import Context
-    from sounding.web.cache import RequestCache
+    from sounding.web.cache import request_context
 
-    return Context(request.app.state.store, who, cache=RequestCache(request.app.state.cache, who))
+    return request_context(request, who)
 
 
 def page(request: Request, template: str, **kw: Any) -> HTMLResponse:
@@ -180,6 +179,7 @@ def class_page(request: Request, class_id: str, who: Principal = Who) -> HTMLRes
                 plan_note=plan_note, groups=groups, groups_note=groups_note, names=names,
                 reteach=reteach, heatmap=charts.class_heatmap(view), progress=progress,
                 standards_heatmap=charts.class_standards_heatmap(view),
+                strand_rows=tables.strand_rows(view), p_mastered_rows=tables.p_mastered_rows(view),
                 mastery_over_time=mastery_over_time,
                 mastery_chart=charts.class_mastery(mastery_over_time)
                 if mastery_over_time else "",
