@@ -89,3 +89,35 @@ def test_served_app_warms_up_and_writes_the_log_at_shutdown(store_copy, shapes):
         assert c.get(f"/students/{student}").status_code == 200
     assert _rows(store) > before  # written when the app shut down
     assert app.state.access_log.pending == 0
+
+
+def test_parsed_views_are_shared_by_requests_and_never_changed(store_copy, shapes):
+    """The worker keeps parsed stored views for every request; a service that returns
+    less of one (a student page's first 3 'ready to learn', a class's progress without its
+    members) returns a copy, so the next request still gets all of it."""
+    from sounding import services as S
+    from sounding.services import Context, stored
+    from sounding.web.cache import RequestCache, SharedCache
+    from tests.services.conftest import principal
+
+    with Store.open(store_copy) as store:
+        stored.persist_views(store)
+        app_cache = SharedCache()
+        who = principal(store, "teacher1")
+
+        def ctx() -> Context:
+            return Context(store, who, cache=RequestCache(app_cache, who))
+
+        view = S.class_view(ctx(), shapes["c1"])
+        sid = view["students"][0]["student_id"]
+        short = S.student_view(ctx(), sid, n_ready=1, n_unfinished=1)
+        full = S.student_view(ctx(), sid, n_ready=8)
+        assert len(short["ready_to_learn"]) <= 1 and len(short["unfinished"]) <= 1
+        assert len(full["ready_to_learn"]) > len(short["ready_to_learn"]) or \
+            len(full["unfinished"]) > len(short["unfinished"])
+        assert full == S.student_view(Context(store, who), sid, n_ready=8)  # not shared
+        for fn in (S.class_progress, S.class_mastery_progress):
+            first, second = fn(ctx(), shapes["c1"]), fn(ctx(), shapes["c1"])
+            assert first == second and "_members" not in first
+        assert len(app_cache.stored_entries._data) >= 4  # served from the shared entries
+        assert S.class_view(ctx(), shapes["c1"]) is S.class_view(ctx(), shapes["c1"])

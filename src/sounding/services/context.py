@@ -77,7 +77,7 @@ class Context:
         out, logged = None, None
         hit = self._stored.pop(id(result), None)
         if hit is not None and hit[0] is result and all_inside(hit[1], self.reach):
-            out, logged = result, hit[1]["logged"]
+            out, logged = result, hit[1].get("logged")
         else:
             out = redact(result, self.reach)
         if self.disclosure.student_rows:
@@ -93,6 +93,11 @@ class Context:
         """Note the ids a stored view names (see :meth:`finish`); the view object is held
         with them, so its ``id()`` cannot be reused by another object meanwhile."""
         self._stored[id(view)] = (view, ids)
+
+    def stored_ids_of(self, view: Any) -> dict[str, Any] | None:
+        """The ids noted for ``view`` by :meth:`stored_ids`, if any."""
+        hit = self._stored.get(id(view))
+        return hit[1] if hit is not None and hit[0] is view else None
 
     def operator_context(self) -> Context:
         """The local operator's Context over the same store, sharing what does not depend

@@ -88,8 +88,9 @@ def class_mastery_progress(ctx: Context, class_id: str, *,
     ctx.require(Resource.class_, class_id)
     out = stored.persisted(ctx, "class_mastery", class_id, model,
                            lambda op: _class_mastery(op, class_id, model), model=model)
-    members = out.pop("_members")
-    return ctx.finish(out, action="class_mastery_progress", resource=Resource.class_,
+    members = out["_members"]
+    return ctx.finish(stored.trimmed(ctx, out, drop=["_members"]),
+                      action="class_mastery_progress", resource=Resource.class_,
                       obj_id=class_id, students=members)
 
 

@@ -31,8 +31,8 @@ from sounding.errors import InvalidInput, NotFound
 from sounding.services.context import Context
 from sounding.store import tables as T
 
-__all__ = ["inputs_version", "load_entry", "load_view", "persist_views", "persisted",
-           "prefetch", "save_views", "view_ids"]
+__all__ = ["EntryCache", "inputs_version", "load_entry", "load_view", "persist_views",
+           "persisted", "prefetch", "save_views", "trimmed", "view_ids"]
 
 #: Parameters of the student view as stored; pages asking for fewer get a prefix of it.
 STUDENT_READY = 8
@@ -90,11 +90,19 @@ def load_entry(store: Any, kind: str, object_id: str, variant: str,
                version: str) -> tuple[Any, dict[str, list[Any]]] | None:
     """The stored view and its ids (:func:`view_ids`), or None when missing or made from
     other inputs."""
+    got = _load(store, kind, object_id, variant, version)
+    return None if got is None else got[0]
+
+
+def _load(store: Any, kind: str, object_id: Any, variant: str,
+          version: str) -> tuple[tuple[Any, dict[str, list[Any]]], int] | None:
+    """(view, ids) and the size of the view's JSON, or None."""
     v = T.stored_views.c
     with store.engine.connect() as conn:
         row = conn.execute(sa.select(v.version, v.payload, v.named_ids).where(
             v.kind == kind, v.object_id == str(object_id), v.variant == variant)).first()
-    return _entry(row, version)
+    entry = _entry(row, version)
+    return None if entry is None else (entry, len(row.payload))
 
 
 def _entry(row: Any, version: str) -> tuple[Any, dict[str, list[Any]]] | None:
@@ -111,6 +119,22 @@ def load_view(store: Any, kind: str, object_id: str, variant: str,
     return None if entry is None else entry[0]
 
 
+def trimmed(ctx: Context, view: dict[str, Any], *, drop: Iterable[str] = (),
+            **replace: Any) -> dict[str, Any]:
+    """A shallow copy of a stored ``view`` without the keys ``drop`` and with ``replace``
+    (parts cut shorter: a prefix of a list): the stored view itself is never changed.
+    The copy names a subset of what the view names, so ``ctx.finish`` may still check it
+    by the view's stored ids; the students it logs are then found in the copy (or given
+    by the caller)."""
+    drop = set(drop)
+    out = {k: v for k, v in view.items() if k not in drop}
+    out.update(replace)
+    ids = ctx.stored_ids_of(view)
+    if ids is not None:
+        ctx.stored_ids(out, {**ids, "logged": None})
+    return out
+
+
 def prefetch(ctx: Context, object_id: Any, wanted: Iterable[tuple[str, str]], *,
              model: str = "graph") -> int:
     """Read the stored views ``(kind, variant)`` of one object in one SELECT, for the
@@ -118,25 +142,76 @@ def prefetch(ctx: Context, object_id: Any, wanted: Iterable[tuple[str, str]], *,
     its class: one round trip instead of five). Loads only; each service still checks
     access before it uses one. Returns how many current views were found."""
     version = ctx.memo(f"inputs_version:{model}", lambda: inputs_version(ctx.store, model))
-    wanted = list(wanted)
+    shared = getattr(ctx.cache, "stored_entries", None)
+    want = {(k, var) for k, var in wanted
+            if shared is None or shared.get(_key(k, object_id, var, version)) is None}
+    if not want:
+        return 0
     v = T.stored_views.c
     with ctx.store.engine.connect() as conn:
         rows = conn.execute(sa.select(v.kind, v.variant, v.version, v.payload, v.named_ids)
                             .where(v.object_id == str(object_id),
-                                   v.kind.in_(sorted({k for k, _ in wanted})))).all()
+                                   v.kind.in_(sorted({k for k, _ in want})))).all()
     found = 0
-    want = set(wanted)
     for row in rows:
         if (row.kind, row.variant) in want:
             entry = _entry(row, version)
             if entry is not None:
-                ctx.cache[_key(row.kind, object_id, row.variant, version)] = entry
+                key = _key(row.kind, object_id, row.variant, version)
+                ctx.cache[key] = entry
+                if shared is not None:
+                    shared.put(key, entry, len(row.payload))
                 found += 1
     return found
 
 
 def _key(kind: str, object_id: Any, variant: str, version: str) -> str:
     return f"stored|{kind}|{object_id}|{variant}|{version}"
+
+
+class EntryCache:
+    """Parsed stored views (and their ids) kept by a server process, least recently used
+    dropped first once their JSON passes ``max_bytes``.
+
+    Why: a class page's five views are ~330 kB of JSON; reading and parsing them was
+    about a third of the page's CPU, for views that change only when the inputs do (the
+    key holds the inputs' version, so a re-fit or import is never served from here). The
+    objects are shared by concurrent requests, so no one may change them (see
+    :func:`persisted`)."""
+
+    def __init__(self, max_bytes: int = 64_000_000) -> None:
+        import threading
+        from collections import OrderedDict
+
+        self.max_bytes = max_bytes
+        self._data: OrderedDict[str, tuple[Any, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Any | None:
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is None:
+                return None
+            self._data.move_to_end(key)
+            return hit[0]
+
+    def put(self, key: str, entry: tuple[Any, dict[str, Any]], size: int) -> None:
+        """Keep ``entry`` (view, ids) whose JSON is ``size`` bytes."""
+        with self._lock:
+            old = self._data.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+            self._data[key] = (entry, size)
+            self._bytes += size
+            while self._bytes > self.max_bytes and len(self._data) > 1:
+                _, (_, n) = self._data.popitem(last=False)
+                self._bytes -= n
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self._bytes = 0
 
 
 def save_views(store: Any, rows: Iterable[tuple[str, str, str, Any]], version: str, *,
@@ -173,15 +248,23 @@ def persisted(ctx: Context, kind: str, object_id: Any, variant: str,
     ``compute(operator_context)`` and stored. The caller checks access first and redacts
     after (``ctx.require`` ... ``ctx.finish``). NotFound from ``compute`` passes through.
 
-    The view is a fresh object of this call (parsed from JSON), and the ids it names are
-    handed to ``ctx.finish`` (:meth:`Context.stored_ids`): when every one is inside the
-    principal's scope, ``finish`` returns the view itself instead of a redacted copy. A
-    caller passes the view to ``finish`` unchanged or changes it only by removing parts
-    (a copy of it, or a new object, is redacted the usual way)."""
+    The ids the view names are handed to ``ctx.finish`` (:meth:`Context.stored_ids`):
+    when every one is inside the principal's scope, ``finish`` returns the view itself
+    instead of a redacted copy. In the web app the view object is shared by the worker's
+    requests (``ctx.cache.stored_entries``, an LRU of parsed views): callers never change
+    it; :func:`trimmed` makes the copy a service returns with parts left out."""
     version = ctx.memo(f"inputs_version:{model}", lambda: inputs_version(ctx.store, model))
-    entry = ctx.cache.pop(_key(kind, object_id, variant, version), None)  # prefetched
+    key = _key(kind, object_id, variant, version)
+    shared = getattr(ctx.cache, "stored_entries", None)  # the web app's, across requests
+    entry = ctx.cache.pop(key, None)  # prefetched
+    if entry is None and shared is not None:
+        entry = shared.get(key)
     if entry is None:
-        entry = load_entry(ctx.store, kind, str(object_id), variant, version)
+        got = _load(ctx.store, kind, str(object_id), variant, version)
+        if got is not None:
+            entry = got[0]
+            if shared is not None:
+                shared.put(key, entry, got[1])
     if entry is None:
         fresh = json.loads(_json(compute(ctx.operator_context())))
         try:

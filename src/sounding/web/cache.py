@@ -22,7 +22,12 @@ class SharedCache:
     """The app-wide part of every request's cache (thread-safe, time-limited)."""
 
     def __init__(self, ttl: float = 600.0) -> None:
+        from sounding.services.stored import EntryCache
+
         self.ttl = ttl
+        #: parsed stored views by (kind, object, variant, inputs version), shared by every
+        #: request of the process (sounding.services.stored.persisted)
+        self.stored_entries = EntryCache()
         self._data: dict[str, tuple[float, Any]] = {}
         self._lock = threading.Lock()
         self._making: dict[str, threading.Lock] = {}
@@ -58,6 +63,7 @@ class SharedCache:
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+        self.stored_entries.clear()
 
 
 def shared(key: str) -> bool:
@@ -78,6 +84,11 @@ class RequestCache(dict):
         super().__init__()
         self._app = app_cache
         self._who = None if principal is None else repr(principal)
+
+    @property
+    def stored_entries(self) -> Any:
+        """The app's parsed stored views (see :class:`SharedCache`)."""
+        return self._app.stored_entries
 
     def for_principal(self, principal: Any) -> RequestCache:
         """The cache of another principal's Context in this request (the operator's, which

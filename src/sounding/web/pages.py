@@ -180,6 +180,7 @@ def class_page(request: Request, class_id: str, who: Principal = Who) -> HTMLRes
                 reteach=reteach, heatmap=charts.class_heatmap(view), progress=progress,
                 standards_heatmap=charts.class_standards_heatmap(view),
                 strand_rows=tables.strand_rows(view), p_mastered_rows=tables.p_mastered_rows(view),
+                rec_html=tables.recommendation,
                 mastery_over_time=mastery_over_time,
                 mastery_chart=charts.class_mastery(mastery_over_time)
                 if mastery_over_time else "",

@@ -41,3 +41,20 @@ def p_mastered_rows(view: dict[str, Any]) -> Markup:
                         for c in codes)
         out.append(f'<tr><th scope="row">{escape(s["name"])}</th>{cells}</tr>')
     return Markup("".join(out))
+
+
+def recommendation(r: dict[str, Any], names: dict[str, str]) -> Markup:
+    """One finding as ``_recs.html``'s ``rec`` macro writes it (the class page shows a
+    few dozen, each naming up to a class of students: through the macro, most of the
+    page's rendering). Byte for byte the macro's output."""
+    out = [f"<p><strong>{escape(r.get('action', ''))}</strong><br>"
+           f"{escape(r.get('reason', ''))}</p>\n"]
+    if r.get("standards"):
+        out.append(f"<p>Standards: {escape(', ').join(escape(s) for s in r['standards'])}"
+                   "</p>")
+    students = r.get("students")
+    if students:
+        links = ", ".join(f'<a href="/students/{escape(s)}">{escape(names.get(s, s))}</a>'
+                          for s in students)
+        out.append(f"<p>Students ({len(students)}): {links}</p>")
+    return Markup("".join(out))
