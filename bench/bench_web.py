@@ -164,6 +164,25 @@ async def user_loop(base: str, static: str, who, deadline: float, budget: list[i
                 await asyncio.sleep(think * random.uniform(0.5, 1.5))
 
 
+def server_rss_mb(pid: int) -> dict[str, float]:
+    """Resident memory (MB) of the server process and its worker processes (Linux /proc),
+    read at the end of the run: the parsed views each worker keeps show up here."""
+    out: dict[str, float] = {}
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                out[str(p)] = round(int(line.split()[1]) / 1024, 1)
+        todo.extend(int(k) for k in kids)
+    return out
+
+
 def pct(xs: list[float], q: float) -> float:
     xs = sorted(xs)
     return round(xs[min(len(xs) - 1, int(q * len(xs)))], 1)
@@ -257,6 +276,7 @@ def main() -> None:
         t = time.perf_counter()
         asyncio.run(everyone())
         wall = time.perf_counter() - t
+        rss = server_rss_mb(server.pid)
     finally:
         for proc in (server, static):
             proc.terminate()
@@ -269,6 +289,7 @@ def main() -> None:
                                 for k, v in sorted(warm.items())},
               "think_s": a.think, "store_views": views_s, "warm_up_s": round(warm_s, 1),
               "wall_s": round(wall, 1), "requests": sum(len(v) for v in times.values()),
+              "server_rss_mb": rss,
               "pages": {k: {"n": len(v), "p50_ms": pct(v, 0.5), "p95_ms": pct(v, 0.95),
                             "max_ms": round(max(v), 1)} for k, v in sorted(times.items())}}
     print(json.dumps(result, indent=2))

@@ -121,3 +121,17 @@ def test_parsed_views_are_shared_by_requests_and_never_changed(store_copy, shape
             assert first == second and "_members" not in first
         assert len(app_cache.stored_entries._data) >= 4  # served from the shared entries
         assert S.class_view(ctx(), shapes["c1"]) is S.class_view(ctx(), shapes["c1"])
+
+
+def test_the_shared_cache_drops_entries_past_their_time():
+    """A long-running worker does not keep every principal's results and scope forever."""
+    import time
+
+    from sounding.web.cache import SharedCache
+
+    cache = SharedCache(ttl=0.01)
+    cache.put("result|old", 1)
+    time.sleep(0.02)
+    cache._purged -= 120  # the next put sweeps
+    cache.put("roster", 2)
+    assert "result|old" not in cache._data and cache.get("roster") == (True, 2)

@@ -11,9 +11,11 @@ inputs change (``sounding plan``, the demo build, or ``persist_views``), and sto
 A service asks :func:`persisted` for a view: the stored one when its version is the store's
 current one, else it computes it (as the operator), stores it and returns it. The version
 (:func:`inputs_version`) changes when mastery is re-fitted (rows and dates of the model's
-estimates), anything is imported (the import log), the framework changes, or interventions
-are recorded. Both paths return the JSON round trip of the view, so a stored and a fresh view
-are the same value.
+estimates), anything is imported (the import log), the framework changes, interventions
+are recorded, or a mastery snapshot is taken. Both paths return the JSON round trip of the
+view, so a stored and a fresh view are the same value. Beside each view its ids are stored
+(:func:`view_ids`), so a reader who reaches them all gets the view without a redaction walk;
+the web app keeps parsed views per worker (:class:`EntryCache`).
 """
 
 from __future__ import annotations

@@ -22,14 +22,20 @@ class SharedCache:
     """The app-wide part of every request's cache (thread-safe, time-limited)."""
 
     def __init__(self, ttl: float = 600.0) -> None:
+        import os
+
         from sounding.services.stored import EntryCache
 
         self.ttl = ttl
         #: parsed stored views by (kind, object, variant, inputs version), shared by every
-        #: request of the process (sounding.services.stored.persisted)
-        self.stored_entries = EntryCache()
+        #: request of the process (sounding.services.stored.persisted); at most
+        #: SOUNDING_VIEW_CACHE_MB of their JSON (default 64: about 240 MB of Python objects
+        #: per worker when full)
+        mb = float(os.environ.get("SOUNDING_VIEW_CACHE_MB", "64"))
+        self.stored_entries = EntryCache(int(mb * 1_000_000))
         self._data: dict[str, tuple[float, Any]] = {}
         self._lock = threading.Lock()
+        self._purged = time.monotonic()
         self._making: dict[str, threading.Lock] = {}
 
     def get_or_make(self, key: str, make: Any) -> Any:
@@ -57,8 +63,13 @@ class SharedCache:
         return True, hit[1]
 
     def put(self, key: str, value: Any) -> None:
+        now = time.monotonic()
         with self._lock:
-            self._data[key] = (time.monotonic(), value)
+            self._data[key] = (now, value)
+            if now - self._purged > 60:  # entries past their time go, so a long-running
+                self._purged = now        # worker does not keep every principal's results
+                for k in [k for k, (t, _) in self._data.items() if now - t > self.ttl]:
+                    del self._data[k]
 
     def clear(self) -> None:
         with self._lock:
