@@ -302,7 +302,7 @@ def persist_views(store: Any, *, model: str = "graph", seed: dict[str, Any] | No
     seconds per kind."""
     import sounding.services  # noqa: F401  (registers the views of every service module)
     from sounding.services._data import mastery_source_with_icebergs, roster
-    from sounding.services.snapshots import snapshot_mastery
+    from sounding.services.snapshot_rows import snapshot_mastery
 
     t0 = time.perf_counter()
     snap = snapshot_mastery(store, model)
