@@ -222,10 +222,13 @@ def save_views(store: Any, rows: Iterable[tuple[str, str, str, Any]], version: s
     transaction; ``replace_kinds`` are cleared first (a full rebuild drops views of objects
     that no longer exist). Returns the number of rows written."""
     now = dt.datetime.now()
-    recs = [{"kind": k, "object_id": str(o), "variant": var, "version": version,
-             "computed_at": now, "payload": _json(view),
-             "named_ids": _json(view_ids(json.loads(_json(view))))}
-            for k, o, var, view in rows]
+    recs = []
+    for k, o, var, view in rows:
+        payload = _json(view)
+        recs.append({"kind": k, "object_id": str(o), "variant": var, "version": version,
+                     "computed_at": now, "payload": payload,
+                     # the ids of the view as read back (the JSON round trip)
+                     "named_ids": _json(view_ids(json.loads(payload)))})
     v = T.stored_views.c
     kinds = list(replace_kinds)
     with store.engine.begin() as conn:
