@@ -127,3 +127,66 @@ def test_mastery_snapshots_draw_the_class_share_mastered_over_time(store_copy):
         part = before[before["student_id"].isin(members) & before["standard"].isin(on_grade)]
         assert pts[0]["n_students"] == len(members)
         assert pts[0]["on_grade_mastered"] == round(float((part["p_mastered"] >= 0.5).mean()), 3)
+
+
+def test_named_ids_say_exactly_when_redaction_changes_nothing():
+    """``all_inside(named_ids(d), reach)`` <=> ``redact(d, reach) == d``: the stored ids
+    let a page skip redaction exactly when it would have been a no-op."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from sounding.access import Principal, Role
+    from sounding.access.disclosure import all_inside, named_ids, redact
+    from sounding.access.scope import Reach
+
+    ids = st.sampled_from(["s1", "s2", "s3", "c1", "c2", "k1", "all", None, True, 7])
+    keys = st.sampled_from(["student_id", "class_id", "school_id", "students", "classes",
+                            "schools", "ready", "unassessed", "name", "rows"])
+    tree = st.recursive(ids, lambda inner: st.lists(inner, max_size=4)
+                        | st.dictionaries(keys, inner, max_size=4), max_leaves=25)
+    sets = st.sets(st.sampled_from(["s1", "s2", "s3", "c1", "c2", "k1", "7"]))
+
+    @settings(max_examples=300, deadline=None)
+    @given(tree, sets)
+    def check(data, inside):
+        reach = Reach(Principal("t", Role.teacher), students=inside, classes=inside,
+                      schools=inside)
+        try:
+            same = redact(data, reach) == data
+        except TypeError:  # a list where an id belongs: redaction fails, as it always did
+            same = False
+        assert all_inside(named_ids(data), reach) == same
+
+    check()
+
+
+def test_a_stored_view_is_redacted_when_its_reader_misses_some_of_it(store_copy):
+    """The stored ids decide: a reader reaching every id named gets the view itself (and
+    logs its students); one missing a student gets the redacted copy, as before."""
+    from sounding.access.disclosure import redact
+    from sounding.access.log import read_log
+    from sounding.access.scope import Reach
+
+    with Store.open(store_copy) as store:
+        stored.persist_views(store)
+        user, cid = _teacher_and_class(store)
+        version = stored.inputs_version(store)
+        view, ids = stored.load_entry(store, "class_view", cid, "graph", version)
+        assert ids == stored.view_ids(view) and ids["logged"]
+        ctx = Context(store, principal(store, user))
+        full = S.class_view(ctx, cid)
+        assert full == redact(view, ctx.reach) == view
+        members = {r["student_id"] for r in view["students"]}
+        left_out = sorted(members)[0]
+        reach = ctx.reach
+        narrow = Context(store, ctx.principal)
+        narrow._reach = Reach(ctx.principal, students=reach.students - {left_out},
+                              classes=reach.classes, schools=reach.schools)
+        before = len(read_log(store, username=user))
+        part = S.class_view(narrow, cid)
+        assert part == redact(view, narrow.reach) != view
+        assert left_out not in {r["student_id"] for r in part["students"]}
+        logged = read_log(store, username=user).head(len(read_log(store, username=user))
+                                                      - before)
+        assert left_out not in set(logged["student_id"])
+        assert set(logged["student_id"]) == members - {left_out}

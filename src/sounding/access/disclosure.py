@@ -46,6 +46,54 @@ def redact(data: Any, reach: Reach) -> Any:
     return None if out is _DROP else out
 
 
+def named_ids(data: Any) -> dict[str, list[Any]]:
+    """The ids :func:`redact` would check in ``data``, by kind (``student``, ``class``,
+    ``school``): the value of every id key and every plain item of an id list, wherever it
+    sits. When :func:`all_inside` says every one is in a scope, redacting ``data`` to that
+    scope changes nothing, so a view whose ids are stored beside it (the web app's stored
+    views) is checked without walking or copying it."""
+    found: dict[str, dict[Any, None]] = {"student": {}, "class": {}, "school": {}}
+
+    def note(kind: str, value: Any) -> None:
+        if isinstance(value, Mapping | list | tuple | set):  # not an id: never inside, so
+            found[kind][repr(value)] = None                 # such data is redacted as ever
+        elif value is not None and not isinstance(value, bool) and value not in TOTAL_LABELS:
+            found[kind][value] = None
+
+    todo = [data]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, Mapping):
+            for key, kind in ID_KEYS.items():
+                if key in x:
+                    note(kind, x[key])
+            for k, v in x.items():
+                if k in LIST_KEYS and isinstance(v, list | tuple):
+                    for item in v:
+                        if isinstance(item, Mapping | list | tuple):
+                            todo.append(item)
+                        else:
+                            note(LIST_KEYS[k], item)
+                else:
+                    todo.append(v)
+        elif isinstance(x, list | tuple):
+            todo.extend(x)
+    return {kind: list(ids) for kind, ids in found.items()}
+
+
+def all_inside(named: Mapping[str, Any], reach: Reach) -> bool:
+    """Whether every id of :func:`named_ids`'s answer is inside ``reach`` (then
+    ``redact(data, reach)`` would return ``data`` unchanged)."""
+    if reach.everything:
+        return True
+    for kind in ("school", "class", "student"):
+        ids = named.get(kind) or []
+        reach.prefetch(kind, ids)  # one query for a scope answered by SQL
+        if not all(reach.has(kind, i) for i in ids):
+            return False
+    return True
+
+
 def _student_ids(data: Any) -> list[Any]:
     """Every value that :func:`_redact` will look up as a student id."""
     out: list[Any] = []

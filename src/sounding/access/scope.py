@@ -128,6 +128,9 @@ class Reach:
         if kind == "student" and self._students is None and not self.everything:
             self._members.prefetch_students(  # type: ignore[union-attr]
                 str(i) for i in ids if i is not None)
+        elif kind == "class" and self._classes is None and not self.everything:
+            self._members.prefetch_classes(  # type: ignore[union-attr]
+                str(i) for i in ids if i is not None)
 
     def keep(self, kind: str, ids: Iterable[Any]) -> list[Any]:
         """``ids`` inside the scope, in their order."""
@@ -351,6 +354,16 @@ class _SchoolMembers:
             found = self._ids(self.student_select(chunk))
             for i in chunk:
                 self._student[i] = i in found
+
+    def prefetch_classes(self, ids: Iterable[str]) -> None:
+        """Answer class membership for many ids in one query (in chunks)."""
+        c = T.classes.c
+        todo = sorted({i for i in ids if i not in self._class})
+        for start in range(0, len(todo), 5000):
+            chunk = todo[start:start + 5000]
+            found = self._ids(self.class_select().where(c.class_id.in_(chunk)))
+            for i in chunk:
+                self._class[i] = i in found
 
     def has_student(self, student_id: str) -> bool:
         if student_id not in self._student:

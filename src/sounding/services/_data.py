@@ -93,3 +93,58 @@ def triage_plan(ctx: Context, *, threshold: float = 0.2, stale_days: int = 120,
                       config=TriageConfig(threshold=threshold, stale_days=stale_days),
                       responses=inp.responses, family_signals=inp.family_signals)
     return ctx.memo(key, make)
+
+
+def is_student(ctx: Context, student_id: str) -> bool:
+    """Whether the roster holds ``student_id`` as a student (an active user with an active
+    student role: the rows :meth:`Store.students` returns), by one indexed SQL lookup.
+    Pages that only need to know that a student exists ask this instead of reading the
+    whole district's planning inputs (seconds on 20,000 students, per worker)."""
+    import sqlalchemy as sa
+
+    from sounding.store import tables as T
+
+    u, r = T.users.c, T.roles.c
+
+    def active(col: Any) -> Any:
+        return sa.or_(col.is_(None), col != "tobedeleted")
+
+    stmt = (sa.select(u.user_id).where(u.user_id == str(student_id)).where(active(u.status))
+            .where(u.user_id.in_(sa.select(r.user_id).where(r.user_id == str(student_id))
+                                 .where(r.role == "student").where(active(r.status))))
+            .limit(1))
+    with ctx.store.engine.connect() as conn:
+        return conn.execute(stmt).first() is not None
+
+
+def intervention_rows(ctx: Context, student_id: str, *, frame: bool = True) -> Any:
+    """One student's intervention records, read by the indexed ``student_id`` (not the
+    whole table), in the columns of ``store.table("interventions")``: a DataFrame, or with
+    ``frame=False`` a list of rows with the same attributes (what a page lists; a
+    DataFrame costs more to build than the query)."""
+    import sqlalchemy as sa
+
+    from sounding.store import tables as T
+
+    iv = T.interventions
+    stmt = sa.select(iv).where(iv.c.student_id == str(student_id))
+    with ctx.store.engine.connect() as conn:
+        return pd.read_sql(stmt, conn) if frame else conn.execute(stmt).all()
+
+
+def class_members(ctx: Context, class_id: str) -> tuple[Any, list[str]]:
+    """A class's roster row and its students' ids (enrollment order), from the shared roster
+    (what :meth:`ViewSource.klass` and ``members`` answer, without a mastery source).
+
+    Raises NotFound for a class the roster lacks."""
+    from sounding.errors import NotFound
+
+    _, classes, enrollments = roster(ctx)
+    if classes is None or enrollments is None:
+        raise NotFound("class views need the roster's classes and enrollments")
+    hit = classes[classes["class_id"].astype(str) == str(class_id)]
+    if hit.empty:
+        raise NotFound(f"no class {class_id!r}")
+    row = hit.iloc[0]
+    members = enrollments.loc[enrollments["class_id"] == row["class_id"], "student_id"]
+    return row, [str(m) for m in dict.fromkeys(members)]

@@ -17,16 +17,9 @@ import pandas as pd
 
 from sounding.access.policy import Resource
 from sounding.errors import InvalidInput, NotFound
-from sounding.services._data import planning_inputs
+from sounding.services._data import intervention_rows, is_student, planning_inputs
 from sounding.services.context import Context
 from sounding.services.registry import service
-
-
-def _stored(ctx: Context, student_id: str) -> pd.DataFrame:
-    rows = ctx.store.table("interventions")
-    if not len(rows):
-        return rows
-    return rows[rows["student_id"].astype(str) == str(student_id)]
 
 
 @service(Resource.student, target="student_id")
@@ -35,24 +28,25 @@ def student_interventions(ctx: Context, student_id: str, *,
     """The student's intervention records, newest first, with progress monitoring (mastery
     change on the targeted standards since each started) when the store holds answers."""
     ctx.require(Resource.student, student_id)
-    inp = planning_inputs(ctx)
-    if not (inp.students["student_id"].astype(str) == str(student_id)).any():
+    if not is_student(ctx, student_id):  # one lookup: the records page needs no planning
         raise NotFound(f"no student {student_id!r}")
-    rows = _stored(ctx, student_id)
+    rows = intervention_rows(ctx, student_id, frame=False)
     records = [{"record_id": str(r.id), "student_id": str(r.student_id),
                 "intervention": str(r.intervention), "standards": str(r.standards or ""),
                 "start_date": None if pd.isna(r.start_date) else str(r.start_date)[:10],
                 "end_date": None if pd.isna(r.end_date) else str(r.end_date)[:10],
                 "minutes": None if pd.isna(r.minutes) else int(r.minutes),
                 "provider": None if pd.isna(r.provider) else str(r.provider)}
-               for r in rows.itertuples(index=False)]
+               for r in rows]
     records.sort(key=lambda x: x["start_date"] or "", reverse=True)
     monitoring, note = None, None
     if progress and records:
         try:
             from dataclasses import replace
 
-            rep = replace(inp, interventions=rows).progress_report()  # fresh rows, not cached
+            inp = planning_inputs(ctx)
+            rep = replace(inp, interventions=intervention_rows(ctx, student_id)
+                          ).progress_report()  # fresh rows, not cached
             monitoring = rep.to_dict() if rep is not None else None
         except (InvalidInput, NotFound) as exc:
             note = str(exc)

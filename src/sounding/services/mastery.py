@@ -39,11 +39,12 @@ def student_view(ctx: Context, student_id: str, *, model: str = "graph", n_ready
     prefix of its ``ready_to_learn`` and ``unfinished`` lists, which are in rank order)."""
     ctx.require(Resource.student, student_id)
     if n_ready <= stored.STUDENT_READY:
-        view = dict(stored.persisted(ctx, "student_view", student_id, model,
-                                     lambda op: _student(op, student_id, model), model=model))
-        view["ready_to_learn"] = view["ready_to_learn"][:max(n_ready, 0)]
+        full = stored.persisted(ctx, "student_view", student_id, model,
+                                lambda op: _student(op, student_id, model), model=model)
+        cut = {"ready_to_learn": full["ready_to_learn"][:max(n_ready, 0)]}
         if n_unfinished is not None:
-            view["unfinished"] = view["unfinished"][:max(n_unfinished, 0)]
+            cut["unfinished"] = full["unfinished"][:max(n_unfinished, 0)]
+        view = stored.trimmed(ctx, full, **cut)  # the stored view itself is shared
     else:
         view = views.student_view(mastery_source(ctx, model), student_id, model=model,
                                   n_ready=n_ready, n_unfinished=n_unfinished)

@@ -24,8 +24,9 @@ def class_progress(ctx: Context, class_id: str, *, model: str = "graph") -> dict
     ctx.require(Resource.class_, class_id)
     out = stored.persisted(ctx, "class_progress", class_id, model,
                            lambda op: _class_progress(op, class_id, model), model=model)
-    return ctx.finish(out, action="class_progress", resource=Resource.class_,
-                      obj_id=class_id, students=out.pop("_members"))
+    members = out["_members"]
+    return ctx.finish(stored.trimmed(ctx, out, drop=["_members"]), action="class_progress",
+                      resource=Resource.class_, obj_id=class_id, students=members)
 
 
 def _class_progress(ctx: Context, class_id: str, model: str = "graph") -> dict[str, Any]:

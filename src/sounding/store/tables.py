@@ -38,8 +38,8 @@ from sqlalchemy import (
 #: change is also an Alembic revision in ``sounding/store/migrations/versions`` (version 2 is
 #: the base revision, 3 added accounts, API tokens and the access log, 4 the diagnostic's
 #: sessions and answers, 5 the stored views, web sessions, sign-in failures and mastery
-#: snapshots).
-SCHEMA_VERSION = 5
+#: snapshots, 6 the ids each stored view names).
+SCHEMA_VERSION = 6
 
 metadata = MetaData()
 
@@ -385,6 +385,10 @@ stored_views = Table(
     Column("version", String(64), nullable=False),  # of the inputs (see stored.py)
     Column("computed_at", DateTime, nullable=False),
     Column("payload", Text, nullable=False),
+    # the ids the payload names, by kind, and the students a read of it logs (JSON; see
+    # stored.py): a page checks them against the reader's scope instead of walking the
+    # payload (schema 6; NULL in rows stored before, which are walked)
+    Column("named_ids", Text, nullable=True),
     PrimaryKeyConstraint("kind", "object_id", "variant"),
 )
 

@@ -22,10 +22,9 @@ Who = Depends(api_principal)
 
 
 def _ctx(request: Request, who: Principal) -> Any:
-    from sounding.services import Context
-    from sounding.web.cache import RequestCache
+    from sounding.web.cache import request_context
 
-    return Context(request.app.state.store, who, cache=RequestCache(request.app.state.cache, who))
+    return request_context(request, who)
 
 
 @router.get("/me")

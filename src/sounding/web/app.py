@@ -8,6 +8,9 @@ an API call without a token gets 401; a form without its CSRF token gets 403.
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -39,10 +42,31 @@ def create_app(db: Any, *, secret: str | None = None, cache_ttl: float = 600.0) 
 
     ``secret`` signs the cookies (default: ``SOUNDING_SECRET_KEY`` or a random key per
     process, which signs everyone out at a restart)."""
+    from sounding.access.log import AccessLogWriter, use_writer
     from sounding.store import Store  # the one place the web package opens the store
 
     store = db if hasattr(db, "engine") else Store.open(str(db))
-    app = FastAPI(title="Sounding", version="1",
+    writer = AccessLogWriter(store)  # access-log rows are written in batches, off the
+    use_writer(store, writer)        # request path (sounding.access.log says what a crash loses)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """Start-up: warm the worker before it accepts requests, keep it warm; shut-down:
+        write the queued access-log rows."""
+        import anyio
+
+        stop = threading.Event()
+        await anyio.to_thread.run_sync(_warm, app)
+        keeper = threading.Thread(target=_keep_warm, args=(app, stop), daemon=True,
+                                  name="keep-warm")
+        keeper.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            await anyio.to_thread.run_sync(writer.close)
+
+    app = FastAPI(title="Sounding", version="1", lifespan=lifespan,
                   description="Unfinished math learning, per role and scope. Every endpoint "
                               "answers only what the token's account may see; an id outside "
                               "its scope answers 404 exactly like a missing one.",
@@ -51,6 +75,7 @@ def create_app(db: Any, *, secret: str | None = None, cache_ttl: float = 600.0) 
     app.state.store = store
     app.state.auth = Auth(store, secret or os.environ.get("SOUNDING_SECRET_KEY"))
     app.state.cache = SharedCache(cache_ttl)
+    app.state.access_log = writer
 
     from sounding.web.api import router as api_router
     from sounding.web.diagnostic import mount as mount_diagnostic
@@ -115,3 +140,34 @@ def create_app(db: Any, *, secret: str | None = None, cache_ttl: float = 600.0) 
         return response
 
     return app
+
+
+def _warm(app: FastAPI, refresh: bool = False) -> dict[str, Any]:
+    """The shared whole-district reads and the page templates, made before they are needed
+    (:mod:`sounding.services.warm`); a store without a roster yet warms what it can."""
+    from sounding.services import Context
+    from sounding.services.warm import warm
+    from sounding.web.cache import RequestCache
+    from sounding.web.render import environment
+
+    out: dict[str, Any] = {}
+    try:
+        ctx = Context.operator(app.state.store)
+        ctx.cache = RequestCache(app.state.cache)
+        out = warm(ctx, refresh=refresh)
+    except Exception as exc:  # noqa: BLE001 - an empty store: the pages will say why
+        out["error"] = str(exc)
+    if not refresh:
+        env = environment("en")
+        for name in ("class.html", "student.html", "school.html", "home.html"):
+            env.get_template(name)
+        _plotly_js()
+    app.state.warm = out
+    return out
+
+
+def _keep_warm(app: FastAPI, stop: threading.Event) -> None:
+    """Remake the shared reads at half their lifetime, so no request finds them expired."""
+    period = max(1.0, app.state.cache.ttl / 2)
+    while not stop.wait(period):
+        _warm(app, refresh=True)

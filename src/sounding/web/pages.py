@@ -20,7 +20,7 @@ from sounding.access.policy import Resource
 from sounding.access.principal import Principal
 from sounding.access.roles import Role
 from sounding.errors import InvalidInput, NotFound
-from sounding.web import charts
+from sounding.web import charts, tables
 from sounding.web.auth import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -38,10 +38,9 @@ Who = Depends(page_principal)
 
 
 def context(request: Request, who: Principal) -> Any:
-    from sounding.services import Context
-    from sounding.web.cache import RequestCache
+    from sounding.web.cache import request_context
 
-    return Context(request.app.state.store, who, cache=RequestCache(request.app.state.cache, who))
+    return request_context(request, who)
 
 
 def page(request: Request, template: str, **kw: Any) -> HTMLResponse:
@@ -161,8 +160,10 @@ def class_page(request: Request, class_id: str, who: Principal = Who) -> HTMLRes
     """The teacher's class: what to do first, the heat map, who misses which foundations of
     the next unit, small groups, whole-class topics to reteach."""
     from sounding import services as S
+    from sounding.services.stored import prefetch_for
 
     ctx = context(request, who)
+    prefetch_for(ctx, "class", class_id)  # the class's five stored views in one SELECT
     view = cached(ctx, S.class_view, class_id)
     plan, plan_note = optional(cached, ctx, S.class_plan, class_id)
     groups, groups_note = optional(cached, ctx, S.groups, class_id)
@@ -178,6 +179,8 @@ def class_page(request: Request, class_id: str, who: Principal = Who) -> HTMLRes
                 plan_note=plan_note, groups=groups, groups_note=groups_note, names=names,
                 reteach=reteach, heatmap=charts.class_heatmap(view), progress=progress,
                 standards_heatmap=charts.class_standards_heatmap(view),
+                strand_rows=tables.strand_rows(view), p_mastered_rows=tables.p_mastered_rows(view),
+                rec_html=tables.recommendation,
                 mastery_over_time=mastery_over_time,
                 mastery_chart=charts.class_mastery(mastery_over_time)
                 if mastery_over_time else "",
@@ -270,8 +273,10 @@ def family_print(request: Request, student_id: str, who: Principal = Who) -> HTM
 def school_page(request: Request, school_id: str, who: Principal = Who) -> HTMLResponse:
     """A school's plan (coach / school leader), or its aggregates for summary roles."""
     from sounding import services as S
+    from sounding.services.stored import prefetch_for
 
     ctx = context(request, who)
+    prefetch_for(ctx, "school", school_id)  # the school's stored views in one SELECT
     growth, growth_note = optional(cached, ctx, S.school_growth, school_id)
     if not ctx.can(Resource.school):
         if growth is None:

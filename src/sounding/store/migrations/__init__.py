@@ -20,13 +20,15 @@ import sqlalchemy as sa
 #: The first revision: the schema as it was when migrations began (SCHEMA_VERSION 2).
 BASE = "0001_base"
 #: The newest revision; ``tests/store/test_migrations.py`` checks it is Alembic's head.
-HEAD = "0004_views"
+HEAD = "0005_view_ids"
 #: Revision -> schema_info version it leaves the database at.
-SCHEMA_VERSIONS = {BASE: 2, "0002_accounts": 3, "0003_diagnostic": 4, HEAD: 5}
+SCHEMA_VERSIONS = {BASE: 2, "0002_accounts": 3, "0003_diagnostic": 4, "0004_views": 5,
+                   HEAD: 6}
 #: Tables each revision adds (a new database gets them all from ``tables.py`` at once).
 ADDED_BY = {"0002_accounts": ("accounts", "api_tokens", "access_log"),
             "0003_diagnostic": ("diagnostic_sessions", "diagnostic_answers"),
-            HEAD: ("stored_views", "web_sessions", "login_failures", "mastery_snapshots")}
+            "0004_views": ("stored_views", "web_sessions", "login_failures",
+                           "mastery_snapshots")}
 
 _HERE = Path(__file__).resolve().parent
 
