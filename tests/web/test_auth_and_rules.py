@@ -168,3 +168,28 @@ def test_sessions_and_throttles_are_shared_by_worker_processes(store_copy):
     token = re.search(r'name="csrf" value="([^"]+)"', c.get("/sign-in").text).group(1)
     assert c.post("/sign-in", data={"username": "leader1", "password": "pw",
                                     "csrf": token}).status_code == 429
+
+
+def test_the_class_page_lists_the_plans_checks(web_app, clients, shapes):
+    import html
+
+    from sounding.access.accounts import issue_token
+
+    def api(user: str, path: str) -> dict:
+        tok = issue_token(web_app.state.store, user)
+        r = clients[user].get(path, headers={"Authorization": f"Bearer {tok}"})
+        assert r.status_code == 200, r.text[:300]
+        return r.json()
+
+    cid = shapes["c1"]
+    checks = api("teacher1", f"/api/v1/classes/{cid}/plan")["checks"]
+    assert checks, "the fixture's class has an unsure finding to check"
+    assert all(c["class_id"] == cid for c in checks)  # only the teacher's own class
+    page = html.unescape(clients["teacher1"].get(f"/classes/{cid}").text)
+    assert ("Short checks to give first" in page) == bool(checks)
+    for c in checks:
+        assert c["reason"] in page
+    # a school leader's plan lists the checks of the school's classes only
+    school = shapes["schools"][0]
+    leader = api("leader1", f"/api/v1/schools/{school}/plan")["checks"]
+    assert {c["school_id"] for c in leader} <= {school}

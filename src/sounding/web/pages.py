@@ -175,7 +175,9 @@ def class_page(request: Request, class_id: str, who: Principal = Who) -> HTMLRes
     if teacher:
         reteach = [r for r in teacher["lead"] + teacher["more"]
                    if r["kind"] in ("reteach", "district_wide", "school_wide")]
+    checks = plan.get("checks", []) if plan else []  # views stored before checks lack it
     return page(request, "class.html", title=view["title"], view=view, teacher=teacher,
+                checks=checks,
                 plan_note=plan_note, groups=groups, groups_note=groups_note, names=names,
                 reteach=reteach, heatmap=charts.class_heatmap(view), progress=progress,
                 standards_heatmap=charts.class_standards_heatmap(view),
