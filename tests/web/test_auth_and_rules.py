@@ -193,3 +193,8 @@ def test_the_class_page_lists_the_plans_checks(web_app, clients, shapes):
     school = shapes["schools"][0]
     leader = api("leader1", f"/api/v1/schools/{school}/plan")["checks"]
     assert {c["school_id"] for c in leader} <= {school}
+    assert cid in {c["class_id"] for c in leader}  # the teacher's class is in this school
+    spage = html.unescape(clients["leader1"].get(f"/schools/{school}").text)
+    assert ("Short checks the plan asks for" in spage) == bool(leader)
+    for c in leader:
+        assert f'<a href="/classes/{c["class_id"]}">' in spage
