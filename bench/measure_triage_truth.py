@@ -128,17 +128,17 @@ def oracle_calibrated(post: pd.DataFrame, other: tuple[Any, pd.DataFrame], graph
     return post.assign(p_mastered=1 - out)
 
 
-def check_rounds(d, post, plan_of, truth, row_of, ga, thr: float, rounds: int,
+def check_rounds(d, plan, plan_of, truth, row_of, ga, thr: float, rounds: int,
                  graph, **sizes: int) -> list[dict[str, Any]]:
-    """Plan, give the checks the plan asks for, refit, plan again: ``rounds`` times. Each
-    round's level agreement (the same measure as the first plan's) and what it cost."""
+    """Starting from ``plan``, give the checks the plan asks for, refit, plan again:
+    ``rounds`` times. Each round's level agreement (the same measure as the first plan's)
+    and what it cost."""
     out = []
     responses = d.responses
-    plan = plan_of(post, responses)
     n_students = len(row_of)
     total = 0
+    checks = plan.checks(**sizes)
     for k in range(rounds):
-        checks = plan.checks(**sizes)
         if not checks:
             break
         day = (pd.Timestamp(responses["timestamp"].max()).normalize()
@@ -150,14 +150,15 @@ def check_rounds(d, post, plan_of, truth, row_of, ga, thr: float, rounds: int,
         post = estimated_posterior(d, graph, responses)
         plan = plan_of(post, responses)
         lv = level_agreement(plan, truth, row_of, ga, thr)
-        out.append({"round": k + 1, "classes_checked": len(checks),
-                    "standards_checked": sum(len(c.standards) for c in checks),
+        given, checks = checks, plan.checks(**sizes)
+        out.append({"round": k + 1, "classes_checked": len(given),
+                    "standards_checked": sum(len(c.standards) for c in given),
                     "answers": len(new),
                     "answers_per_checked_student": round(len(new) / max(
                         new["student_id"].nunique(), 1), 1),
                     "answers_per_student_so_far": round(total / max(n_students, 1), 2),
                     "refit_plan_s": round(time.perf_counter() - t0, 1),
-                    "checks_left": len(plan.checks(**sizes)), **lv})
+                    "checks_left": len(checks), **lv})
     return out
 
 
@@ -316,9 +317,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     students, classes, en = planning_tables(d)
     scope = default_scope_sequence()
     ev = evidence_summary(d.responses)
+
+    def plan_of(p, responses, evidence=None):
+        if evidence is None:
+            evidence = evidence_summary(responses)
+        return triage(p, students, classes, en, evidence=evidence,
+                      graph=graph, responses=responses, scope=scope,
+                      config=TriageConfig(class_effects=a.class_effects))
+
     t0 = time.perf_counter()
-    plan = triage(post, students, classes, en, evidence=ev, graph=graph, responses=d.responses,
-                  scope=scope, config=TriageConfig(class_effects=a.class_effects))
+    plan = plan_of(post, d.responses, ev)
     t_plan = time.perf_counter() - t0
     st = check_students(students)
     sids = st["student_id"].to_numpy()
@@ -328,17 +336,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                            "fit_s": round(t_fit, 1), "plan_s": round(t_plan, 1)}
     out["summary"] = plan.summary()["by_level"]
     out["levels"] = level_agreement(plan, truth, row_of, ga, plan.config.threshold)
-    out["first_plan_checks"] = {"classes": len(plan.checks()),
-                                "standards": sum(len(c.standards) for c in plan.checks())}
-
-    def plan_of(p, responses):
-        return triage(p, students, classes, en, evidence=evidence_summary(responses),
-                      graph=graph, responses=responses, scope=scope,
-                      config=TriageConfig(class_effects=a.class_effects))
+    first_checks = plan.checks()
+    out["first_plan_checks"] = {"classes": len(first_checks),
+                                "standards": sum(len(c.standards) for c in first_checks)}
 
     sizes = {k: v for k, v in (("items_per_standard", a.check_items),
                                 ("max_standards", a.check_max_standards)) if v is not None}
-    out["after_checks"] = check_rounds(d, post, plan_of, truth, row_of, ga,
+    out["after_checks"] = check_rounds(d, plan, plan_of, truth, row_of, ga,
                                        plan.config.threshold, a.check_rounds, graph, **sizes)
     out["stands_out"] = stands_out(plan, d)
     s = plan.summary()

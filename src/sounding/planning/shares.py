@@ -108,8 +108,7 @@ def class_shares(emat: sp.csr_matrix, p: np.ndarray, threshold: float,
             continue
         qc = q[np.ix_(rows, cols)]
         if shift is not None and np.any(shift[ci, cols]):
-            pc = np.where(np.isnan(p[np.ix_(rows, cols)]), 0.5, p[np.ix_(rows, cols)])
-            qc = 1.0 - shifted_p(pc, shift[ci, cols][None, :])
+            qc = 1.0 - shifted_p(1.0 - qc, shift[ci, cols][None, :])
             expected[ci, cols] = qc.sum(axis=0)
         dist = poisson_binomial(qc)
         cdf = np.cumsum(dist, axis=1)

@@ -86,7 +86,7 @@ the others are right 95-100% of the time (notes/planning.md).
 standards in :meth:`TriagePlan.checks` -- one short check per class, a few items per standard
 for every student (:mod:`sounding.planning.checks`). Their answers, imported as evidence, let
 the next plan decide those findings on direct evidence: measured on simulated districts, one
-round of checks takes the level agreement from 77-87% to 86-94% and two rounds to 94-96%
+round of checks takes the level agreement from 77-88% to 88-97% and two rounds to 95-98%
 (notes/planning.md).
 
 *Class effect* (``TriageConfig.class_effects``, off by default): the estimate of a class on a

@@ -59,8 +59,8 @@ def answer_checks(district: District, checks: Iterable[Mapping | object], *, on:
     cols: list[int] = []
     items: list[np.ndarray] = []
     for chk in checks:
-        get = chk.get if isinstance(chk, Mapping) else lambda k, c=chk: getattr(c, k)
-        cid, codes, k = str(get("class_id")), list(get("standards")), int(get("items_per_standard"))
+        d = chk if isinstance(chk, Mapping) else chk.to_dict()
+        cid, codes, k = str(d["class_id"]), list(d["standards"]), int(d["items_per_standard"])
         if cid not in rosters:
             raise InvalidInput(f"check for class {cid!r}: not a class of this district")
         unknown = [c for c in codes if c not in cur.index]

@@ -412,8 +412,8 @@ login_failures = Table(
 )
 
 #: P(mastered) per student and standard at a date (packed like ``mastery``): one row per
-#: student each time mastery is fitted, and per month of evidence when the pipeline replays
-#: the year, so a class's share mastered can be drawn over time.
+#: student each time the views are stored after a fit (``persist_views``), so a class's
+#: share mastered can be drawn over time.
 mastery_snapshots = Table(
     "mastery_snapshots", metadata,
     Column("student_id", String, nullable=False),
