@@ -38,6 +38,7 @@ import json
 import multiprocessing as mp
 import sys
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -109,12 +110,19 @@ def make_catsim(engine: DiagnosticEngine):  # noqa: ANN201
     return choose
 
 
+@lru_cache(maxsize=1)
+def _district(seed: int, n_students: int):  # noqa: ANN202
+    """The simulated district, once per worker process (every method and chunk a worker runs
+    takes the same one; read only). The students are built fresh per job: each carries the
+    random stream its answers are drawn from."""
+    return simulate_district(DistrictSpec(n_students=n_students, seed=seed))
+
+
 def run_method(args: tuple) -> dict:
     tag, method, seed, n_students, lo, hi = args
     bank = ItemBank.default()
     model = default_model()
-    district = simulate_district(DistrictSpec(n_students=n_students, seed=seed))
-    students = students_from_district(district, rng_seed=seed)[lo:hi]
+    students = students_from_district(_district(seed, n_students), rng_seed=seed)[lo:hi]
     strategy = method if method in ("variance", "half", "random") else "entropy"
     # "graph": the previous engine -- the graph model's placement posterior through the
     # corrected readout reports, stops and looks ahead (no level model); "uncorrected": the
