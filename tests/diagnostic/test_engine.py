@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -73,25 +72,11 @@ def test_a_session_resumes_from_its_json_with_the_same_items_and_result(engine, 
         DiagnosticSession.from_json('{"version": 1}')
 
 
-def test_look_ahead_equals_the_real_update(engine, students):
+def test_look_ahead_equals_the_real_update(engine, students,
+                                           assert_look_ahead_is_the_real_update):
     """The expected-entropy look-ahead predicts exactly the posterior an answer produces."""
     st = [s for s in students if s.grade >= 4][1]
-    s = engine.start(st.student_id, st.grade)
-    for _ in range(4):
-        it = engine.next_item(s)
-        engine.answer(s, it.item_id, st.respond(it))
-    cur = engine.placement.current(engine.state(s))
-    active = [sg.strand for sg in cur.rows if sg.applicable]
-    cands = np.flatnonzero(engine.placement.std_grade <= st.grade)[::7]
-    got = engine.placement.expected_entropy(cur, cands, active)
-    for j, e in zip(cands, got, strict=True):
-        code = engine.codes[j]
-        pc = engine.model.predict_correct(engine.state(s), code)
-        H = []
-        for ok in (True, False):
-            c2 = engine.placement.current(engine.model.update(engine.state(s), code, ok))
-            H.append(sum(entropy(c2.D[t]) for t in active))
-        assert e == pytest.approx(pc * H[0] + (1 - pc) * H[1], abs=1e-6), code
+    assert_look_ahead_is_the_real_update(engine, st, 4, 7, "entropy", entropy)
 
 
 def test_true_placement_matches_the_iceberg_profile_on_truth(engine, students):

@@ -60,7 +60,8 @@ def test_shipped_readout_matches_the_model_and_is_used():
     assert eng.placement.readout.strands == strands and not eng.placement.readout.is_identity
 
 
-def test_look_ahead_with_the_error_loss_equals_the_real_update():
+def test_look_ahead_with_the_error_loss_equals_the_real_update(
+        assert_look_ahead_is_the_real_update):
     """The look-ahead scores the corrected posterior, so the expected loss it computes is
     the loss after the real update (here with the expected-error loss)."""
     from sounding.diagnostic.students import students_from_district
@@ -70,20 +71,6 @@ def test_look_ahead_with_the_error_loss_equals_the_real_update():
     st = [s for s in students_from_district(simulate_district(DistrictSpec(n_students=30,
                                                                           seed=5)), 5)
           if s.grade >= 5][0]
-    s = eng.start(st.student_id, st.grade)
-    for _ in range(3):
-        it = eng.next_item(s)
-        eng.answer(s, it.item_id, st.respond(it))
-    cur = eng.placement.current(eng.state(s))
-    active = [sg.strand for sg in cur.rows if sg.applicable]
-    cands = np.flatnonzero(eng.placement.std_grade <= st.grade)[::11]
-    got = eng.placement.expected_entropy(cur, cands, active, loss="error")
-    for j, e in zip(cands, got, strict=True):
-        code = eng.codes[j]
-        pc = eng.model.predict_correct(eng.state(s), code)
-        L = [sum(error_rate(eng.placement.current(
-            eng.model.update(eng.state(s), code, ok)).D[t]) for t in active)
-            for ok in (True, False)]
-        assert e == pytest.approx(pc * L[0] + (1 - pc) * L[1], abs=1e-6), code
+    assert_look_ahead_is_the_real_update(eng, st, 3, 11, "error", error_rate)
     with pytest.raises(InvalidInput):
         DiagnosticEngine(default_model(), ItemBank.default(), loss="regret")

@@ -358,7 +358,7 @@ class DiagnosticEngine:
     # ------------------------------------------------------------------ results
     def result(self, session: DiagnosticSession) -> DiagnosticResult:
         st = self.state(session)
-        cur = self.placement_now(st)
+        cur = self.current(session)  # usually cached: the last item choice computed it
         per_strand = {}
         for a in session.answers:
             s = self.placement.strands[self.placement.sidx[self._index[a.standard]]]
@@ -419,5 +419,5 @@ class DiagnosticEngine:
                 .to_dict(orient="records")]
 
     def placement_entropy(self, session: DiagnosticSession) -> float:
-        cur = self.placement_now(self.state(session))
+        cur = self.current(session)
         return float(sum(entropy(cur.D[sg.strand]) for sg in cur.rows if sg.applicable))

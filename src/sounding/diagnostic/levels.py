@@ -33,15 +33,14 @@ the placement, stops the strands and chooses the items (``DiagnosticEngine(level
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sounding.core.resources import packaged_or_given_json
 from sounding.diagnostic.placement import NB, PlacementModel, StrandGrade
 
 LEVELS_FILE = "levels.json"
@@ -264,14 +263,9 @@ class LevelModel:
 def default_levels(pm: PlacementModel, path: str | Path | None = None) -> LevelModel | None:
     """The shipped (or given) level model; None when none is shipped or it was fitted on
     other strands or standards (the engine then places with the graph model)."""
-    if path is None:
-        res = resources.files("sounding.diagnostic").joinpath(LEVELS_FILE)
-        if not res.is_file():
-            return None
-        text = res.read_text()
-    else:
-        text = Path(path).read_text()
-    d = json.loads(text)
+    d = packaged_or_given_json("sounding.diagnostic", LEVELS_FILE, path)
+    if d is None:
+        return None
     if tuple(d["strands"]) != tuple(pm.strands) or np.shape(d["q"])[-2] != len(pm.sidx):
         return None
     return LevelModel.from_json(d, pm)

@@ -13,16 +13,15 @@ district can recalibrate on its own diagnostic answers the same way.
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sounding.core.resources import packaged_or_given_json
 from sounding.diagnostic.students import SimulatedStudent, students_from_district
 from sounding.errors import InvalidInput
 from sounding.items.bank import ItemBank
@@ -115,16 +114,12 @@ def default_model(graph: StandardsGraph | None = None, path: str | Path | None =
     guess/slip (placements are then much less accurate: calibrate first).
     """
     graph = graph or load_default().k8_algebra1()
-    if path is None:
-        res = resources.files("sounding.diagnostic").joinpath(PARAMS_FILE)
-        text = res.read_text() if res.is_file() else None
-    else:
-        text = Path(path).read_text()
-    if text is None:
+    d = packaged_or_given_json("sounding.diagnostic", PARAMS_FILE, path)
+    if d is None:
         p = GraphParams.default(graph)
         p.guess, p.slip = bank_noise(ItemBank.default(graph))
     else:
-        p = params_from_json(json.loads(text), graph)
+        p = params_from_json(d, graph)
     return GraphMastery.from_params(graph, p)
 
 

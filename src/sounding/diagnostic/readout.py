@@ -29,14 +29,14 @@ until then the shipped one encodes how the simulated world differs from the mode
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
+
+from sounding.core.resources import packaged_or_given_json
 
 READOUT_FILE = "readout.json"
 NB = 4
@@ -83,14 +83,10 @@ class Readout:
 def default_readout(strands: tuple[str, ...], path: str | Path | None = None) -> Readout:
     """The shipped (or given) readout; the identity when none is shipped or the strands
     differ from the model's."""
-    if path is None:
-        res = resources.files("sounding.diagnostic").joinpath(READOUT_FILE)
-        if not res.is_file():
-            return Readout.identity(strands)
-        text = res.read_text()
-    else:
-        text = Path(path).read_text()
-    r = Readout.from_json(json.loads(text))
+    d = packaged_or_given_json("sounding.diagnostic", READOUT_FILE, path)
+    if d is None:
+        return Readout.identity(strands)
+    r = Readout.from_json(d)
     if r.strands != tuple(strands):
         return Readout.identity(strands)
     return r

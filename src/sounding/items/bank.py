@@ -8,12 +8,11 @@ harder than procedural ones) and is replaced by estimates from responses
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
+from sounding.core.resources import packaged_or_given_json
 from sounding.errors import InvalidInput, NotFound
 from sounding.items.catalogue import registered
 from sounding.items.model import Item, Template
@@ -117,12 +116,8 @@ class ItemBank:
 
     def load_calibration(self, path: str | Path | None = None) -> bool:
         """Apply a calibration file (default: the shipped one); False when there is none."""
-        if path is None:
-            res = resources.files("sounding.items").joinpath(CALIBRATION_FILE)
-            if not res.is_file():
-                return False
-            text = res.read_text()
-        else:
-            text = Path(path).read_text()
-        self.set_calibration(json.loads(text)["templates"])
+        d = packaged_or_given_json("sounding.items", CALIBRATION_FILE, path)
+        if d is None:
+            return False
+        self.set_calibration(d["templates"])
         return True
