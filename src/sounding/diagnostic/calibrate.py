@@ -49,10 +49,7 @@ def write_calibration(out_dir: str | Path | None = None, *, n_students: int = 30
         "templates": {t: {"difficulty": round(float(r.difficulty), 4),
                           "discrimination": round(float(r.discrimination), 4),
                           "n": int(r.n)} for t, r in irt.iterrows()}}, indent=None))
-    readout, n_ro = calibrate_readout(model, ItemBank.default(calibrated=False),
-                                      n_students=n_students, seed=seed)
-    (pdir / READOUT_FILE).write_text(json.dumps({
-        **readout.to_json(), "provenance": {**meta, "readout_students": n_ro}}))
+    n_ro = _write_readout_file(pdir, model, meta, n_students=n_students, seed=seed)
     levels = write_levels(pdir, seed=seed)
     return {**meta, "seconds": round(time.perf_counter() - t0, 1),
             "em_iterations": model.n_iter_, "templates_calibrated": len(irt),
@@ -105,12 +102,21 @@ def write_readout(out_dir: str | Path | None = None, *, n_students: int = 3000,
     t0 = time.perf_counter()
     pdir = Path(out_dir) if out_dir else Path(__file__).parent
     model = default_model(path=pdir / PARAMS_FILE)
+    meta = {"made_by": "sounding.diagnostic.calibrate.write_readout",
+            "simulated_students": n_students, "seed": seed}
+    n_ro = _write_readout_file(pdir, model, meta, n_students=n_students, seed=seed)
+    return {**meta, "readout_students": n_ro, "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def _write_readout_file(pdir: Path, model, meta: dict, *, n_students: int,  # noqa: ANN001
+                        seed: int) -> int:
+    """Fit the readout correction for ``model`` and write ``readout.json`` into ``pdir``
+    with ``meta`` as its provenance; returns how many students it was fitted on."""
     readout, n_ro = calibrate_readout(model, ItemBank.default(calibrated=False),
                                       n_students=n_students, seed=seed)
-    meta = {"made_by": "sounding.diagnostic.calibrate.write_readout",
-            "simulated_students": n_students, "seed": seed, "readout_students": n_ro}
-    (pdir / READOUT_FILE).write_text(json.dumps({**readout.to_json(), "provenance": meta}))
-    return {**meta, "seconds": round(time.perf_counter() - t0, 1)}
+    (pdir / READOUT_FILE).write_text(json.dumps({
+        **readout.to_json(), "provenance": {**meta, "readout_students": n_ro}}))
+    return n_ro
 
 
 def levels_sample(pm, *, n_students: int = 20000, seed: int = 101  # noqa: ANN001
