@@ -372,7 +372,5 @@ class _SchoolMembers:
 
     def has_class(self, class_id: str) -> bool:
         if class_id not in self._class:
-            c = T.classes.c
-            self._class[class_id] = bool(self._ids(self.class_select()
-                                                   .where(c.class_id == class_id)))
+            self.prefetch_classes([class_id])
         return self._class[class_id]

@@ -61,9 +61,7 @@ def release_tables(ctx: Context, *, min_n: int = MIN_N, public: bool = True,
     write: nobody else); every other principal reads it through :func:`growth_release`.
     """
     ctx.require(Resource.district_summary, action=Action.write)
-    if level == "provider" and providers_file is None and not _has_stored_providers(ctx):
-        raise InvalidInput("--level provider needs --providers FILE (provider_id,school_id) "
-                           "or a mapping imported with `sounding import providers FILE`")
+    _need_providers(ctx, level, providers_file)
     return _release(ctx, min_n=min_n, public=public, providers_file=providers_file,
                     windows=windows, legacy=legacy)
 
@@ -137,9 +135,7 @@ def growth_release(ctx: Context, level: str = "school", *, min_n: int = MIN_N,
     forced = ctx.disclosure.min_n
     if forced is not None:
         public, min_n = True, max(min_n, forced)
-    if level == "provider" and providers_file is None and not _has_stored_providers(ctx):
-        raise InvalidInput("--level provider needs --providers FILE (provider_id,school_id) "
-                           "or a mapping imported with `sounding import providers FILE`")
+    _need_providers(ctx, level, providers_file)
     data = _release(ctx, min_n=min_n, public=public, providers_file=providers_file,
                     windows=windows)
     table = data["tables"][level]
@@ -155,8 +151,12 @@ def growth_release(ctx: Context, level: str = "school", *, min_n: int = MIN_N,
     return out
 
 
-def _has_stored_providers(ctx: Context) -> bool:
-    return bool(len(ctx.store.table("provider_assignments")))
+def _need_providers(ctx: Context, level: str | None, providers_file: Any) -> None:
+    """InvalidInput for the provider level with neither a mapping file nor a stored one."""
+    if (level == "provider" and providers_file is None
+            and not len(ctx.store.table("provider_assignments"))):
+        raise InvalidInput("--level provider needs --providers FILE (provider_id,school_id) "
+                           "or a mapping imported with `sounding import providers FILE`")
 
 
 #: Keys of the release that the per-object reads do not publish.

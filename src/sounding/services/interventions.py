@@ -82,10 +82,8 @@ def intervention_progress(ctx: Context, *, log_file: Any = None, as_of: Any = No
                                "`sounding import interventions FILE`, or give --log FILE")
         return {"records": [], "detail": [], "by_intervention": []}
     if not ctx.reach.everything:
-        reach = ctx.reach
-        reach.prefetch("student", log["student_id"].astype(str))
-        log = log[log["student_id"].astype(str).map(
-            lambda s: reach.has("student", s)).astype(bool)].reset_index(drop=True)
+        ids = log["student_id"].astype(str)
+        log = log[ids.isin(ctx.reach.keep("student", ids))].reset_index(drop=True)
     report = inp.progress_report(log, as_of=as_of)
     out = report.to_dict()
     return ctx.finish(out, action="intervention_progress", resource=Resource.class_,

@@ -10,6 +10,7 @@ school's; and everything is then redacted to what the principal reaches.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sounding.access.disclosure import redact
@@ -69,17 +70,23 @@ def class_plan(ctx: Context, class_id: str, *, threshold: float = 0.2, stale_day
     findings in the order a teacher works them (``lead`` first, the rest ``more``)."""
     ctx.require(Resource.class_, class_id)
     kw = dict(threshold=threshold, stale_days=stale_days, as_of=as_of, lead=lead)
-    if scope_sequence is None:
-        data = stored.persisted(ctx, "class_plan", class_id, _variant(kw),
-                                lambda op: _class_plan(op, class_id, **kw))
-    else:
-        data = _class_plan(ctx.operator_context(), class_id, scope_sequence=scope_sequence,
-                           **kw)
+    data = _stored_or_fresh(ctx, "class_plan", class_id, _class_plan, kw, scope_sequence)
     return ctx.finish(data, action="class_plan", resource=Resource.class_, obj_id=class_id)
 
 
 def _variant(kw: dict[str, Any]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(kw.items()))
+
+
+def _stored_or_fresh(ctx: Context, kind: str, obj_id: str,
+                     compute: Callable[..., dict[str, Any]], kw: dict[str, Any],
+                     scope_sequence: Any) -> dict[str, Any]:
+    """The operator's view ``kind`` of ``obj_id``: the stored one (computed and stored when
+    missing) for the default scope and sequence; computed afresh for any other sequence."""
+    if scope_sequence is None:
+        return stored.persisted(ctx, kind, obj_id, _variant(kw),
+                                lambda op: compute(op, obj_id, **kw))
+    return compute(ctx.operator_context(), obj_id, scope_sequence=scope_sequence, **kw)
 
 
 def _school_plan(op: Context, school_id: str, *, threshold: float = 0.2,
@@ -99,12 +106,7 @@ def school_plan(ctx: Context, school_id: str, *, threshold: float = 0.2,
     to its students and classes."""
     ctx.require(Resource.school, school_id)
     kw = dict(threshold=threshold, stale_days=stale_days, as_of=as_of)
-    if scope_sequence is None:
-        data = stored.persisted(ctx, "school_plan", school_id, _variant(kw),
-                                lambda op: _school_plan(op, school_id, **kw))
-    else:
-        data = _school_plan(ctx.operator_context(), school_id, scope_sequence=scope_sequence,
-                            **kw)
+    data = _stored_or_fresh(ctx, "school_plan", school_id, _school_plan, kw, scope_sequence)
     return ctx.finish(data, action="school_plan", resource=Resource.school, obj_id=school_id)
 
 
@@ -165,11 +167,7 @@ def groups(ctx: Context, class_id: str, *, min_size: int = 3, max_size: int = 6,
     """Small groups for a class's next unit: students who share the same next needs."""
     ctx.require(Resource.class_, class_id)
     kw = dict(min_size=min_size, max_size=max_size, stale_days=stale_days, as_of=as_of)
-    if scope_sequence is None:
-        data = stored.persisted(ctx, "groups", class_id, _variant(kw),
-                                lambda op: _groups(op, class_id, **kw))
-    else:
-        data = _groups(ctx.operator_context(), class_id, scope_sequence=scope_sequence, **kw)
+    data = _stored_or_fresh(ctx, "groups", class_id, _groups, kw, scope_sequence)
     return ctx.finish(data, action="groups", resource=Resource.class_, obj_id=class_id)
 
 

@@ -107,28 +107,24 @@ def tier_load(plan: dict[str, Any]) -> str:
 
 def class_progress(progress: dict[str, Any]) -> str:
     """Month by month, the share of the class's answers correct, on grade and below."""
-    months = progress.get("months") or []
-    if not months:
-        return ""
-    data = [{"type": "scatter", "x": [m["month"] for m in months],
-             "y": [m[f"{band}_correct"] for m in months], "mode": "lines+markers",
-             "name": label}
-            for band, label in (("on_grade", "on grade"), ("foundations", "foundations below"))]
-    return _plot(data, {"height": 280, "yaxis": {"tickformat": ".0%", "range": [0, 1],
-                                                  "title": {"text": "answers correct"}},
-                        "margin": {"l": 60, "r": 20, "t": 10, "b": 40}})
+    return _two_bands(progress.get("months") or [], "month", "correct", "answers correct")
 
 
 def class_mastery(progress: dict[str, Any]) -> str:
     """Per mastery snapshot, the share of the class's estimates mastered (P >= 0.5), on the
     class grade's standards and on the foundations below."""
-    points = progress.get("points") or []
-    if not points:
+    return _two_bands(progress.get("points") or [], "as_of", "mastered", "share mastered")
+
+
+def _two_bands(rows: list[dict[str, Any]], x: str, measure: str, title: str) -> str:
+    """One line for the class grade's standards and one for the foundations below: the
+    share ``{band}_{measure}`` of each row, against the row's ``x`` ("" with no rows)."""
+    if not rows:
         return ""
-    data = [{"type": "scatter", "x": [p["as_of"] for p in points],
-             "y": [p[f"{band}_mastered"] for p in points], "mode": "lines+markers",
+    data = [{"type": "scatter", "x": [r[x] for r in rows],
+             "y": [r[f"{band}_{measure}"] for r in rows], "mode": "lines+markers",
              "name": label}
             for band, label in (("on_grade", "on grade"), ("foundations", "foundations below"))]
     return _plot(data, {"height": 280, "yaxis": {"tickformat": ".0%", "range": [0, 1],
-                                                  "title": {"text": "share mastered"}},
+                                                  "title": {"text": title}},
                         "margin": {"l": 60, "r": 20, "t": 10, "b": 40}})
