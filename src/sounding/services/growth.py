@@ -105,10 +105,6 @@ def _release(ctx: Context, *, min_n: int = MIN_N, public: bool = True,
     return ctx.memo(key, make)
 
 
-def _tables(ctx: Context, *, min_n: int, public: bool) -> dict[str, Any]:
-    return _release(ctx, min_n=min_n, public=public)
-
-
 #: ``growth report --level`` -> the resource its rows are, the id kind and id column.
 LEVELS: dict[str, tuple[Resource, str, str]] = {
     "school": (Resource.school_summary, "school", "school_id"),
@@ -140,8 +136,8 @@ def growth_release(ctx: Context, level: str = "school", *, min_n: int = MIN_N,
                     windows=windows)
     table = data["tables"][level]
     if not ctx.reach.everything:
-        reach = ctx.reach
-        table = table[table[column].astype(str).map(lambda v: reach.has(kind, v)).astype(bool)]
+        ids = table[column].astype(str)
+        table = table[ids.isin(ctx.reach.keep(kind, ids.unique()))]
     out = {k: v for k, v in data.items() if k not in ("tables", "provider_map")}
     out = {"level": level, **out, "rows": _records(table)}
     out = ctx.finish(out, action=f"{level}_growth_table", resource=resource, obj_id=None,
@@ -197,7 +193,7 @@ def _level(ctx: Context, level: str, column: str, obj_id: Any, resource: Resourc
 def _level_rows(op: Context, level: str, column: str, obj_id: Any, *, min_n: int,
                 public: bool) -> dict[str, Any]:
     """One object's rows of the released tables (as the operator reads them)."""
-    data = _tables(op, min_n=min_n, public=public)
+    data = _release(op, min_n=min_n, public=public)
     table = data["tables"].get(level)
     if table is None:
         raise NotFound(f"no {level} table (no {level} data in the store)")
@@ -253,7 +249,7 @@ def state_growth(ctx: Context, state_id: str, *, min_n: int = MIN_N,
     forced = ctx.disclosure.min_n
     if forced is not None:
         public, min_n = True, max(min_n, forced)
-    data = _tables(ctx, min_n=min_n, public=public)
+    data = _release(ctx, min_n=min_n, public=public)
     table = data["tables"]["district"]
     rows = table[table["district_id"].astype(str).isin(own.districts)]
     out = {k: v for k, v in data.items() if k not in _RELEASE_ONLY}
